@@ -1,0 +1,51 @@
+import { hash } from "node:crypto";
+import { create, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import type { XdsTypeUrl } from "./resource-types.js";
+
+/**
+ * One xDS resource, encoded once as a google.protobuf.Any and shared by every stream that sends it.
+ * Its digest identifies its content: equal name and bytes give an equal digest in every process.
+ */
+export interface EncodedResource {
+  readonly typeUrl: XdsTypeUrl;
+  readonly name: string;
+  /** The encoded google.protobuf.Any that goes into DiscoveryResponse.resources as is. */
+  readonly any: Uint8Array;
+  /** 128 bits of SHA-256 over the name and the encoded bytes, as four words (combined into versions). */
+  readonly digest: Uint32Array;
+  /** The digest as 32 hex characters, for logs and status. */
+  readonly hash: string;
+  /**
+   * Names of resources of the next type this one needs: a cluster's ClusterLoadAssignment, a
+   * listener's RouteConfigurations. The snapshot consistency check follows them.
+   */
+  readonly references: readonly string[];
+}
+
+/** Encodes `message` once as an Any of `typeUrl` and computes its content digest. */
+export function encodeResource<Desc extends DescMessage>(
+  typeUrl: XdsTypeUrl,
+  schema: Desc,
+  message: MessageShape<Desc>,
+  name: string,
+  references: readonly string[] = [],
+): EncodedResource {
+  if (`type.googleapis.com/${schema.typeName}` !== typeUrl) {
+    throw new Error(`resource ${name}: schema ${schema.typeName} does not match ${typeUrl}`);
+  }
+  const value = toBinary(schema, message);
+  const any = toBinary(AnySchema, create(AnySchema, { typeUrl, value }));
+  const nameBytes = Buffer.from(`${name}\u0000`, "utf8");
+  const digestBytes = hash("sha256", Buffer.concat([nameBytes, any]), "buffer") as Buffer;
+  const digest = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) digest[i] = digestBytes.readUInt32BE(i * 4);
+  return Object.freeze({
+    typeUrl,
+    name,
+    any,
+    digest,
+    hash: digestBytes.subarray(0, 16).toString("hex"),
+    references: Object.freeze([...references]),
+  });
+}

@@ -1,0 +1,415 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  EncodedDiscoveryResponseSchema,
+  type EncodedDiscoveryResponse,
+} from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
+import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
+import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import {
+  clusterType,
+  contentVersion,
+  diffTypeSnapshots,
+  endpointType,
+  isFullStateType,
+  isXdsTypeUrl,
+  listenerType,
+  routeType,
+  type EncodedResource,
+  type Snapshot,
+  type TypeSnapshot,
+  type XdsTypeUrl,
+} from "../snapshot/index.js";
+import type { RequestKind, SentResponse, StreamInfo, StreamKind } from "./stream-hooks.js";
+import { Subscription } from "./subscription.js";
+
+/** Where a stream stands for one type: what was sent, acknowledged and rejected. */
+export interface TypeStatus {
+  readonly typeUrl: XdsTypeUrl;
+  /** "*" for a wildcard subscription, else the number of subscribed names. */
+  readonly subscribed: "*" | number;
+  readonly sentVersion: string | undefined;
+  readonly sentAt: number | undefined;
+  readonly ackedVersion: string | undefined;
+  /** The last rejection, kept until a later response of the type is acknowledged. */
+  readonly lastNack: { readonly version: string; readonly message: string; readonly at: number } | undefined;
+  /** True while the last response has been neither acknowledged nor rejected. */
+  readonly awaitingAck: boolean;
+}
+
+/** Options of {@link SotwStream}. */
+export interface SotwStreamOptions {
+  id: number;
+  kind: StreamKind;
+  peer: string;
+  now: () => number;
+  /** Assigns the stream to a snapshot group from its first node. */
+  nodeGroup: (node: Node | undefined) => string;
+  /** Refuse requests naming more resources than this (protects the process). */
+  maxResourceNames: number;
+  /**
+   * How long an ADS stream holds back listeners and routes while it waits for the client to ask for
+   * the endpoints of clusters it was just sent (make before break), before sending them anyway.
+   */
+  endpointWarmingTimeoutMs: number;
+  /** An encoded envoy.config.core.v3.ControlPlane sent with every response (may be empty). */
+  controlPlane: Uint8Array;
+}
+
+/** One response about to be sent: the outcome of planning a type. */
+interface ResponsePlan {
+  readonly target: TypeSnapshot;
+  readonly version: string;
+  readonly resources: readonly EncodedResource[];
+  /** Resources in this response that the client did not have in this form before. */
+  readonly changed: readonly EncodedResource[];
+  /** Full-state types: resources kept in the response only until the break phase removes them. */
+  readonly lingering: ReadonlyMap<string, EncodedResource>;
+}
+
+/** What planning a type decided. */
+type Plan = { readonly send: ResponsePlan } | { readonly advanceTo: TypeSnapshot } | undefined;
+
+/** ADS send phases: make before break. A "make" phase never removes a resource; "break" does. */
+type Phase = { readonly typeUrl: XdsTypeUrl; readonly mode: "make" | "break" | "final" };
+const adsPhases: readonly Phase[] = [
+  { typeUrl: clusterType, mode: "make" },
+  { typeUrl: endpointType, mode: "final" },
+  { typeUrl: listenerType, mode: "make" },
+  { typeUrl: routeType, mode: "final" },
+  { typeUrl: listenerType, mode: "break" },
+  { typeUrl: clusterType, mode: "break" },
+];
+
+/** What one request was, and for which type. */
+export interface RequestOutcome {
+  readonly kind: RequestKind;
+  /** The served type the request was about (absent for unknown and empty types). */
+  readonly typeUrl?: XdsTypeUrl;
+  /** For a NACK: the version the client rejected (the one we sent last). */
+  readonly rejectedVersion?: string;
+}
+
+/** A response ready to be written, with what hooks and status need to know about it. */
+export interface PendingResponse {
+  readonly message: EncodedDiscoveryResponse;
+  readonly sent: SentResponse;
+}
+
+/** Per-stream, per-type protocol state. */
+class TypeState {
+  readonly subscription: Subscription;
+  /** Nonce of the last response of this type; requests carrying another one are stale. */
+  lastNonce: string | undefined;
+  awaitingAck = false;
+  /** For every subscribed name, the client has what this snapshot has (absent: nothing sent yet). */
+  sent: TypeSnapshot | undefined;
+  /** Full-state types: resources the client still holds although `sent` no longer has them. */
+  lingering: ReadonlyMap<string, EncodedResource> = new Map();
+  /** Names subscribed since the last response: they are sent even at an unchanged version. */
+  readonly newlySubscribed = new Set<string>();
+  wildcardAdded = false;
+  /** EDS on ADS: names to send again although unchanged, because their cluster changed (warming). */
+  readonly forceResend = new Set<string>();
+  sentVersion: string | undefined;
+  sentAt: number | undefined;
+  ackedVersion: string | undefined;
+  lastNack: TypeStatus["lastNack"];
+
+  constructor(readonly typeUrl: XdsTypeUrl) {
+    this.subscription = new Subscription(isFullStateType(typeUrl));
+  }
+}
+
+/**
+ * The state-of-the-world protocol for one xDS stream, without any I/O: requests go in through
+ * {@link handleRequest}, the next response comes out of {@link nextResponse}, snapshots arrive through
+ * {@link setSnapshot}. The rules it keeps are those of ../shared/reference/xds-protocol.md:
+ *
+ * - One response of a type in flight at a time: the next is planned only after the client acknowledged
+ *   or rejected the previous one, and it is planned from the latest snapshot. A slow client therefore
+ *   holds at most one pending state per type, however fast the catalog changes.
+ * - Respond only when subscribed content changed, the subscription grew, or it is the first response
+ *   of the type. A NACK never brings a resend of the same content: the client gets new data when it
+ *   exists. The first request of a type on a stream is a fresh subscription (reconnects get everything).
+ * - LDS/CDS responses carry every subscribed resource; EDS/RDS responses carry what changed.
+ * - On ADS: clusters, then endpoints, then listeners, then routes; a CDS/LDS response that removes
+ *   resources while adding others first goes out with the removed ones still in it, and the removal
+ *   follows once everything after it was sent. After a cluster is sent new or changed, its endpoints
+ *   are sent again (Envoy keeps such a cluster warming until they arrive), and listeners and routes
+ *   wait until they were sent, or until `endpointWarmingTimeoutMs`.
+ */
+export class SotwStream {
+  private readonly types = new Map<XdsTypeUrl, TypeState>();
+  private snapshot: Snapshot | undefined;
+  private nonceCounter = 0;
+  private node: Node | undefined;
+  private groupName: string | undefined;
+  private requestCount = 0;
+  /** ADS: endpoint names the client must receive before listeners and routes may follow. */
+  private readonly warmingEndpoints = new Set<string>();
+  private warmingSince = 0;
+  /** What hooks and status see of this stream (a new object whenever node or group change). */
+  info: StreamInfo;
+
+  constructor(private readonly options: SotwStreamOptions) {
+    this.info = Object.freeze({
+      id: options.id,
+      kind: options.kind,
+      peer: options.peer,
+      openedAt: options.now(),
+      node: undefined,
+      group: undefined,
+    });
+  }
+
+  /** The snapshot group, known after the first request. */
+  get group(): string | undefined {
+    return this.groupName;
+  }
+
+  /** Gives the stream the latest snapshot of its group. */
+  setSnapshot(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+  }
+
+  /**
+   * Applies one request to the stream's state and says what it was. Throws a ConnectError only for
+   * requests the server refuses outright (over the configured limits).
+   */
+  handleRequest(request: DiscoveryRequest): RequestOutcome {
+    if (this.requestCount++ === 0) {
+      this.node = request.node;
+      this.groupName = this.options.nodeGroup(this.node);
+      this.info = Object.freeze({ ...this.info, node: this.node, group: this.groupName });
+    }
+    let typeUrl = request.typeUrl;
+    if (this.options.kind !== "ads") {
+      // A per-type service serves its own type; an empty type URL there means that type.
+      if (typeUrl === "") typeUrl = this.options.kind;
+      else if (typeUrl !== this.options.kind) return { kind: "unknown-type" };
+    }
+    if (typeUrl === "") return { kind: "empty-type" };
+    if (!isXdsTypeUrl(typeUrl)) return { kind: "unknown-type" };
+    if (request.resourceNames.length > this.options.maxResourceNames) {
+      throw new ConnectError(
+        `request names ${request.resourceNames.length} resources, more than the limit of ${this.options.maxResourceNames}`,
+        Code.ResourceExhausted,
+      );
+    }
+    let state = this.types.get(typeUrl);
+    if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
+
+    let kind: RequestKind = "subscribe";
+    if (state.lastNonce !== undefined) {
+      if (request.responseNonce !== state.lastNonce) return { kind: "stale", typeUrl };
+      state.awaitingAck = false;
+      if (request.errorDetail) {
+        kind = "nack";
+        state.lastNack = {
+          version: state.sentVersion ?? "",
+          message: request.errorDetail.message,
+          at: this.options.now(),
+        };
+      } else {
+        kind = "ack";
+        state.ackedVersion = request.versionInfo;
+        if (request.versionInfo === state.sentVersion) state.lastNack = undefined;
+      }
+    }
+    const change = state.subscription.update(request.resourceNames);
+    for (const name of change.removed) {
+      state.newlySubscribed.delete(name);
+      state.forceResend.delete(name);
+    }
+    for (const name of change.added) state.newlySubscribed.add(name);
+    if (change.wildcardAdded) state.wildcardAdded = true;
+    return kind === "nack" ? { kind, typeUrl, rejectedVersion: state.lastNack!.version } : { kind, typeUrl };
+  }
+
+  /**
+   * Plans and commits the next response this stream should send now, or returns undefined when there
+   * is nothing to send (no snapshot yet, everything up to date, or waiting for acknowledgements).
+   */
+  nextResponse(): PendingResponse | undefined {
+    if (!this.snapshot) return undefined;
+    if (this.options.kind !== "ads") {
+      const state = this.types.get(this.options.kind);
+      if (!state || state.awaitingAck) return undefined;
+      return this.take(state, this.plan(state, "final"));
+    }
+    const holding = this.holdingForEndpoints();
+    let earlierPending = false;
+    for (const { typeUrl, mode } of adsPhases) {
+      const state = this.types.get(typeUrl);
+      if (!state) continue;
+      if (mode === "break" && earlierPending) continue;
+      if (holding && typeUrl !== clusterType && typeUrl !== endpointType) {
+        earlierPending = true;
+        continue;
+      }
+      const plan = this.plan(state, mode);
+      if (!plan) continue;
+      if ("advanceTo" in plan) {
+        this.advance(state, plan.advanceTo);
+        continue;
+      }
+      if (state.awaitingAck) {
+        earlierPending = true;
+        continue;
+      }
+      return this.commit(state, plan.send);
+    }
+    return undefined;
+  }
+
+  /** When the stream must be woken to stop holding for endpoints (undefined: no deadline). */
+  nextDeadline(): number | undefined {
+    return this.warmingEndpoints.size > 0 ? this.warmingSince + this.options.endpointWarmingTimeoutMs : undefined;
+  }
+
+  /** Where the stream stands for each type it has asked for. */
+  typeStatuses(): TypeStatus[] {
+    return [...this.types.values()].map((state) => ({
+      typeUrl: state.typeUrl,
+      subscribed: state.subscription.wildcard ? "*" : state.subscription.names.size,
+      sentVersion: state.sentVersion,
+      sentAt: state.sentAt,
+      ackedVersion: state.ackedVersion,
+      lastNack: state.lastNack,
+      awaitingAck: state.awaitingAck,
+    }));
+  }
+
+  private take(state: TypeState, plan: Plan): PendingResponse | undefined {
+    if (!plan) return undefined;
+    if ("advanceTo" in plan) {
+      this.advance(state, plan.advanceTo);
+      return undefined;
+    }
+    return this.commit(state, plan.send);
+  }
+
+  private holdingForEndpoints(): boolean {
+    if (this.warmingEndpoints.size === 0) return false;
+    if (this.options.now() - this.warmingSince < this.options.endpointWarmingTimeoutMs) return true;
+    this.warmingEndpoints.clear();
+    return false;
+  }
+
+  private plan(state: TypeState, mode: Phase["mode"]): Plan {
+    const target = this.snapshot!.get(state.typeUrl);
+    return isFullStateType(state.typeUrl) ? planFullState(state, target, mode) : planPerResource(state, target);
+  }
+
+  /** Records that the client is up to date at `target` although nothing needed sending. */
+  private advance(state: TypeState, target: TypeSnapshot): void {
+    state.sent = target;
+    state.newlySubscribed.clear();
+    state.wildcardAdded = false;
+    state.forceResend.clear();
+  }
+
+  private commit(state: TypeState, plan: ResponsePlan): PendingResponse {
+    // Unique across streams too, so a nonce sent on the wrong stream is recognised as stale.
+    const nonce = `${this.options.id.toString(36)}-${(++this.nonceCounter).toString(36)}`;
+    state.lastNonce = nonce;
+    state.awaitingAck = true;
+    state.sent = plan.target;
+    state.lingering = plan.lingering;
+    state.newlySubscribed.clear();
+    state.wildcardAdded = false;
+    state.sentVersion = plan.version;
+    state.sentAt = this.options.now();
+    for (const resource of plan.resources) {
+      state.forceResend.delete(resource.name);
+      if (state.typeUrl === endpointType) this.warmingEndpoints.delete(resource.name);
+    }
+    for (const name of state.forceResend) if (!state.subscription.includes(name)) state.forceResend.delete(name);
+    if (state.typeUrl === clusterType) this.afterClusters(plan.changed);
+    const message = create(EncodedDiscoveryResponseSchema, {
+      versionInfo: plan.version,
+      resources: plan.resources.map((resource) => resource.any),
+      typeUrl: state.typeUrl,
+      nonce,
+      controlPlane: this.options.controlPlane,
+    });
+    return { message, sent: { typeUrl: state.typeUrl, version: plan.version, nonce, resources: plan.resources } };
+  }
+
+  /** ADS only: new or changed clusters need their endpoints again before routes may use them. */
+  private afterClusters(changed: readonly EncodedResource[]): void {
+    const endpoints = this.types.get(endpointType);
+    if (this.options.kind !== "ads" || !endpoints || changed.length === 0) return;
+    if (this.warmingEndpoints.size === 0) this.warmingSince = this.options.now();
+    for (const cluster of changed) {
+      for (const name of cluster.references) {
+        endpoints.forceResend.add(name);
+        this.warmingEndpoints.add(name);
+      }
+    }
+  }
+}
+
+/** EDS and RDS: send what changed among the subscribed names, newly subscribed names, and forced ones. */
+function planPerResource(state: TypeState, target: TypeSnapshot): Plan {
+  const { subscription } = state;
+  const names = new Set<string>();
+  if (!state.sent) {
+    for (const name of subscription.names) if (target.resources.has(name)) names.add(name);
+  } else {
+    const { changed } = diffTypeSnapshots(state.sent, target);
+    if (changed.size <= subscription.names.size) {
+      for (const name of changed) if (subscription.includes(name)) names.add(name);
+    } else {
+      for (const name of subscription.names) if (changed.has(name)) names.add(name);
+    }
+    for (const name of state.newlySubscribed) if (target.resources.has(name)) names.add(name);
+    for (const name of state.forceResend) {
+      if (subscription.includes(name) && target.resources.has(name)) names.add(name);
+    }
+  }
+  if (names.size === 0) return state.sent === target ? undefined : { advanceTo: target };
+  const resources = [...names].map((name) => target.resources.get(name)!);
+  return { send: { target, version: target.version, resources, changed: resources, lingering: new Map() } };
+}
+
+/** LDS and CDS: when anything subscribed changed, send every subscribed resource. */
+function planFullState(state: TypeState, target: TypeSnapshot, mode: Phase["mode"]): Plan {
+  const { subscription } = state;
+  const first = state.sent === undefined;
+  const changedNames = new Set<string>();
+  const removed = new Map<string, EncodedResource>();
+  for (const [name, resource] of state.lingering) {
+    if (subscription.includes(name) && !target.resources.has(name)) removed.set(name, resource);
+  }
+  if (state.sent) {
+    const diff = diffTypeSnapshots(state.sent, target);
+    if (subscription.wildcard || diff.changed.size <= subscription.names.size) {
+      for (const name of diff.changed) if (subscription.includes(name)) changedNames.add(name);
+    } else {
+      for (const name of subscription.names) if (diff.changed.has(name)) changedNames.add(name);
+    }
+    for (const name of diff.removed) {
+      if (subscription.includes(name)) removed.set(name, state.sent.resources.get(name)!);
+    }
+  }
+  for (const name of state.newlySubscribed) if (target.resources.has(name)) changedNames.add(name);
+  const grew = first || state.wildcardAdded || state.newlySubscribed.size > 0;
+  if (!grew && changedNames.size === 0 && removed.size === 0) {
+    return state.sent === target ? undefined : { advanceTo: target };
+  }
+  const content = subscription.wildcard
+    ? [...target.resources.values()]
+    : [...subscription.names].flatMap((name) => target.resources.get(name) ?? []);
+  const changed = first || state.wildcardAdded ? content : content.filter((r) => changedNames.has(r.name));
+  if (mode === "make" && removed.size > 0) {
+    // Removing now could break routes or listeners that still point at these; keep them until the
+    // break phase, after the types that follow were sent.
+    if (!grew && changedNames.size === 0) return undefined;
+    const resources = [...content, ...removed.values()];
+    return { send: { target, version: contentVersion(resources), resources, changed, lingering: removed } };
+  }
+  const version = subscription.wildcard ? target.version : contentVersion(content);
+  return { send: { target, version, resources: content, changed, lingering: new Map() } };
+}

@@ -1,0 +1,83 @@
+import type { ConnectError } from "@connectrpc/connect";
+import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
+import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { EncodedResource, XdsTypeUrl } from "../snapshot/index.js";
+
+/** "ads" for an aggregated stream, or the type a per-type service (CDS, EDS…) serves. */
+export type StreamKind = "ads" | XdsTypeUrl;
+
+/** What the server made of one DiscoveryRequest. */
+export type RequestKind =
+  /** The first request of a type on this stream (a subscription). */
+  | "subscribe"
+  /** Acknowledges the last response of its type (may change the subscription too). */
+  | "ack"
+  /** Rejects the last response of its type (`error_detail` set). */
+  | "nack"
+  /** Carries a nonce other than the last one sent for its type: ignored entirely. */
+  | "stale"
+  /** A type URL the bridge does not serve: ignored, the stream stays open. */
+  | "unknown-type"
+  /** No type URL on an ADS stream: ignored, the stream stays open. */
+  | "empty-type";
+
+/** What every hook learns about the stream it is called for. */
+export interface StreamInfo {
+  /** Unique per process, in opening order. */
+  readonly id: number;
+  readonly kind: StreamKind;
+  /** The client's address as seen by the server ("ip:port"), or "" if unknown. */
+  readonly peer: string;
+  readonly openedAt: number;
+  /** The node from the stream's first request (later requests may omit it). */
+  readonly node: Node | undefined;
+  /** The snapshot group the node was assigned to, once the first request arrived. */
+  readonly group: string | undefined;
+}
+
+/** A response as it leaves the server. */
+export interface SentResponse {
+  readonly typeUrl: XdsTypeUrl;
+  readonly version: string;
+  readonly nonce: string;
+  readonly resources: readonly EncodedResource[];
+}
+
+/**
+ * Stream lifecycle callbacks for logging, metrics and status. They are called synchronously on the
+ * stream's path: keep them cheap and never throw (a throwing hook is caught and ignored).
+ */
+export interface XdsServerHooks {
+  onStreamOpen?(stream: StreamInfo): void;
+  onStreamRequest?(stream: StreamInfo, request: DiscoveryRequest, kind: RequestKind): void;
+  onStreamResponse?(stream: StreamInfo, response: SentResponse): void;
+  /** `version` is the version the client acknowledged. */
+  onAck?(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;
+  /** `rejectedVersion` is the version we sent; `message` the client's error_detail text. */
+  onNack?(stream: StreamInfo, typeUrl: XdsTypeUrl, rejectedVersion: string, message: string): void;
+  /** `error` is set when the stream ended with an error rather than cleanly. */
+  onStreamClose?(stream: StreamInfo, error: ConnectError | undefined): void;
+}
+
+/** Calls several hook sets in order, isolating each from the others' exceptions. */
+export function combineHooks(...all: XdsServerHooks[]): Required<XdsServerHooks> {
+  const call = <K extends keyof XdsServerHooks>(name: K, args: Parameters<Required<XdsServerHooks>[K]>) => {
+    for (const hooks of all) {
+      const hook = hooks[name] as ((...a: unknown[]) => void) | undefined;
+      if (!hook) continue;
+      try {
+        hook.apply(hooks, args);
+      } catch {
+        // A hook must not break the stream it observes.
+      }
+    }
+  };
+  return {
+    onStreamOpen: (...args) => call("onStreamOpen", args),
+    onStreamRequest: (...args) => call("onStreamRequest", args),
+    onStreamResponse: (...args) => call("onStreamResponse", args),
+    onAck: (...args) => call("onAck", args),
+    onNack: (...args) => call("onNack", args),
+    onStreamClose: (...args) => call("onStreamClose", args),
+  };
+}

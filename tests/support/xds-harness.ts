@@ -1,0 +1,69 @@
+import { after } from "node:test";
+import { SnapshotCache, defaultGroup, type SnapshotCacheOptions } from "../../src/snapshot/index.js";
+import { XdsServer, listenXds, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
+import { fixtureSnapshot, type FixtureService } from "./fixtures.js";
+import { RawXdsClient, type RawStreamService } from "./raw-xds-client.js";
+
+/** A running xDS server on a free port, with a cache to publish fixture snapshots into. */
+export interface XdsHarness {
+  readonly cache: SnapshotCache;
+  readonly server: XdsServer;
+  readonly baseUrl: string;
+  readonly port: number;
+  /** Publishes a fixture snapshot to the default group. */
+  publish(services: Record<string, FixtureService>): void;
+  /** Opens a raw client stream; it is closed with the harness. */
+  client(service?: RawStreamService, node?: { id: string; cluster?: string }): RawXdsClient;
+  /** Closes the server (ending its streams) while clients stay connected. */
+  closeServer(): Promise<void>;
+  /** Closes every client, then the server. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link useXdsHarness}. */
+export interface XdsHarnessOptions {
+  cache?: SnapshotCacheOptions;
+  hooks?: XdsServerHooks;
+  server?: Partial<XdsServerOptions>;
+}
+
+/** Starts a harness on port 0 that is closed after the current test file (or earlier by `close`). */
+export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<XdsHarness> {
+  const cache = new SnapshotCache(options.cache);
+  const server = new XdsServer({ cache, hooks: options.hooks ? [options.hooks] : [], ...options.server });
+  const listener = await listenXds({
+    host: "127.0.0.1",
+    port: 0,
+    routes: (router) => server.registerRoutes(router),
+    endStreams: () => server.endStreams(),
+  });
+  const baseUrl = `http://127.0.0.1:${listener.port}`;
+  const clients: RawXdsClient[] = [];
+  let closed = false;
+  const harness: XdsHarness = {
+    cache,
+    server,
+    baseUrl,
+    port: listener.port,
+    publish(services) {
+      const result = cache.setSnapshot(defaultGroup, fixtureSnapshot(services));
+      if (!result.published) throw new Error(`fixture snapshot refused: ${result.problems.join("; ")}`);
+    },
+    client(service = "ads", node = { id: "test-node" }) {
+      const client = RawXdsClient.open({ baseUrl, service, node });
+      clients.push(client);
+      return client;
+    },
+    closeServer() {
+      return listener.close(2_000);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(clients.map((client) => client.close()));
+      await listener.close(2_000);
+    },
+  };
+  after(() => harness.close());
+  return harness;
+}
