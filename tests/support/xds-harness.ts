@@ -25,9 +25,15 @@ export interface XdsHarnessOptions {
   cache?: SnapshotCacheOptions;
   hooks?: XdsServerHooks;
   server?: Partial<XdsServerOptions>;
+  /**
+   * Close when the current test ends (default true). Pass false when starting the harness in a
+   * suite's `before` hook (node:test would run the cleanup as soon as the hook ends) and close it in
+   * the suite's `after` hook.
+   */
+  closeWithTest?: boolean;
 }
 
-/** Starts a harness on port 0 that is closed after the current test file (or earlier by `close`). */
+/** Starts a harness on port 0 that is closed when the current test ends (or earlier by `close`). */
 export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<XdsHarness> {
   const cache = new SnapshotCache(options.cache);
   const server = new XdsServer({ cache, hooks: options.hooks ? [options.hooks] : [], ...options.server });
@@ -64,6 +70,6 @@ export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<Xd
       await listener.close(2_000);
     },
   };
-  after(() => harness.close());
+  if (options.closeWithTest !== false) after(() => harness.close());
   return harness;
 }
