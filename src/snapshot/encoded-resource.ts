@@ -34,7 +34,19 @@ export function encodeResource<Desc extends DescMessage>(
   if (`type.googleapis.com/${schema.typeName}` !== typeUrl) {
     throw new Error(`resource ${name}: schema ${schema.typeName} does not match ${typeUrl}`);
   }
-  const value = toBinary(schema, message);
+  return encodeResourceValue(typeUrl, toBinary(schema, message), name, references);
+}
+
+/**
+ * Wraps an already encoded message of `typeUrl` (e.g. one assembled from pre-encoded parts) exactly
+ * as {@link encodeResource} would: same Any bytes, same digest for the same content.
+ */
+export function encodeResourceValue(
+  typeUrl: XdsTypeUrl,
+  value: Uint8Array,
+  name: string,
+  references: readonly string[] = [],
+): EncodedResource {
   const any = toBinary(AnySchema, create(AnySchema, { typeUrl, value }));
   const nameBytes = Buffer.from(`${name}\u0000`, "utf8");
   const digestBytes = hash("sha256", Buffer.concat([nameBytes, any]), "buffer") as Buffer;

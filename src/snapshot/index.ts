@@ -1,4 +1,4 @@
-export { encodeResource, type EncodedResource } from "./encoded-resource.js";
+export { encodeResource, encodeResourceValue, type EncodedResource } from "./encoded-resource.js";
 export { contentVersion } from "./content-version.js";
 export {
   adsTypeOrder,

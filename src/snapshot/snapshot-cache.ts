@@ -26,6 +26,7 @@ export const defaultGroup = "default";
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(snapshot: Snapshot) => void>>();
+  private readonly publishListeners = new Set<(group: string, snapshot: Snapshot) => void>();
   /** Maps a client's node to its group. */
   readonly nodeGroup: NodeGroupFunction;
 
@@ -39,6 +40,7 @@ export class SnapshotCache {
     if (problems.length > 0) return { published: false, problems };
     if (this.snapshots.get(group) === snapshot) return { published: true };
     this.snapshots.set(group, snapshot);
+    for (const listener of this.publishListeners) listener(group, snapshot);
     for (const watcher of this.watchers.get(group) ?? []) watcher(snapshot);
     return { published: true };
   }
@@ -67,6 +69,12 @@ export class SnapshotCache {
       set.delete(watcher);
       if (set.size === 0 && this.watchers.get(group) === set) this.watchers.delete(group);
     };
+  }
+
+  /** Calls `listener` for every snapshot published to any group (metrics, status); returns a stop function. */
+  onPublish(listener: (group: string, snapshot: Snapshot) => void): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
   }
 
   /** Number of active watches (one per stream that has sent its first request); for tests and metrics. */

@@ -281,6 +281,20 @@ export class SotwStream {
     }));
   }
 
+  /**
+   * The resources of `typeUrl` this client should hold now: every subscribed name with the resource
+   * last sent for it (undefined: requested but not existing, or not sent yet).
+   */
+  delivered(typeUrl: XdsTypeUrl): Array<{ name: string; resource: EncodedResource | undefined }> {
+    const state = this.types.get(typeUrl);
+    if (!state) return [];
+    const sent = state.sent?.resources ?? new Map<string, EncodedResource>();
+    const names = new Set(state.subscription.names);
+    if (state.subscription.wildcard) for (const name of sent.keys()) names.add(name);
+    for (const name of state.lingering.keys()) names.add(name);
+    return [...names].sort().map((name) => ({ name, resource: sent.get(name) ?? state.lingering.get(name) }));
+  }
+
   private take(state: TypeState, plan: Plan): PendingResponse | undefined {
     if (!plan) return undefined;
     if ("advanceTo" in plan) {
@@ -334,7 +348,8 @@ export class SotwStream {
       nonce,
       controlPlane: this.options.controlPlane,
     });
-    return { message, sent: { typeUrl: state.typeUrl, version: plan.version, nonce, resources: plan.resources } };
+    const sent = { typeUrl: state.typeUrl, version: plan.version, nonce, resources: plan.resources, snapshot: plan.target };
+    return { message, sent };
   }
 
   /** ADS only: new or changed clusters need their endpoints again before routes may use them. */

@@ -1,7 +1,7 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
-import type { EncodedResource, XdsTypeUrl } from "../snapshot/index.js";
+import type { EncodedResource, TypeSnapshot, XdsTypeUrl } from "../snapshot/index.js";
 
 /** "ads" for an aggregated stream, or the type a per-type service (CDS, EDS…) serves. */
 export type StreamKind = "ads" | XdsTypeUrl;
@@ -41,6 +41,8 @@ export interface SentResponse {
   readonly version: string;
   readonly nonce: string;
   readonly resources: readonly EncodedResource[];
+  /** The snapshot the response was planned from (its publish time gives change-to-ACK latency). */
+  readonly snapshot: TypeSnapshot;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface XdsServerOptions {
 export interface StreamStatus {
   readonly info: StreamInfo;
   readonly types: TypeStatus[];
+  /** What the client should hold now for one type (see SotwStream.delivered). */
+  readonly delivered: SotwStream["delivered"];
 }
 
 const deltaMessage =
@@ -82,7 +84,11 @@ export class XdsServer {
 
   /** Every live stream with its per-type state. */
   streams(): StreamStatus[] {
-    return [...this.live.values()].map(({ stream }) => ({ info: stream.info, types: stream.typeStatuses() }));
+    return [...this.live.values()].map(({ stream }) => ({
+      info: stream.info,
+      types: stream.typeStatuses(),
+      delivered: (typeUrl) => stream.delivered(typeUrl),
+    }));
   }
 
   /** Number of live streams. */

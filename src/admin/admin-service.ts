@@ -1,0 +1,106 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { AnySchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import {
+  AdminService,
+  ClientSchema,
+  DumpConfigResponseSchema,
+  GetSyncStatusResponseSchema,
+  ListClientsResponseSchema,
+  TypeConfigSchema,
+  TypeStateSchema,
+} from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
+import type { StatusReading } from "../observe/status-reading.js";
+import { adsTypeOrder, shortTypeName, type Snapshot } from "../snapshot/index.js";
+import type { StreamStatus } from "../xds/index.js";
+
+/** What the admin API reads. */
+export interface AdminSources {
+  /** Live xDS streams. */
+  streams: () => StreamStatus[];
+  /** The snapshot currently served to a group (client kind). */
+  snapshot: (group: string) => Snapshot | undefined;
+  /** The bridge's state. */
+  status: () => StatusReading;
+}
+
+/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus) on a router. */
+export function registerAdminService(router: ConnectRouter, sources: AdminSources): void {
+  router.service(AdminService, {
+    listClients: () =>
+      create(ListClientsResponseSchema, {
+        clients: sources
+          .streams()
+          .sort((a, b) => a.info.id - b.info.id)
+          .map(({ info, types }) =>
+            create(ClientSchema, {
+              streamId: BigInt(info.id),
+              streamKind: info.kind === "ads" ? "ADS" : shortTypeName(info.kind),
+              nodeId: info.node?.id ?? "",
+              nodeCluster: info.node?.cluster ?? "",
+              clientKind: info.group ?? "",
+              address: info.peer,
+              connectedAt: timestampFromMs(info.openedAt),
+              userAgent: [info.node?.userAgentName, userAgentVersion(info.node)].filter(Boolean).join("/"),
+              types: types
+                .slice()
+                .sort((a, b) => adsTypeOrder.indexOf(a.typeUrl) - adsTypeOrder.indexOf(b.typeUrl))
+                .map((type) =>
+                  create(TypeStateSchema, {
+                    typeUrl: type.typeUrl,
+                    shortName: shortTypeName(type.typeUrl),
+                    subscribed: String(type.subscribed),
+                    versionSent: type.sentVersion ?? "",
+                    versionAcked: type.ackedVersion ?? "",
+                    lastNackMessage: type.lastNack?.message ?? "",
+                    lastNackVersion: type.lastNack?.version ?? "",
+                    lastSentAt: type.sentAt !== undefined ? timestampFromMs(type.sentAt) : undefined,
+                    awaitingAck: type.awaitingAck,
+                  }),
+                ),
+            }),
+          ),
+      }),
+    dumpConfig: (request) => {
+      let group = request.clientKind;
+      if (request.nodeId) {
+        const stream = sources.streams().find((s) => s.info.node?.id === request.nodeId);
+        if (!stream) throw new ConnectError(`no connected client has node id ${JSON.stringify(request.nodeId)}`, Code.NotFound);
+        group = stream.info.group ?? "";
+      }
+      const snapshot = sources.snapshot(group);
+      if (!snapshot) {
+        throw new ConnectError(`nothing is served to client kind ${JSON.stringify(group)} (yet)`, Code.NotFound);
+      }
+      return create(DumpConfigResponseSchema, {
+        clientKind: group,
+        types: adsTypeOrder.map((typeUrl) => {
+          const typeSnapshot = snapshot.get(typeUrl);
+          return create(TypeConfigSchema, {
+            typeUrl,
+            version: typeSnapshot.version,
+            resources: [...typeSnapshot.resources.values()].map((resource) => fromBinary(AnySchema, resource.any)),
+          });
+        }),
+      });
+    },
+    getSyncStatus: () => {
+      const status = sources.status();
+      return create(GetSyncStatusResponseSchema, {
+        synced: status.synced,
+        ready: status.ready,
+        stalenessSeconds: status.stalenessSeconds,
+        consulErrorClass: status.consulErrorClass,
+        consulErrorMessage: status.consulErrorMessage,
+        services: status.services,
+        instances: status.instances,
+        validationFailures: status.validationFailures,
+      });
+    },
+  });
+}
+
+function userAgentVersion(node: StreamStatus["info"]["node"]): string {
+  const version = node?.userAgentVersionType;
+  return version?.case === "userAgentVersion" ? version.value : "";
+}

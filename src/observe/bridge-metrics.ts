@@ -1,0 +1,206 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { shortTypeName, type SnapshotCache, type TypeSnapshot } from "../snapshot/index.js";
+import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
+import type { StatusReading } from "./status-reading.js";
+
+/** Options of {@link BridgeMetrics}. */
+export interface BridgeMetricsOptions {
+  /** Also export Node's process metrics (CPU, memory, event loop lag); default true. */
+  processMetrics?: boolean;
+  /** Clock, for tests (default Date.now). */
+  now?: () => number;
+}
+
+const prefix = "consul_xds_bridge_";
+
+/**
+ * The bridge's Prometheus metrics, in a registry of their own: xDS streams, responses, ACKs,
+ * NACKs and change-to-ACK latency (through {@link xdsHooks}); Consul requests and errors by class;
+ * sync staleness and model size (read at scrape time from {@link setStatusSource}).
+ */
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  /** Hooks to give the xDS server. */
+  readonly xdsHooks: XdsServerHooks;
+  private readonly streams: Gauge;
+  private readonly responses: Counter;
+  private readonly acks: Counter;
+  private readonly nacks: Counter;
+  private readonly changeToAck: Histogram;
+  private readonly consulRequests: Counter;
+  private readonly consulErrors: Counter;
+  private readonly validationFailures: Counter;
+  private readonly publishes: Counter;
+  private readonly now: () => number;
+  private readonly publishedAt = new WeakMap<TypeSnapshot, number>();
+  /** Per stream and type: when the data of the response in flight was published. */
+  private readonly inFlight = new Map<number, Map<string, number>>();
+  private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
+  private statusSource: (() => StatusReading) | undefined;
+
+  constructor(options: BridgeMetricsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    const registers = [this.registry];
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix });
+    this.streams = new Gauge({
+      name: `${prefix}xds_streams`,
+      help: "Open xDS streams by stream type (ADS or per-type service) and client kind",
+      labelNames: ["stream_type", "client_kind"],
+      registers,
+    });
+    this.responses = new Counter({ name: `${prefix}xds_responses_total`, help: "DiscoveryResponses sent, by type", labelNames: ["type"], registers });
+    this.acks = new Counter({ name: `${prefix}xds_acks_total`, help: "Responses acknowledged by clients, by type", labelNames: ["type"], registers });
+    this.nacks = new Counter({ name: `${prefix}xds_nacks_total`, help: "Responses rejected by clients (NACK), by type", labelNames: ["type"], registers });
+    this.changeToAck = new Histogram({
+      name: `${prefix}xds_change_to_ack_seconds`,
+      help: "Time from publishing a snapshot to a client acknowledging a response planned from it, by type",
+      labelNames: ["type"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.consulRequests = new Counter({
+      name: `${prefix}consul_requests_total`,
+      help: "HTTP requests to Consul, by endpoint and outcome (ok or an error class)",
+      labelNames: ["endpoint", "outcome"],
+      registers,
+    });
+    this.consulErrors = new Counter({
+      name: `${prefix}consul_errors_total`,
+      help: "Failed requests to Consul, by error class",
+      labelNames: ["class"],
+      registers,
+    });
+    this.validationFailures = new Counter({
+      name: `${prefix}resource_validation_failures_total`,
+      help: "Resources withheld because they failed validation, by type",
+      labelNames: ["type"],
+      registers,
+    });
+    this.publishes = new Counter({
+      name: `${prefix}snapshots_published_total`,
+      help: "Snapshots published, by client kind",
+      labelNames: ["client_kind"],
+      registers,
+    });
+    const read = () => this.statusSource?.();
+    new Gauge({
+      name: `${prefix}consul_sync_staleness_seconds`,
+      help: "Seconds since the last fully successful sync with Consul",
+      registers,
+      collect() {
+        const reading = read();
+        if (reading) this.set(reading.stalenessSeconds);
+      },
+    });
+    new Gauge({
+      name: `${prefix}ready`,
+      help: "1 when the initial sync is done and Consul data is fresh (what /readyz reports)",
+      registers,
+      collect() {
+        const reading = read();
+        if (reading) this.set(reading.ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}model_services`,
+      help: "Services in the model (all datacenters)",
+      registers,
+      collect() {
+        const reading = read();
+        if (reading) this.set(reading.services);
+      },
+    });
+    new Gauge({
+      name: `${prefix}model_instances`,
+      help: "Service instances in the model (all datacenters)",
+      registers,
+      collect() {
+        const reading = read();
+        if (reading) this.set(reading.instances);
+      },
+    });
+    this.xdsHooks = this.createXdsHooks();
+  }
+
+  /** Where scrape-time readings come from (set once the Consul side exists). */
+  setStatusSource(source: () => StatusReading): void {
+    this.statusSource = source;
+  }
+
+  /** Records when each type snapshot was first published, for change-to-ACK latency. */
+  trackCache(cache: SnapshotCache): () => void {
+    return cache.onPublish((group, snapshot) => {
+      this.publishes.inc({ client_kind: group });
+      const at = this.now();
+      for (const typeSnapshot of snapshot.types.values()) {
+        if (!this.publishedAt.has(typeSnapshot)) this.publishedAt.set(typeSnapshot, at);
+      }
+    });
+  }
+
+  /** Counts one request to Consul; `outcome` is "ok" or an error class. */
+  consulRequest(endpoint: string, outcome: string): void {
+    this.consulRequests.inc({ endpoint, outcome });
+    if (outcome !== "ok") this.consulErrors.inc({ class: outcome });
+  }
+
+  /** Counts a resource withheld because it failed validation. */
+  validationFailure(typeUrl: string): void {
+    this.validationFailures.inc({ type: shortTypeName(typeUrl) });
+  }
+
+  /** The metrics in Prometheus text format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private createXdsHooks(): XdsServerHooks {
+    const labelsOf = (stream: StreamInfo) => ({
+      stream_type: stream.kind === "ads" ? "ADS" : shortTypeName(stream.kind),
+      client_kind: stream.group ?? "pending",
+    });
+    return {
+      onStreamOpen: (stream) => {
+        const labels = labelsOf(stream);
+        this.streamLabels.set(stream.id, labels);
+        this.streams.inc(labels);
+      },
+      onStreamRequest: (stream) => {
+        const labels = this.streamLabels.get(stream.id);
+        if (!labels || labels.client_kind !== "pending" || stream.group === undefined) return;
+        this.streams.dec(labels);
+        const known = labelsOf(stream);
+        this.streamLabels.set(stream.id, known);
+        this.streams.inc(known);
+      },
+      onStreamResponse: (stream, response) => {
+        this.responses.inc({ type: shortTypeName(response.typeUrl) });
+        // Only changes published while the client was connected count; its initial sync does not.
+        const published = this.publishedAt.get(response.snapshot);
+        const publishedAt = published !== undefined && published >= stream.openedAt ? published : undefined;
+        let perType = this.inFlight.get(stream.id);
+        if (!perType) this.inFlight.set(stream.id, (perType = new Map()));
+        if (publishedAt === undefined) perType.delete(response.typeUrl);
+        else perType.set(response.typeUrl, publishedAt);
+      },
+      onAck: (stream, typeUrl) => {
+        this.acks.inc({ type: shortTypeName(typeUrl) });
+        const perType = this.inFlight.get(stream.id);
+        const publishedAt = perType?.get(typeUrl);
+        if (publishedAt === undefined) return;
+        perType!.delete(typeUrl);
+        this.changeToAck.observe({ type: shortTypeName(typeUrl) }, (this.now() - publishedAt) / 1000);
+      },
+      onNack: (stream, typeUrl) => {
+        this.nacks.inc({ type: shortTypeName(typeUrl) });
+        this.inFlight.get(stream.id)?.delete(typeUrl);
+      },
+      onStreamClose: (stream) => {
+        const labels = this.streamLabels.get(stream.id);
+        if (labels) this.streams.dec(labels);
+        this.streamLabels.delete(stream.id);
+        this.inFlight.delete(stream.id);
+      },
+    };
+  }
+}

@@ -1,0 +1,16 @@
+/** The bridge's state as a reading, for /readyz, metrics, the admin API and `status`. */
+export interface StatusReading {
+  /** The initial sync with Consul is complete. */
+  synced: boolean;
+  /** Synced, and Consul data is fresh enough (see createReadiness). */
+  ready: boolean;
+  /** Why the bridge is not ready, if it is not. */
+  notReadyReason: string | undefined;
+  stalenessSeconds: number;
+  /** Class of the last Consul error ("" when the last request succeeded), e.g. "unreachable". */
+  consulErrorClass: string;
+  consulErrorMessage: string;
+  services: number;
+  instances: number;
+  validationFailures: number;
+}
