@@ -24,7 +24,7 @@ import {
   rdsHttpConnectionManager,
   routeConfiguration,
   strictDnsCluster,
-} from "./validate-fixtures.js";
+} from "./support/validate-fixtures.js";
 
 describe("validateEnvoyResource()", () => {
   describe("well-formed resources", () => {

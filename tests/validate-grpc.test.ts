@@ -45,7 +45,7 @@ import {
   routeConfiguration,
   routerFilter,
   socketAddress,
-} from "./validate-fixtures.js";
+} from "./support/validate-fixtures.js";
 
 // ---- grpc-js-xds's own verdict -------------------------------------------------------------
 

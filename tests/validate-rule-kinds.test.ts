@@ -26,7 +26,7 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import { disabled, FieldRulesSchema, KnownRegex, required, rules, type FieldRules } from "../src/gen/validate/validate_pb.js";
 import { file_validate_validate } from "../src/gen/validate/validate_pb.js";
 import { createEnvoyValidator, envoyTypeRegistry } from "../src/validate/index.js";
-import { assertErrorAt, assertValid, errorsOf } from "./validate-fixtures.js";
+import { assertErrorAt, assertValid, errorsOf } from "./support/validate-fixtures.js";
 
 const T = FieldDescriptorProto_Type;
 const REPEATED = FieldDescriptorProto_Label.REPEATED;

@@ -3,23 +3,23 @@
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { Cluster_DiscoveryType, ClusterSchema, type Cluster } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
-import { AddressSchema, SocketAddress_Protocol, SocketAddressSchema, type Address } from "../src/gen/envoy/config/core/v3/address_pb.js";
-import { ApiVersion } from "../src/gen/envoy/config/core/v3/config_source_pb.js";
-import { HealthStatus } from "../src/gen/envoy/config/core/v3/health_check_pb.js";
-import { EndpointSchema, LbEndpointSchema, type LbEndpoint } from "../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
-import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
-import { ListenerSchema, type Listener } from "../src/gen/envoy/config/listener/v3/listener_pb.js";
-import { RouteConfigurationSchema, type RouteConfiguration } from "../src/gen/envoy/config/route/v3/route_pb.js";
-import { RouterSchema } from "../src/gen/envoy/extensions/filters/http/router/v3/router_pb.js";
+import { Cluster_DiscoveryType, ClusterSchema, type Cluster } from "../../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { AddressSchema, SocketAddress_Protocol, SocketAddressSchema, type Address } from "../../src/gen/envoy/config/core/v3/address_pb.js";
+import { ApiVersion } from "../../src/gen/envoy/config/core/v3/config_source_pb.js";
+import { HealthStatus } from "../../src/gen/envoy/config/core/v3/health_check_pb.js";
+import { EndpointSchema, LbEndpointSchema, type LbEndpoint } from "../../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import { ListenerSchema, type Listener } from "../../src/gen/envoy/config/listener/v3/listener_pb.js";
+import { RouteConfigurationSchema, type RouteConfiguration } from "../../src/gen/envoy/config/route/v3/route_pb.js";
+import { RouterSchema } from "../../src/gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import {
   HttpConnectionManagerSchema,
   HttpFilterSchema,
   RdsSchema,
   type HttpConnectionManager,
   type HttpFilter,
-} from "../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
-import type { ValidationError, ValidationResult } from "../src/validate/index.js";
+} from "../../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import type { ValidationError, ValidationResult } from "../../src/validate/index.js";
 
 /** `ads: {}` as protobuf-es wants it: the oneof case set explicitly. */
 export const adsConfigSource = { configSourceSpecifier: { case: "ads", value: {} }, resourceApiVersion: ApiVersion.V3 } as const;

@@ -1,0 +1,329 @@
+/*
+ * How the bridge watches Consul
+ * =============================
+ *
+ * Goal: an exact, live, health-aware copy of every bridged service, without hurting Consul.
+ *
+ * The obvious design — one blocking query on /v1/health/service/:name per service — holds one HTTP/1.1
+ * socket per service for the whole `wait`. Consul refuses a client past `http_max_conns_per_client`
+ * (default 200) with 429, so it cannot watch a catalog of thousands of services. Instead, per
+ * datacenter:
+ *
+ *   1. Discovery — one blocking query on /v1/catalog/services (names + tags). Its index moves on
+ *      registrations, deregistrations and service edits, never on check changes. Names that appear
+ *      (and pass the prefix/tag filters) are queued for a read; names that vanish leave the model;
+ *      a tag change queues a read.
+ *
+ *   2. Change feed — one blocking query on /v1/health/state/any (every check in the datacenter).
+ *      Its index moves on every check change. Each answer is diffed against the previous one by
+ *      (Node, CheckID) → (CreateIndex, ModifyIndex): a service whose checks were added, removed or
+ *      modified is queued; a changed node check (serfHealth, node maintenance) queues every service
+ *      with an instance on that node (known from the reads). Content, not the index, decides: an
+ *      answer after a timeout, an index reset or a 0 index queues only what really differs.
+ *
+ *   3. Reads — the queued services are read with a plain (non-blocking) /v1/health/service/:name,
+ *      never `?passing` (warning instances and Weights.Warning must stay visible), through a queue of
+ *      at most `fetchConcurrency` reads in flight, deduplicated (a service queued twice is read once;
+ *      one queued while being read is read again after), rate-limited, paused with jittered backoff
+ *      on errors. Each answer replaces the service in the ServiceModel, which ignores equal content.
+ *
+ *   4. The gap — an instance without any check that is added, removed or edited (port, address,
+ *      meta) without changing the service's tags moves the catalog index but shows in neither
+ *      answer's content. Every catalog index move is therefore matched against the raft indexes the
+ *      check feed and the reads have shown (a registration with checks writes them at the same
+ *      index; a deregistration moves the check feed's index to its own). A move still unexplained
+ *      after `explainGraceMs` triggers a re-read of every bridged service, at most once per
+ *      `sweepMinIntervalMs`. False alarms cost reads, never correctness.
+ *
+ * Sockets: 2 blocking queries per datacenter + `fetchConcurrency` short reads, all through the client's
+ * keep-alive agent capped at `maxSockets` (default 16): a catalog of 10,000 services uses at most 16
+ * connections. The price is that every check change anywhere in the datacenter makes the change feed
+ * re-send all checks, which is far cheaper for Consul than thousands of parked connections but not
+ * free: at 100,000 checks an answer is ~30 MB and takes the bridge ~0.5–1 s to fetch, parse and diff.
+ * The feed's token bucket (default 1 answer/s, burst 2) bounds that cost; changes arriving meanwhile
+ * are batched into the next answer.
+ *
+ * Initial sync: reads start only after the first change-feed answer (the baseline its diffs are taken
+ * against), so no change can fall between a read and the baseline. A datacenter is synced when the
+ * catalog has been listed and each bridged service read once; the model is marked synced when the local
+ * datacenter is, and each failover datacenter is synced or has failed (a dead failover datacenter must
+ * not keep the bridge from serving its own).
+ *
+ * Errors never touch the model: the last good state of each service stays until Consul says otherwise.
+ * Each read classifies its failures (ConsulError codes) and retries with jittered exponential backoff;
+ * the status exposes the current error and the staleness.
+ */
+import { pino, type Logger } from "pino";
+import type { ServiceModel } from "../model/service-model.js";
+import { createBackoff } from "./backoff.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { ConsulClient } from "./consul-client.js";
+import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
+import { DatacenterWatch, type WatchTiming } from "./datacenter-watch.js";
+import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
+
+/** Options of {@link createConsulWatcher}. */
+export interface ConsulWatcherOptions {
+  /** The client to read through; its socket cap bounds the watcher's connections. The caller closes it. */
+  readonly client: ConsulClient;
+  /** Where instances are written (`setService`/`removeService` per datacenter), and marked synced. */
+  readonly model: ServiceModel;
+  /** The local datacenter (`--datacenter`); default the agent's, from `/v1/agent/self`. */
+  readonly datacenter?: string | undefined;
+  /** Datacenters watched the same way, whose instances are failover targets; default the model's list. */
+  readonly failoverDatacenters?: readonly string[] | undefined;
+  /** Bridge only services whose names start with this (`--prefix`). */
+  readonly prefix?: string | undefined;
+  /** Bridge only services with an instance carrying this tag, and only those instances. */
+  readonly tag?: string | undefined;
+  /** `?stale` reads: any Consul server answers, lighter on the leader, may lag by a few ms. */
+  readonly stale?: boolean | undefined;
+  /** Service reads in flight per datacenter; default min(8, its share of the client's socket cap). */
+  readonly fetchConcurrency?: number | undefined;
+  /** Timings and limits; each missing field takes its default (see {@link defaultWatchTiming}). */
+  readonly timing?: Partial<WatchTiming> | undefined;
+  /** Default: the system clock. */
+  readonly clock?: Clock | undefined;
+  /** Jitter source; default Math.random. */
+  readonly random?: (() => number) | undefined;
+  /** Default: silent. */
+  readonly logger?: Logger | undefined;
+  /** Metrics and status callbacks. */
+  readonly hooks?: ConsulWatcherHooks | undefined;
+  /** Stops the watcher when aborted (as {@link ConsulWatcher.close} does). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A running watch of Consul feeding a ServiceModel. */
+export interface ConsulWatcher {
+  /** Live status (getters: read it when needed, do not keep copies). */
+  readonly status: ConsulWatcherStatus;
+  /** Starts watching (once). */
+  start(): void;
+  /** Stops every loop and waits for reads in flight to end. The model keeps its content. */
+  close(): Promise<void>;
+  /** Calls `listener` after any change of `synced` or of the failing reads; returns an unsubscribe function. */
+  onStatusChange(listener: (status: ConsulWatcherStatus) => void): () => void;
+}
+
+/** Defaults: Consul's 5-minute wait, a burst-2 bucket per loop, 1 s → 60 s backoff. */
+export const defaultWatchTiming: WatchTiming = {
+  waitMs: 5 * 60_000,
+  timeoutMarginMs: 10_000,
+  requestTimeoutMs: 10_000,
+  rateLimit: { ratePerSecond: 1, burst: 2 },
+  fetchRateLimit: { ratePerSecond: 500, burst: 100 },
+  backoff: { baseMs: 1_000, maxMs: 60_000 },
+  explainGraceMs: 2_000,
+  sweepMinIntervalMs: 30_000,
+};
+
+const blockingPerDatacenter = 2;
+
+/**
+ * Creates a watcher that keeps `model` equal to Consul's bridged services (see the design notes at
+ * the top of this file). Call `start()`; wait for `model.whenSynced()`; `close()` to stop.
+ */
+export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatcher {
+  const { client, model } = options;
+  const timing: WatchTiming = { ...defaultWatchTiming, ...options.timing };
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? pino({ level: "silent" });
+  const hooks = options.hooks ?? {};
+  const prefix = options.prefix ?? "";
+  const failoverOption = options.failoverDatacenters;
+  const plannedDatacenters = 1 + (failoverOption ?? model.view().failoverDatacenters).length;
+  if (client.maxSockets < plannedDatacenters * (blockingPerDatacenter + 1)) {
+    throw new Error(
+      `the Consul client's socket cap (${client.maxSockets}) is too small for ${plannedDatacenters} datacenter(s): ` +
+        `each needs ${blockingPerDatacenter} blocking queries and at least 1 read`,
+    );
+  }
+
+  const failing = new Map<string, WatchError>();
+  const listeners = new Set<(status: ConsulWatcherStatus) => void>();
+  const watches: DatacenterWatch[] = [];
+  let controller: AbortController | undefined;
+  let running: Promise<void> | undefined;
+  let localDatacenter = options.datacenter;
+  let synced = false;
+  let lastGoodAt = clock.now();
+  let currentCode: ConsulErrorCode | null = null;
+
+  const safely = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      logger.error({ err: error }, "consul watcher hook threw");
+    }
+  };
+
+  function currentError(): WatchError | null {
+    let latest: WatchError | null = null;
+    for (const error of failing.values()) if (!latest || error.since >= latest.since) latest = error;
+    return latest;
+  }
+
+  const status: ConsulWatcherStatus = {
+    get synced() {
+      return synced;
+    },
+    get localDatacenter() {
+      return localDatacenter;
+    },
+    get error() {
+      return currentError();
+    },
+    get errors() {
+      return [...failing.values()];
+    },
+    get services() {
+      return new Map(watches.map((w) => [w.datacenter, w.serviceCount]));
+    },
+    stalenessSeconds() {
+      if (!synced) return Number.POSITIVE_INFINITY;
+      if (failing.size === 0) return 0;
+      return Math.max(0, clock.now() - lastGoodAt) / 1000;
+    },
+  };
+
+  function notify(): void {
+    const code = currentError()?.code ?? null;
+    if (code !== currentCode) {
+      const previous = currentCode;
+      currentCode = code;
+      safely(() => hooks.onErrorClassChange?.(previous, code));
+    }
+    for (const listener of [...listeners]) safely(() => listener(status));
+  }
+
+  function channel(endpoint: WatchEndpoint, datacenter: string, error: ConsulError | undefined, service?: string): void {
+    const key = `${datacenter}\u0000${endpoint}\u0000${service ?? ""}`;
+    const before = failing.get(key);
+    if (!error) {
+      if (failing.size === 0) lastGoodAt = clock.now();
+      if (!before) return;
+      failing.delete(key);
+      if (failing.size === 0) lastGoodAt = clock.now();
+      logger.info({ endpoint, datacenter, service }, "consul read recovered");
+      notify();
+      return;
+    }
+    if (before && before.code === error.code && before.message === error.message) return;
+    failing.set(key, {
+      code: error.code,
+      message: error.message,
+      endpoint,
+      datacenter,
+      ...(service !== undefined ? { service } : {}),
+      since: before?.since ?? clock.now(),
+    });
+    if (!before || before.code !== error.code) {
+      logger.warn({ endpoint, datacenter, service, code: error.code, error: error.message }, "consul read failing; keeping the last good model");
+    }
+    checkSynced();
+    notify();
+  }
+
+  function checkSynced(): void {
+    if (synced) return;
+    const [local, ...failovers] = watches;
+    if (!local?.synced) return;
+    if (!failovers.every((w) => w.synced || w.failedBeforeInitialSync)) return;
+    synced = true;
+    lastGoodAt = clock.now();
+    model.markSynced();
+    logger.info({ datacenters: watches.filter((w) => w.synced).map((w) => w.datacenter) }, "consul watcher synced");
+    safely(() => hooks.onSynced?.());
+    notify();
+  }
+
+  async function resolveLocalDatacenter(signal: AbortSignal): Promise<string | undefined> {
+    if (options.datacenter) return options.datacenter;
+    const backoff = createBackoff({ ...timing.backoff, random });
+    while (!signal.aborted) {
+      const started = clock.now();
+      try {
+        const response = await client.agentSelf({ timeoutMs: timing.requestTimeoutMs, signal });
+        const config = (response.body as { Config?: { Datacenter?: unknown } } | null)?.Config;
+        if (typeof config?.Datacenter !== "string" || config.Datacenter === "") {
+          throw new ConsulError("bad-response", "/v1/agent/self has no Config.Datacenter");
+        }
+        channel("agent-self", "", undefined);
+        safely(() => hooks.onRequest?.({ endpoint: "agent-self", datacenter: "", outcome: "changed", durationMs: clock.now() - started }));
+        return config.Datacenter;
+      } catch (reason) {
+        if (signal.aborted) return undefined;
+        const error = consulErrorFromReason(reason);
+        const retryInMs = backoff.next();
+        channel("agent-self", "", error);
+        safely(() =>
+          hooks.onRequest?.({ endpoint: "agent-self", datacenter: "", outcome: "error", errorCode: error.code, durationMs: clock.now() - started, retryInMs }),
+        );
+        await clock.sleep(retryInMs, signal);
+      }
+    }
+    return undefined;
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const local = await resolveLocalDatacenter(signal);
+    if (!local || signal.aborted) return;
+    localDatacenter = local;
+    model.setLocalDatacenter(local);
+    const failovers = [...new Set(failoverOption ?? model.view().failoverDatacenters)].filter((dc) => dc !== local);
+    const datacenters = [local, ...failovers];
+    const share = Math.floor((client.maxSockets - blockingPerDatacenter * datacenters.length) / datacenters.length);
+    const fetchConcurrency = options.fetchConcurrency ?? Math.max(1, Math.min(8, share));
+    logger.info({ datacenters, maxSockets: client.maxSockets, fetchConcurrency, prefix, tag: options.tag }, "consul watcher starting");
+    for (const datacenter of datacenters) {
+      watches.push(
+        new DatacenterWatch({
+          client,
+          model,
+          datacenter,
+          prefix,
+          tag: options.tag,
+          stale: options.stale ?? false,
+          fetchConcurrency,
+          timing,
+          clock,
+          random,
+          logger,
+          events: {
+            request: (event) => safely(() => hooks.onRequest?.(event)),
+            channel,
+            synced: () => checkSynced(),
+          },
+        }),
+      );
+    }
+    notify();
+    await Promise.all(watches.map((w) => w.run(signal)));
+  }
+
+  return {
+    status,
+    start() {
+      if (controller) return;
+      controller = new AbortController();
+      const own = controller;
+      if (options.signal) {
+        if (options.signal.aborted) own.abort();
+        else options.signal.addEventListener("abort", () => own.abort(), { once: true });
+      }
+      running = run(own.signal).catch((error: unknown) => {
+        logger.error({ err: error }, "consul watcher stopped on an unexpected error");
+      });
+    },
+    async close() {
+      controller?.abort();
+      await running;
+    },
+    onStatusChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

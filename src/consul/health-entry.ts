@@ -1,0 +1,94 @@
+import type { CheckStatus, InstanceHealth, MaintenanceMode, ServiceInstance } from "../model/service-instance.js";
+
+/** What one `/v1/health/service/:name` entry becomes: an instance, or a reason to leave it out. */
+export type HealthEntryResult =
+  | { readonly kind: "instance"; readonly instance: ServiceInstance }
+  | {
+      readonly kind: "skip";
+      /** `warn` for a malformed record, `debug` for a non-plain kind (sidecars, gateways). */
+      readonly level: "warn" | "debug";
+      /** `Service.ID` when readable, else "?". */
+      readonly instanceId: string;
+      readonly reason: string;
+    };
+
+const severity: Readonly<Record<CheckStatus, number>> = { passing: 0, warning: 1, critical: 2 };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isObject(value)) return {};
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) if (typeof v === "string") out[key] = v;
+  return out;
+}
+
+function weight(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 1;
+}
+
+/** Worst check status (node checks included) and maintenance, from an entry's `Checks`. */
+export function healthFromChecks(checks: unknown): InstanceHealth {
+  let status: CheckStatus = "passing";
+  let maintenance: MaintenanceMode = "none";
+  for (const check of Array.isArray(checks) ? checks : []) {
+    if (!isObject(check)) continue;
+    const raw = check.Status;
+    // An unknown status is treated as critical: never route on something we cannot read.
+    const checkStatus: CheckStatus = raw === "passing" || raw === "warning" || raw === "critical" ? raw : "critical";
+    if (severity[checkStatus] > severity[status]) status = checkStatus;
+    const id = typeof check.CheckID === "string" ? check.CheckID : "";
+    if (id === "_node_maintenance") maintenance = "node";
+    else if (id.startsWith("_service_maintenance:") && maintenance === "none") maintenance = "service";
+  }
+  return { status, maintenance };
+}
+
+/**
+ * Turns one health entry (`{Node, Service, Checks}`) into a {@link ServiceInstance}: address =
+ * `Service.Address` else `Node.Address`, weights default {1,1}, health from every check including
+ * the node's. Malformed entries (no ID, no node, bad port, no address) and non-plain kinds are
+ * skipped with a reason instead of failing the whole service.
+ */
+export function instanceFromHealthEntry(entry: unknown, datacenter: string): HealthEntryResult {
+  if (!isObject(entry) || !isObject(entry.Service) || !isObject(entry.Node)) {
+    return { kind: "skip", level: "warn", instanceId: "?", reason: "entry without Node or Service object" };
+  }
+  const service = entry.Service;
+  const node = entry.Node;
+  const id = typeof service.ID === "string" ? service.ID : "";
+  if (id === "") return { kind: "skip", level: "warn", instanceId: "?", reason: "missing Service.ID" };
+  const kind = service.Kind;
+  if (kind !== undefined && kind !== null && kind !== "" && kind !== "typical") {
+    return { kind: "skip", level: "debug", instanceId: id, reason: `kind ${String(kind)} is not a plain service` };
+  }
+  const nodeName = typeof node.Node === "string" ? node.Node : "";
+  if (nodeName === "") return { kind: "skip", level: "warn", instanceId: id, reason: "missing Node.Node" };
+  const port = service.Port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return { kind: "skip", level: "warn", instanceId: id, reason: `invalid port ${JSON.stringify(port)}` };
+  }
+  const serviceAddress = typeof service.Address === "string" ? service.Address : "";
+  const nodeAddress = typeof node.Address === "string" ? node.Address : "";
+  const address = serviceAddress !== "" ? serviceAddress : nodeAddress;
+  if (address === "") return { kind: "skip", level: "warn", instanceId: id, reason: "no Service.Address and no Node.Address" };
+  const tags = Array.isArray(service.Tags) ? service.Tags.filter((t): t is string => typeof t === "string") : [];
+  const weights = isObject(service.Weights)
+    ? { passing: weight(service.Weights.Passing), warning: weight(service.Weights.Warning) }
+    : { passing: 1, warning: 1 };
+  const instance: ServiceInstance = {
+    id,
+    node: nodeName,
+    address,
+    port,
+    tags,
+    meta: stringMap(service.Meta),
+    weights,
+    health: healthFromChecks(entry.Checks),
+    datacenter: typeof node.Datacenter === "string" && node.Datacenter !== "" ? node.Datacenter : datacenter,
+    nodeMeta: stringMap(node.Meta),
+  };
+  return { kind: "instance", instance };
+}

@@ -1,0 +1,91 @@
+/** A check status as Consul spells it. */
+export type CheckStatus = "passing" | "warning" | "critical";
+
+/** Consul's `Service.Weights`. */
+export interface ServiceWeights {
+  readonly Passing: number;
+  readonly Warning: number;
+}
+
+/** A service tagged address (`Service.TaggedAddresses.lan_ipv4`…). */
+export interface ServiceAddress {
+  readonly Address: string;
+  readonly Port: number;
+}
+
+/** What a write says about a node; the catalog adds indexes. */
+export interface NodeSpec {
+  readonly name: string;
+  readonly address: string;
+  /** `Node.ID`, a UUID for agent nodes, "" for nodes registered through the catalog API without one. */
+  readonly id?: string;
+  readonly taggedAddresses?: Readonly<Record<string, string>>;
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+/** What a write says about one service instance. */
+export interface ServiceSpec {
+  readonly id: string;
+  readonly name: string;
+  /** "" for a plain service; `connect-proxy`, `mesh-gateway`… otherwise. */
+  readonly kind: string;
+  readonly tags: readonly string[];
+  readonly address: string;
+  readonly taggedAddresses: Readonly<Record<string, ServiceAddress>>;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly port: number;
+  /** null when registered through the catalog API without weights (Consul then sends null). */
+  readonly weights: ServiceWeights | null;
+  readonly enableTagOverride: boolean;
+  /** The raw `Proxy` block of a `connect-proxy`, kept as given. */
+  readonly proxy?: Readonly<Record<string, unknown>>;
+}
+
+/** What a write says about one check; status and output are kept from the existing check when absent. */
+export interface CheckSpec {
+  readonly checkId: string;
+  readonly name: string;
+  readonly status?: CheckStatus;
+  readonly notes: string;
+  readonly output?: string;
+  /** "" for a node check. */
+  readonly serviceId: string;
+  /** `ttl`, `http`, `tcp`, `grpc`… or "" (serfHealth, maintenance). */
+  readonly type: string;
+  readonly interval: string;
+  readonly timeout: string;
+  /** TTL of a TTL check; the agent turns it critical when not refreshed in time. */
+  readonly ttlMs?: number;
+}
+
+/** A node as stored, immutable: a change replaces the record. */
+export interface NodeRecord extends Required<NodeSpec> {
+  readonly datacenter: string;
+  readonly createIndex: number;
+  readonly modifyIndex: number;
+}
+
+/** A service instance as stored, immutable. */
+export interface ServiceRecord extends ServiceSpec {
+  readonly node: string;
+  readonly createIndex: number;
+  readonly modifyIndex: number;
+}
+
+/** A check as stored, immutable; service name and tags are copied from its service as Consul does. */
+export interface CheckRecord extends Omit<CheckSpec, "status" | "output"> {
+  readonly node: string;
+  readonly status: CheckStatus;
+  readonly output: string;
+  readonly serviceName: string;
+  readonly serviceTags: readonly string[];
+  readonly createIndex: number;
+  readonly modifyIndex: number;
+}
+
+/** One `/v1/health/service/:name` entry before rendering. */
+export interface HealthEntry {
+  readonly node: NodeRecord;
+  readonly service: ServiceRecord;
+  readonly checks: readonly CheckRecord[];
+}

@@ -1,0 +1,39 @@
+const unitMs: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "\u00b5s": 1e-3,
+  "\u03bcs": 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const part = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
+
+/**
+ * Parses a Go duration (`time.ParseDuration`: `300ms`, `1.5h`, `2h45m`, `0`) into milliseconds, the
+ * syntax Consul accepts for `?wait=`; a bare number other than 0 is not a duration (undefined).
+ */
+export function parseGoDuration(text: string): number | undefined {
+  let rest = text;
+  let sign = 1;
+  if (rest.startsWith("-") || rest.startsWith("+")) {
+    if (rest.startsWith("-")) sign = -1;
+    rest = rest.slice(1);
+  }
+  if (rest === "0") return 0;
+  if (rest === "") return undefined;
+  let total = 0;
+  while (rest !== "") {
+    const match = part.exec(rest);
+    if (!match) return undefined;
+    const whole = match[1] ?? "";
+    const fraction = match[2];
+    if (whole === "" && (fraction === undefined || fraction === "")) return undefined;
+    const value = Number(`${whole === "" ? "0" : whole}.${fraction ?? ""}`.replace(/\.$/, ""));
+    total += value * (unitMs[match[3] ?? ""] ?? Number.NaN);
+    rest = rest.slice(match[0].length);
+  }
+  return Number.isFinite(total) ? sign * total : undefined;
+}
