@@ -1,0 +1,35 @@
+import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
+import { buildVirtualHost } from "./build-virtual-host.js";
+import type { ServiceMapping } from "./map-service.js";
+import type { MappingWarning } from "./mapping-warning.js";
+
+/**
+ * Builds a service's virtual host in Envoy's route configuration from the domains it won (see
+ * domain-claims.ts). Lost domains give a `domain-conflict` warning; a service that won none has no
+ * virtual host (Envoy requires at least one domain) and gets an `unrouted-service` warning.
+ */
+export function buildEnvoyVirtualHost(mapping: ServiceMapping, won: readonly string[]): { virtualHost: VirtualHost | undefined; warnings: MappingWarning[] } {
+  const warnings: MappingWarning[] = [];
+  const wonSet = new Set(won);
+  const lost = mapping.envoy.domainClaims.filter((claim) => !wonSet.has(claim.domain)).map((claim) => claim.domain);
+  if (lost.length > 0) {
+    warnings.push({
+      service: mapping.service,
+      clientKind: "envoy",
+      code: "domain-conflict",
+      message: `virtual host domain(s) ${lost.join(", ")} belong to other services (Envoy needs domains unique, case-insensitively)`,
+    });
+  }
+  if (won.length === 0) {
+    warnings.push({ service: mapping.service, clientKind: "envoy", code: "unrouted-service", message: "no virtual host domain left: Envoy's listener does not route to this service" });
+    return { virtualHost: undefined, warnings };
+  }
+  const virtualHost = buildVirtualHost({
+    name: mapping.resourceName,
+    domains: won,
+    clusterName: mapping.resourceName,
+    kind: "envoy",
+    settings: mapping.settings,
+  });
+  return { virtualHost, warnings };
+}

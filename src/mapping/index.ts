@@ -1,0 +1,48 @@
+// Public surface of the mapping: pure functions from the model (ModelView) to Envoy/xDS messages
+// for each client kind, with warnings as data. Nothing here validates, encodes, logs or does I/O;
+// the publisher (src/publish) does that. See docs/mapping.md for the rules.
+export { buildCluster, httpProtocolOptionsKey, type ClusterInput } from "./build-cluster.js";
+export { buildEnvoyListener, type EnvoyListenerAddress } from "./build-envoy-listener.js";
+export { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
+export { buildEnvoyVirtualHost } from "./build-envoy-virtual-host.js";
+export { buildGrpcListener } from "./build-grpc-listener.js";
+export { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
+export { buildHttpConnectionManager, routerFilterName } from "./build-http-connection-manager.js";
+export {
+  buildLoadAssignment,
+  type EndpointCandidate,
+  type LoadAssignmentInput,
+  type LoadAssignmentResult,
+} from "./build-load-assignment.js";
+export { buildVirtualHost, type VirtualHostInput } from "./build-virtual-host.js";
+export {
+  clientKindMetadataKey,
+  clientKinds,
+  detectClientKind,
+  isClientKind,
+  type ClientKind,
+  type ClientKindOptions,
+} from "./client-kind.js";
+export { compareDomainClaims, domainClaimsFor, resolveDomainClaims, type DomainClaim } from "./domain-claims.js";
+export { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
+export { compareByResourceName, mapModel, type ClientResources, type ModelMapping } from "./map-model.js";
+export {
+  mapService,
+  servedDatacenters,
+  type EnvoyServiceResources,
+  type GrpcServiceResources,
+  type ServiceMapping,
+} from "./map-service.js";
+export { resolveMappingOptions, type MappingOptions, type ResolvedMappingOptions } from "./mapping-options.js";
+export type { MappingWarning, MappingWarningCode } from "./mapping-warning.js";
+export { envoyListenerName, envoyRouteConfigurationName, resourceNameFor } from "./resource-names.js";
+export {
+  defaultServiceSettings,
+  readServiceSettings,
+  serviceMetaKeys,
+  serviceMetaPrefix,
+  type LbPolicyName,
+  type ServiceSettings,
+  type UnhealthyMode,
+  type UpstreamProtocol,
+} from "./service-settings.js";

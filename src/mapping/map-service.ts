@@ -1,0 +1,172 @@
+import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
+import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
+import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
+import type { ServiceState } from "../model/service-instance.js";
+import type { ModelView } from "../model/service-model.js";
+import { buildCluster } from "./build-cluster.js";
+import { buildGrpcListener } from "./build-grpc-listener.js";
+import { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
+import { buildLoadAssignment, type EndpointCandidate } from "./build-load-assignment.js";
+import { domainClaimsFor, type DomainClaim } from "./domain-claims.js";
+import { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
+import type { MappingWarning } from "./mapping-warning.js";
+import type { ResolvedMappingOptions } from "./mapping-options.js";
+import { resourceNameFor } from "./resource-names.js";
+import { readServiceSettings, type ServiceSettings } from "./service-settings.js";
+
+/** What Envoy gets for one service (its virtual host is built once its domains are resolved). */
+export interface EnvoyServiceResources {
+  /** EDS, or STRICT_DNS with an inline load assignment when every instance address is a hostname. */
+  readonly cluster: Cluster;
+  /** The EDS assignment; undefined for a DNS cluster. */
+  readonly assignment: ClusterLoadAssignment | undefined;
+  /** The virtual host domains the service asks for in Envoy's route configuration. */
+  readonly domainClaims: readonly DomainClaim[];
+}
+
+/** What a proxyless gRPC client of `xds:///<resourceName>` gets for one service. */
+export interface GrpcServiceResources {
+  /** The same object as Envoy's cluster when the two would be equal. */
+  readonly cluster: Cluster;
+  /** The same object as Envoy's assignment (EDS mode is the only one gRPC gets). */
+  readonly assignment: ClusterLoadAssignment;
+  readonly listener: Listener;
+  readonly routeConfiguration: RouteConfiguration;
+}
+
+/** Everything one service maps to, per client kind, with the warnings met on the way. */
+export interface ServiceMapping {
+  /** The Consul service name. */
+  readonly service: string;
+  /** The name of every resource of the service: cluster, assignment, gRPC listener and route configuration, virtual host. */
+  readonly resourceName: string;
+  readonly settings: ServiceSettings;
+  readonly envoy: EnvoyServiceResources;
+  /** Undefined when the service cannot be served to gRPC clients (every address is a hostname). */
+  readonly grpc: GrpcServiceResources | undefined;
+  readonly warnings: readonly MappingWarning[];
+}
+
+/** The datacenters the bridge serves, in priority order: local first, then failover ones (deduplicated). */
+export function servedDatacenters(view: ModelView): string[] {
+  return [...new Set([view.localDatacenter, ...view.failoverDatacenters])];
+}
+
+/**
+ * Maps one service of the model to its xDS resources for both client kinds — pure: same view, same
+ * output, no I/O. Instances of the local datacenter and of the failover datacenters (in order) are
+ * used; instances with a bad port or an unusable address are skipped with a warning. A service with
+ * at least one IP-literal instance is an EDS service (hostname instances are skipped with a warning);
+ * a service whose instances are all hostnames becomes a STRICT_DNS cluster for Envoy and is left out
+ * for gRPC clients (grpc-js takes IP literals only, and LOGICAL_DNS holds a single address). The
+ * decision looks at addresses only, never at health, so a flapping check never changes a cluster's
+ * type. Returns undefined when the service has no instances list in any served datacenter.
+ */
+export function mapService(view: ModelView, service: string, options: ResolvedMappingOptions): ServiceMapping | undefined {
+  const perDc = view.services.get(service);
+  if (!perDc) return undefined;
+  const states: ServiceState[] = [];
+  for (const dc of servedDatacenters(view)) {
+    const state = perDc.get(dc);
+    if (state) states.push(state);
+  }
+  if (states.length === 0) return undefined;
+
+  const warnings: MappingWarning[] = [];
+  const resourceName = resourceNameFor(service);
+  const { settings, warnings: settingWarnings } = readServiceSettings(
+    service,
+    states.flatMap((state) => state.instances),
+  );
+  warnings.push(...settingWarnings);
+
+  const classified = states.map((state) => ({
+    datacenter: state.datacenter,
+    instances: state.instances.flatMap((instance) => {
+      if (!Number.isInteger(instance.port) || instance.port < 1 || instance.port > 65535) {
+        warnings.push({
+          service,
+          instance: instance.id,
+          datacenter: state.datacenter,
+          code: "invalid-port",
+          message: `instance ${instance.id} on ${instance.node} has port ${instance.port}, outside 1–65535; skipped`,
+        });
+        return [];
+      }
+      const address = classifyEndpointAddress(instance.address);
+      if (address.kind === "invalid") {
+        warnings.push({
+          service,
+          instance: instance.id,
+          datacenter: state.datacenter,
+          code: "invalid-address",
+          message: `instance ${instance.id} on ${instance.node}: ${address.reason}; skipped`,
+        });
+        return [];
+      }
+      return [{ instance, address }];
+    }),
+  }));
+  const all = classified.flatMap((dc) => dc.instances);
+  const dnsMode = all.length > 0 && all.every(({ address }) => address.kind === "hostname");
+  const usable = (address: EndpointAddress): boolean => (dnsMode ? address.kind === "hostname" : address.kind === "ip");
+  if (dnsMode) {
+    warnings.push({
+      service,
+      code: "dns-cluster",
+      message: "every instance address is a hostname: served to Envoy as a STRICT_DNS cluster, not served to gRPC clients",
+    });
+  }
+  const datacenters = classified.map(({ datacenter, instances }) => ({
+    datacenter,
+    candidates: instances.flatMap(({ instance, address }): EndpointCandidate[] => {
+      if (usable(address)) return [{ instance, address: address.address }];
+      warnings.push({
+        service,
+        instance: instance.id,
+        datacenter,
+        code: "hostname-address",
+        message: `instance ${instance.id} on ${instance.node} has hostname ${instance.address}, but other instances have IP addresses and EDS takes IP literals only; skipped`,
+      });
+      return [];
+    }),
+  }));
+  const load = buildLoadAssignment({
+    service,
+    clusterName: resourceName,
+    datacenters,
+    policy: options.healthPolicy,
+    zoneMetaKey: options.zoneMetaKey,
+    failOpen: settings.whenUnhealthy === "fail-open",
+  });
+  warnings.push(...load.warnings);
+
+  const envoyCluster = buildCluster({
+    service,
+    name: resourceName,
+    kind: "envoy",
+    settings,
+    dnsAssignment: dnsMode ? load.assignment : undefined,
+  });
+  warnings.push(...envoyCluster.warnings);
+  const envoy: EnvoyServiceResources = {
+    cluster: envoyCluster.cluster,
+    assignment: dnsMode ? undefined : load.assignment,
+    domainClaims: domainClaimsFor(service, view.localDatacenter),
+  };
+  let grpc: GrpcServiceResources | undefined;
+  if (!dnsMode) {
+    // When nothing differs between the kinds, gRPC shares Envoy's cluster object (encoded once).
+    const shared = settings.protocol === "http1" && (settings.lbPolicy === "round_robin" || settings.lbPolicy === "ring_hash");
+    const grpcCluster = shared ? { cluster: envoyCluster.cluster, warnings: [] } : buildCluster({ service, name: resourceName, kind: "grpc", settings });
+    warnings.push(...grpcCluster.warnings);
+    grpc = {
+      cluster: grpcCluster.cluster,
+      assignment: load.assignment,
+      listener: buildGrpcListener(resourceName, resourceName),
+      routeConfiguration: buildGrpcRouteConfiguration(resourceName, resourceName, settings),
+    };
+  }
+  return { service, resourceName, settings, envoy, grpc, warnings };
+}

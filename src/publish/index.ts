@@ -1,0 +1,18 @@
+// Public surface of the publisher: model changes in, validated and consistent snapshots per client
+// kind out, into a SnapshotCache whose nodeGroup sorts clients by kind.
+//
+//   const model = new ServiceModel({ localDatacenter: "dc1", failoverDatacenters: ["dc2"] });
+//   const publisher = createSnapshotPublisher({ model, logger, mapping: { zoneMetaKey: "zone" } });
+//   // hand publisher.cache to the xDS server; it serves nothing until the model's initial sync.
+export { createClientKindNodeGroup } from "./client-kind-node-group.js";
+export { DomainRegistry } from "./domain-registry.js";
+export { timerScheduler, type PublishScheduler } from "./publish-scheduler.js";
+export type { PublisherHooks, PublisherStats, PublishReport, ValidationFailure } from "./publisher-events.js";
+export { resolvePublishedSlots, slotPairs, type Slot, type SlotResolution, type Slots } from "./resolve-published-slots.js";
+export { RouteConfigurationAssembler } from "./route-configuration-assembler.js";
+export {
+  createSnapshotPublisher,
+  type PublishedModel,
+  type SnapshotPublisher,
+  type SnapshotPublisherOptions,
+} from "./snapshot-publisher.js";
