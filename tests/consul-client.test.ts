@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import type { TLSSocket } from "node:tls";
 import { createConsulClient } from "../src/consul/consul-client.js";
 import { ConsulError } from "../src/consul/consul-error.js";
+import { createTestPki } from "./support/test-pki.js";
 
 interface Seen {
   readonly url: string;
@@ -125,33 +122,13 @@ describe("createConsulClient()", () => {
     assert.throws(() => createConsulClient({ address: "http://127.0.0.1", maxSockets: 0 }), /maxSockets/);
   });
 
-  const openssl = (() => {
-    try {
-      execFileSync("openssl", ["version"], { stdio: "ignore" });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it("should speak HTTPS with a CA and a client certificate", { skip: openssl ? false : "openssl is not installed: cannot make test certificates" }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "cxb-tls-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=cxb-test-ca");
-    for (const [name, ext] of [
-      ["server", "subjectAltName=IP:127.0.0.1,DNS:server.dc1.consul\nextendedKeyUsage=serverAuth"],
-      ["client", "extendedKeyUsage=clientAuth"],
-    ] as const) {
-      writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-      run("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=cxb-${name}`);
-      run("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "1", "-extfile", `${name}.ext`);
-    }
-    const file = (name: string) => readFileSync(join(dir, name));
+  it("should speak HTTPS with a CA and a client certificate", async (t) => {
+    const pki = await createTestPki();
+    const serverPair = await pki.issue("server.dc1.consul");
+    const clientPair = await pki.issue("cxb-client");
     const clientNames: string[] = [];
     const server = createHttpsServer(
-      { key: file("server.key"), cert: file("server.crt"), ca: file("ca.crt"), requestCert: true, rejectUnauthorized: true },
+      { key: serverPair.key, cert: serverPair.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true },
       (req, res) => {
         clientNames.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
         json(res, { Config: { Datacenter: "secure-dc" } }, { "x-consul-index": "3" });
@@ -163,13 +140,13 @@ describe("createConsulClient()", () => {
       server.closeAllConnections();
     }));
     const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const client = createConsulClient({ address, tls: { ca: file("ca.crt"), cert: file("client.crt"), key: file("client.key") } });
+    const client = createConsulClient({ address, tls: { ca: pki.ca.cert, cert: clientPair.cert, key: clientPair.key } });
     t.after(() => client.close());
     const answer = await client.agentSelf({ timeoutMs: 5_000 });
     assert.deepEqual(answer.body, { Config: { Datacenter: "secure-dc" } });
     assert.deepEqual(clientNames, ["cxb-client"]);
 
-    const untrusting = createConsulClient({ address, tls: { cert: file("client.crt"), key: file("client.key") } });
+    const untrusting = createConsulClient({ address, tls: { cert: clientPair.cert, key: clientPair.key } });
     t.after(() => untrusting.close());
     const error = await untrusting.agentSelf({ timeoutMs: 5_000 }).catch((e: unknown) => e);
     assert.equal((error as ConsulError).code, "tls", (error as Error).message);

@@ -50,7 +50,7 @@ describe("createConsulWatcher()", () => {
     let servicesAtSync = -1;
     h.model.whenSynced().then(() => (servicesAtSync = h.model.view().services.size));
     await h.model.whenSynced();
-    assert.equal(servicesAtSync, 3, "web, api and consul are all in the model when it says synced");
+    assert.equal(servicesAtSync, 2, "web and api (not Consul's own consul service) are in the model when it says synced");
     assert.equal(h.watcher.status.synced, true);
     assert.equal(h.watcher.status.localDatacenter, "dc1");
     assert.equal(h.model.view().localDatacenter, "dc1");
@@ -363,6 +363,17 @@ describe("createConsulWatcher()", () => {
     assert.ok(!h.model.view().services.has("other"));
   });
 
+  it("should leave Consul's own consul service out unless asked to bridge it", async (t) => {
+    const consul = await useEmbeddedConsul(t, { consulService: true });
+    consul.store.seed("dc1", [{ name: "web", instances: [{ port: 80 }] }]);
+    const byDefault = useWatcher(t, consul);
+    await byDefault.model.whenSynced();
+    assert.deepEqual([...byDefault.model.view().services.keys()], ["web"]);
+    const everything = useWatcher(t, consul, { exclude: [] });
+    await everything.model.whenSynced();
+    assert.deepEqual([...everything.model.view().services.keys()].sort(), ["consul", "web"]);
+  });
+
   it("should bridge only services and instances carrying the tag", async (t) => {
     const consul = await useEmbeddedConsul(t);
     consul.store.seed("dc1", [
@@ -443,7 +454,7 @@ describe("createConsulWatcher()", () => {
     const maxSockets = 6;
     const h = useWatcher(t, consul, { clientOptions: { maxSockets } });
     await h.model.whenSynced();
-    assert.equal(h.model.view().services.size, 2_001);
+    assert.equal(h.model.view().services.size, 2_000);
     for (let i = 0; i < 50; i += 1) consul.store.setCheckStatus("dc1", "node-1", `service:svc-${String(i * 40).padStart(4, "0")}-1`, "critical");
     await until(
       () => Array.from({ length: 50 }, (_, i) => statusOf(h.model, `svc-${String(i * 40).padStart(4, "0")}`)?.[1]).every((s) => s === "critical"),

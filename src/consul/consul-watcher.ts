@@ -74,6 +74,11 @@ export interface ConsulWatcherOptions {
   readonly failoverDatacenters?: readonly string[] | undefined;
   /** Bridge only services whose names start with this (`--prefix`). */
   readonly prefix?: string | undefined;
+  /**
+   * Services never bridged (default: `consul`, Consul's own server service, whose port is Consul's
+   * RPC port and not something to route HTTP or gRPC to).
+   */
+  readonly exclude?: readonly string[] | undefined;
   /** Bridge only services with an instance carrying this tag, and only those instances. */
   readonly tag?: string | undefined;
   /** `?stale` reads: any Consul server answers, lighter on the leader, may lag by a few ms. */
@@ -284,6 +289,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
           model,
           datacenter,
           prefix,
+          exclude: new Set(options.exclude ?? ["consul"]),
           tag: options.tag,
           stale: options.stale ?? false,
           fetchConcurrency,

@@ -50,6 +50,8 @@ export interface DatacenterWatchOptions {
   readonly datacenter: string;
   /** Only services whose names start with this. */
   readonly prefix: string;
+  /** Services never bridged, whatever the prefix (Consul's own `consul` service by default). */
+  readonly exclude: ReadonlySet<string>;
   /** Only services (and instances) carrying this tag. */
   readonly tag: string | undefined;
   readonly stale: boolean;
@@ -199,7 +201,7 @@ export class DatacenterWatch {
     const { prefix, tag } = this.options;
     const out = new Map<string, readonly string[]>();
     for (const [name, rawTags] of Object.entries(body)) {
-      if (!name.startsWith(prefix)) continue;
+      if (!name.startsWith(prefix) || this.options.exclude.has(name)) continue;
       const tags = Array.isArray(rawTags) ? rawTags.filter((t): t is string => typeof t === "string") : [];
       if (tag !== undefined && !tags.includes(tag)) continue;
       out.set(name, tags);

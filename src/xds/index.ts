@@ -11,3 +11,5 @@ export {
 } from "./stream-hooks.js";
 export { Subscription, type SubscriptionChange } from "./subscription.js";
 export { peerAddressKey } from "./peer-address.js";
+export { registerClientStatusService, clientStatus, type ClientStatusServiceOptions } from "./client-status-service.js";
+export { registerHealthService, healthServiceNames, type ReadinessSource } from "./health-service.js";

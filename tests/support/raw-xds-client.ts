@@ -28,6 +28,8 @@ export interface RawXdsClientOptions {
   service?: RawStreamService;
   /** Sent on the first request only, as Envoy and grpc-js do. */
   node?: MessageInitShape<typeof NodeSchema>;
+  /** TLS for an https:// baseUrl: the CA to trust, and a client certificate for mutual TLS. */
+  tls?: { ca: string; cert?: string; key?: string };
 }
 
 /**
@@ -48,7 +50,7 @@ export class RawXdsClient {
   private readonly acked = new Map<string, string>();
 
   private constructor(private readonly options: RawXdsClientOptions) {
-    this.sessions = new Http2SessionManager(options.baseUrl);
+    this.sessions = new Http2SessionManager(options.baseUrl, undefined, options.tls ? { ...options.tls } : undefined);
     const transport = createGrpcTransport({ baseUrl: options.baseUrl, sessionManager: this.sessions });
     const calls = {
       ads: () => createClient(AggregatedDiscoveryService, transport).streamAggregatedResources(this.requests, { signal: this.abort.signal }),

@@ -1,0 +1,238 @@
+import type { Logger } from "pino";
+import { listenAdmin, type AdminServer } from "../admin/admin-server.js";
+import { createConsulClient, createConsulWatcher, type ConsulTlsOptions, type ConsulWatcher, type WatchTiming } from "../consul/index.js";
+import type { MappingOptions } from "../mapping/index.js";
+import { ServiceModel } from "../model/service-model.js";
+import { BridgeMetrics } from "../observe/bridge-metrics.js";
+import { silentLogger } from "../observe/create-logger.js";
+import { createReadiness, type Readiness } from "../observe/readiness.js";
+import type { StatusReading } from "../observe/status-reading.js";
+import { xdsLogHooks } from "../observe/xds-log-hooks.js";
+import { createSnapshotPublisher, type SnapshotPublisher } from "../publish/index.js";
+import type { SnapshotCache } from "../snapshot/index.js";
+import {
+  XdsServer,
+  listenXds,
+  registerClientStatusService,
+  registerHealthService,
+  type XdsListener,
+  type XdsServerHooks,
+  type XdsTlsOptions,
+} from "../xds/index.js";
+
+/** Everything the bridge needs to run; the CLI builds it from flags and environment. */
+export interface BridgeConfig {
+  consul: {
+    /** Base URL of Consul's HTTP API, e.g. http://127.0.0.1:8500. */
+    address: string;
+    /** ACL token, sent only as the X-Consul-Token header. */
+    token?: string | undefined;
+    tls?: ConsulTlsOptions | undefined;
+    /** The datacenter to serve; default the agent's own. */
+    datacenter?: string | undefined;
+    /** Datacenters whose instances are failover targets, in priority order. */
+    failoverDatacenters?: readonly string[] | undefined;
+    /** Only services whose names start with this are bridged. */
+    prefix?: string | undefined;
+    /** Only services with this tag are bridged. */
+    tag?: string | undefined;
+    /** Read with ?stale (any Consul server answers). */
+    stale?: boolean | undefined;
+    /** Most sockets held open to Consul (default 16). */
+    maxSockets?: number | undefined;
+    /** Blocking-query timing (tests shorten it). */
+    timing?: Partial<WatchTiming> | undefined;
+  };
+  xds: {
+    host: string;
+    port: number;
+    tls?: XdsTlsOptions | undefined;
+    maxStreams?: number | undefined;
+    maxResourceNamesPerRequest?: number | undefined;
+    maxRequestBytes?: number | undefined;
+  };
+  /** The operators' port (metrics, health, admin API); absent: not served. */
+  admin?: { host: string; port: number } | undefined;
+  mapping?: MappingOptions | undefined;
+  /** Coalescing window for model changes, in ms (default 50; 0 = next tick). */
+  debounceMs?: number | undefined;
+  /** Consul data older than this makes the bridge not ready (default 120 s). */
+  maxStalenessSeconds?: number | undefined;
+  logger?: Logger | undefined;
+  /** Extra xDS hooks (tests). */
+  xdsHooks?: XdsServerHooks | undefined;
+}
+
+/** A running bridge. */
+export interface Bridge {
+  readonly xdsPort: number;
+  /** Undefined when no admin port was configured. */
+  readonly adminPort: number | undefined;
+  readonly model: ServiceModel;
+  readonly watcher: ConsulWatcher;
+  readonly publisher: SnapshotPublisher;
+  readonly cache: SnapshotCache;
+  readonly xdsServer: XdsServer;
+  readonly metrics: BridgeMetrics;
+  readonly readiness: Readiness;
+  /** The bridge's state now. */
+  status(): StatusReading;
+  /**
+   * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
+   * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts the bridge: Consul watcher → model → snapshot publisher → cache → xDS server, with the
+ * gRPC health service and CSDS on the xDS port and the admin port beside it. Resolves once both
+ * ports are bound; Consul is read in the background and no client gets configuration before the
+ * initial sync completes.
+ */
+export async function startBridge(config: BridgeConfig): Promise<Bridge> {
+  const logger = config.logger ?? silentLogger;
+  const metrics = new BridgeMetrics();
+  const model = new ServiceModel({
+    localDatacenter: config.consul.datacenter ?? "",
+    failoverDatacenters: config.consul.failoverDatacenters ?? [],
+  });
+  const client = createConsulClient({
+    address: config.consul.address,
+    token: config.consul.token,
+    tls: config.consul.tls,
+    maxSockets: config.consul.maxSockets,
+  });
+  const consulLog = logger.child({ component: "consul" });
+  const watcher = createConsulWatcher({
+    client,
+    model,
+    datacenter: config.consul.datacenter,
+    failoverDatacenters: config.consul.failoverDatacenters,
+    prefix: config.consul.prefix,
+    tag: config.consul.tag,
+    stale: config.consul.stale,
+    logger: consulLog,
+    ...(config.consul.timing ? { timing: config.consul.timing } : {}),
+    hooks: {
+      onRequest: (event) => metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok"),
+      onErrorClassChange: (previous, next) => {
+        const error = watcher.status.error;
+        if (next) consulLog.warn({ class: next, previous, endpoint: error?.endpoint, datacenter: error?.datacenter, error: error?.message }, "Consul requests failing");
+        else consulLog.info({ previous }, "Consul requests succeed again");
+      },
+      onSynced: () => consulLog.info({ services: model.view().services.size }, "initial sync with Consul complete"),
+    },
+  });
+
+  let validationFailures = 0;
+  const publisher = createSnapshotPublisher({
+    model,
+    mapping: config.mapping,
+    debounceMs: config.debounceMs,
+    logger: logger.child({ component: "publish" }),
+    onValidationFailure: (failure) => {
+      validationFailures += 1;
+      metrics.validationFailure(failure.typeUrl);
+    },
+  });
+  const cache = publisher.cache;
+  metrics.trackCache(cache);
+
+  const readiness = createReadiness({
+    synced: () => watcher.status.synced,
+    stalenessSeconds: () => watcher.status.stalenessSeconds(),
+    maxStalenessSeconds: config.maxStalenessSeconds,
+  });
+  const status = (): StatusReading => {
+    const view = model.view();
+    let instances = 0;
+    for (const perDc of view.services.values()) for (const state of perDc.values()) instances += state.instances.length;
+    const error = watcher.status.error;
+    const notReadyReason = readiness.reason();
+    return {
+      synced: watcher.status.synced,
+      ready: notReadyReason === undefined,
+      notReadyReason,
+      stalenessSeconds: watcher.status.stalenessSeconds(),
+      consulErrorClass: error?.code ?? "",
+      consulErrorMessage: error?.message ?? "",
+      services: view.services.size,
+      instances,
+      validationFailures,
+    };
+  };
+  metrics.setStatusSource(status);
+
+  const xdsServer = new XdsServer({
+    cache,
+    hooks: [xdsLogHooks(logger), metrics.xdsHooks, ...(config.xdsHooks ? [config.xdsHooks] : [])],
+    maxStreams: config.xds.maxStreams,
+    maxResourceNamesPerRequest: config.xds.maxResourceNamesPerRequest,
+  });
+
+  let xdsListener: XdsListener | undefined;
+  let admin: AdminServer | undefined;
+  const stopAll = async (graceMs: number) => {
+    await xdsListener?.close(graceMs);
+    await admin?.close();
+    publisher.close();
+    readiness.close();
+    await watcher.close();
+    client.close();
+  };
+  try {
+    xdsListener = await listenXds({
+      host: config.xds.host,
+      port: config.xds.port,
+      tls: config.xds.tls,
+      readMaxBytes: config.xds.maxRequestBytes,
+      routes: (router) => {
+        xdsServer.registerRoutes(router);
+        registerClientStatusService(router, { streams: () => xdsServer.streams() });
+        registerHealthService(router, readiness);
+      },
+      endStreams: () => xdsServer.endStreams(),
+    });
+    if (config.admin) {
+      admin = await listenAdmin({
+        host: config.admin.host,
+        port: config.admin.port,
+        metrics,
+        streams: () => xdsServer.streams(),
+        snapshot: (group) => cache.getSnapshot(group),
+        status,
+      });
+    }
+  } catch (error) {
+    await stopAll(0);
+    throw error;
+  }
+  watcher.start();
+  logger.info(
+    {
+      xds: `${xdsListener.host}:${xdsListener.port}`,
+      tls: config.xds.tls ? (config.xds.tls.clientCa ? "mutual" : "server") : "off",
+      admin: admin ? `${admin.host}:${admin.port}` : "off",
+      consul: config.consul.address,
+      datacenter: config.consul.datacenter ?? "(agent's)",
+      prefix: config.consul.prefix ?? "",
+    },
+    "consul-xds-bridge started",
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    xdsPort: xdsListener.port,
+    adminPort: admin?.port,
+    model,
+    watcher,
+    publisher,
+    cache,
+    xdsServer,
+    metrics,
+    readiness,
+    status,
+    close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
+  };
+}

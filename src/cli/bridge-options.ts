@@ -1,0 +1,206 @@
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { BridgeConfig } from "../bridge/start-bridge.js";
+import { passingOnly } from "../model/health-policy.js";
+import { logLevels } from "../observe/create-logger.js";
+import {
+  consulBaseUrl,
+  integerIn,
+  parseBoolean,
+  parseDatacenter,
+  parseDatacenterList,
+  parseDuration,
+  parseHostPort,
+  type HostPort,
+} from "./option-values.js";
+
+/** Health policies the CLI accepts: which Consul check states receive traffic. */
+export const healthPolicies = ["passing", "passing-or-warning"] as const;
+
+/** Log formats the CLI accepts. */
+export const logFormats = ["auto", "json", "pretty"] as const;
+
+/** The parsed values of the options every bridge-running command shares. */
+export interface BridgeOptionValues {
+  consul: string;
+  datacenter?: string;
+  failoverDatacenters?: string[];
+  prefix?: string;
+  tag?: string;
+  stale?: boolean;
+  tokenFile?: string;
+  caFile?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
+  consulMaxSockets: number;
+  xdsListen: HostPort;
+  adminListen: HostPort;
+  admin: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  envoyListener: HostPort;
+  zoneMetaKey: string;
+  healthPolicy: (typeof healthPolicies)[number];
+  debounce: number;
+  readinessMaxStaleness: number;
+  maxStreams: number;
+  maxResourceNames: number;
+  maxRequestBytes: number;
+  shutdownGrace: number;
+  logLevel: (typeof logLevels)[number];
+  logFormat: (typeof logFormats)[number];
+}
+
+/** Adds the xDS, admin, mapping and logging options (serve and dev). */
+export function addServingOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--prefix <prefix>", "bridge only services whose names start with <prefix>"))
+    .addOption(new Option("--tag <tag>", "bridge only services carrying this Consul tag"))
+    .addOption(
+      new Option("--xds-listen <host:port>", "where the xDS gRPC server listens").default(parseHostPort("0.0.0.0:18000"), "0.0.0.0:18000").argParser(parseHostPort),
+    )
+    .addOption(
+      new Option("--admin-listen <host:port>", "where /metrics, /healthz, /readyz and the admin API listen")
+        .default(parseHostPort("127.0.0.1:19000"), "127.0.0.1:19000")
+        .argParser(parseHostPort),
+    )
+    .addOption(new Option("--no-admin", "do not open the admin port"))
+    .addOption(new Option("--tls-cert <file>", "serve xDS over TLS with this PEM certificate (needs --tls-key)"))
+    .addOption(new Option("--tls-key <file>", "PEM private key of --tls-cert"))
+    .addOption(new Option("--tls-client-ca <file>", "require client certificates signed by this PEM CA (mutual TLS)"))
+    .addOption(
+      new Option("--envoy-listener <ip:port>", "address of the HTTP listener sent to Envoy proxies")
+        .default(parseHostPort("0.0.0.0:10000"), "0.0.0.0:10000")
+        .argParser(parseHostPort),
+    )
+    .addOption(new Option("--zone-meta-key <key>", "Consul node-meta key whose value becomes the locality zone").default("zone"))
+    .addOption(
+      new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),
+    )
+    .addOption(new Option("--debounce <duration>", "coalesce Consul changes for this long before publishing").default(50, "50ms").argParser(parseDuration))
+    .addOption(
+      new Option("--readiness-max-staleness <duration>", "report not ready when Consul data is older than this")
+        .default(120_000, "2m")
+        .argParser(parseDuration),
+    )
+    .addOption(new Option("--max-streams <n>", "xDS streams open at once before new ones are refused").default(20_000).argParser(integerIn(1, 1_000_000)))
+    .addOption(
+      new Option("--max-resource-names <n>", "resource names one DiscoveryRequest may carry").default(100_000).argParser(integerIn(1, 10_000_000)),
+    )
+    .addOption(
+      new Option("--max-request-bytes <n>", "largest DiscoveryRequest accepted, in bytes").default(4 * 1024 * 1024, "4194304").argParser(integerIn(1024, 1 << 30)),
+    )
+    .addOption(new Option("--shutdown-grace <duration>", "how long SIGTERM waits for streams to end").default(10_000, "10s").argParser(parseDuration))
+    .addOption(new Option("--log-level <level>", "log verbosity").choices(logLevels).default("info" as const))
+    .addOption(new Option("--log-format <format>", "json lines, or pretty (auto: pretty on a terminal)").choices(logFormats).default("auto" as const));
+}
+
+/** Adds the options that say which Consul to read and how (serve). */
+export function addConsulOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--consul <address>", "Consul HTTP API address").env("CONSUL_HTTP_ADDR").default("http://127.0.0.1:8500"),
+    )
+    .addOption(new Option("--datacenter <dc>", "datacenter to serve (default: the agent's)").argParser(parseDatacenter))
+    .addOption(
+      new Option("--failover-datacenters <dc,...>", "also route to these datacenters, in this order, when the local one has no healthy instance").argParser(
+        parseDatacenterList,
+      ),
+    )
+    .addOption(new Option("--stale", "let any Consul server answer reads (no leader round trip)"))
+    .addOption(new Option("--token-file <file>", "file holding the Consul ACL token").env("CONSUL_HTTP_TOKEN_FILE"))
+    .addOption(new Option("--ca-file <file>", "PEM CA to verify Consul's certificate").env("CONSUL_CACERT"))
+    .addOption(new Option("--client-cert <file>", "PEM client certificate for Consul").env("CONSUL_CLIENT_CERT"))
+    .addOption(new Option("--client-key <file>", "PEM key of --client-cert").env("CONSUL_CLIENT_KEY"))
+    .addOption(new Option("--tls-server-name <name>", "server name to verify in Consul's certificate").env("CONSUL_TLS_SERVER_NAME"))
+    .addOption(
+      new Option("--consul-max-sockets <n>", "most connections held open to Consul (it refuses more than 200 per client)")
+        .default(16)
+        .argParser(integerIn(3, 190)),
+    );
+}
+
+/** Reads a file named by an option; the message names the option and the path, never the content. */
+function readOptionFile(option: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new InvalidArgumentError(`cannot read ${option} ${path}: ${code}`);
+  }
+}
+
+/**
+ * Turns parsed options and the environment into a BridgeConfig. The ACL token comes from
+ * --token-file / CONSUL_HTTP_TOKEN_FILE, else CONSUL_HTTP_TOKEN; it is never accepted as a flag
+ * value, so it never shows in `ps` output or shell history.
+ */
+export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  const ssl = env.CONSUL_HTTP_SSL ? parseBoolean(env.CONSUL_HTTP_SSL) : false;
+  const verify = env.CONSUL_HTTP_SSL_VERIFY ? parseBoolean(env.CONSUL_HTTP_SSL_VERIFY) : true;
+  const address = consulBaseUrl(values.consul, ssl);
+  let token: string | undefined;
+  if (values.tokenFile) token = readOptionFile("--token-file", values.tokenFile).trim();
+  else if (env.CONSUL_HTTP_TOKEN) token = env.CONSUL_HTTP_TOKEN.trim();
+  if (values.tlsCert && !values.tlsKey) throw new InvalidArgumentError("--tls-cert needs --tls-key");
+  if (values.tlsKey && !values.tlsCert) throw new InvalidArgumentError("--tls-key needs --tls-cert");
+  if (values.tlsClientCa && !values.tlsCert) throw new InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  if ((values.clientCert === undefined) !== (values.clientKey === undefined)) {
+    throw new InvalidArgumentError("--client-cert and --client-key go together");
+  }
+  const consulTls =
+    address.protocol === "https:"
+      ? {
+          ca: values.caFile ? readOptionFile("--ca-file", values.caFile) : undefined,
+          cert: values.clientCert ? readOptionFile("--client-cert", values.clientCert) : undefined,
+          key: values.clientKey ? readOptionFile("--client-key", values.clientKey) : undefined,
+          servername: values.tlsServerName,
+          rejectUnauthorized: verify,
+        }
+      : undefined;
+  return {
+    consul: {
+      address: address.origin,
+      token: token || undefined,
+      tls: consulTls,
+      datacenter: values.datacenter,
+      failoverDatacenters: values.failoverDatacenters,
+      prefix: values.prefix,
+      tag: values.tag,
+      stale: values.stale ?? false,
+      maxSockets: values.consulMaxSockets,
+    },
+    xds: {
+      host: values.xdsListen.host,
+      port: values.xdsListen.port,
+      tls: values.tlsCert
+        ? {
+            cert: readOptionFile("--tls-cert", values.tlsCert),
+            key: readOptionFile("--tls-key", values.tlsKey!),
+            clientCa: values.tlsClientCa ? readOptionFile("--tls-client-ca", values.tlsClientCa) : undefined,
+          }
+        : undefined,
+      maxStreams: values.maxStreams,
+      maxResourceNamesPerRequest: values.maxResourceNames,
+      maxRequestBytes: values.maxRequestBytes,
+    },
+    admin: values.admin ? { host: values.adminListen.host, port: values.adminListen.port } : undefined,
+    mapping: {
+      healthPolicy: values.healthPolicy === "passing-or-warning" ? { routeWarning: true } : passingOnly,
+      zoneMetaKey: values.zoneMetaKey,
+      envoyListener: { address: values.envoyListener.host, port: values.envoyListener.port },
+    },
+    debounceMs: values.debounce,
+    maxStalenessSeconds: values.readinessMaxStaleness / 1000,
+  };
+}
+
+/** Validates option combinations that one value alone cannot (used by every bridge command). */
+export function checkServingOptions(values: BridgeOptionValues): void {
+  if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
+  if (!/^[0-9.]+$|:/.test(values.envoyListener.host)) {
+    throw new InvalidArgumentError("--envoy-listener needs an IP address, e.g. 0.0.0.0:10000");
+  }
+}

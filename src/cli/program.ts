@@ -1,0 +1,145 @@
+import { createRequire } from "node:module";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { BridgeConfig } from "../bridge/start-bridge.js";
+import { addConsulOptions, addServingOptions, bridgeConfigFromOptions, checkServingOptions, type BridgeOptionValues } from "./bridge-options.js";
+import { parseHostPort, type HostPort } from "./option-values.js";
+
+/** What `dev` adds to the bridge options. */
+export interface DevSettings {
+  /** Where the embedded Consul API listens. */
+  consulListen: HostPort;
+  /** Start the demo services (web, greeter). */
+  demo: boolean;
+}
+
+/** What `status` needs. */
+export interface StatusSettings {
+  admin: string;
+  json: boolean;
+}
+
+/** What `demo-backend` needs. */
+export interface DemoBackendSettings {
+  protocol: "http" | "grpc";
+  listen: HostPort;
+  /** Shown in every answer, so load balancing is visible. */
+  id: string;
+}
+
+/** The work behind each command; tests replace them to check parsing alone. */
+export interface CommandActions {
+  serve(config: BridgeConfig, values: BridgeOptionValues): Promise<void>;
+  dev(values: BridgeOptionValues, settings: DevSettings): Promise<void>;
+  status(settings: StatusSettings): Promise<void>;
+  demoBackend(settings: DemoBackendSettings): Promise<void>;
+}
+
+/** The package version, shown by --version. */
+export function packageVersion(): string {
+  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+}
+
+const serveExamples = `
+Examples:
+  # Bridge every service of the local agent's datacenter
+  $ consul-xds-bridge serve
+
+  # Services named web-* in dc1, failing over to dc2, with an ACL token from a file
+  $ consul-xds-bridge serve --consul https://consul.internal:8501 --ca-file ca.pem \\
+      --datacenter dc1 --prefix web- --failover-datacenters dc2 --token-file /run/secrets/consul-token
+
+  # Mutual TLS on the xDS port
+  $ consul-xds-bridge serve --tls-cert server.pem --tls-key server-key.pem --tls-client-ca clients-ca.pem
+
+Environment (as for the consul CLI): CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,
+CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY,
+CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken as a flag value.`;
+
+const devExamples = `
+Examples:
+  # An embedded Consul API on :8500, demo services, and the bridge on :18000
+  $ consul-xds-bridge dev
+
+  # Then, in another terminal, register a service exactly as with Consul:
+  $ curl -X PUT localhost:8500/v1/agent/service/register \\
+      -d '{"Name":"api","Address":"127.0.0.1","Port":8080,"Check":{"TTL":"30s","Status":"passing"}}'
+
+  # Keep a real Consul on :8500 undisturbed
+  $ consul-xds-bridge dev --consul-listen 127.0.0.1:18500`;
+
+const statusExamples = `
+Examples:
+  $ consul-xds-bridge status
+  $ consul-xds-bridge status --admin http://10.0.0.5:19000 --json
+
+Exit status: 0 when every client is in sync or catching up, 1 when any client rejects its
+configuration (NACK), 2 when the admin API cannot be reached.`;
+
+/** Builds the command-line program: serve, dev, status. */
+export function createProgram(actions: CommandActions): Command {
+  const program = new Command("consul-xds-bridge")
+    .description("Serves Consul's service catalog as xDS configuration to Envoy and proxyless gRPC clients.")
+    .version(packageVersion())
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", `\nRun 'consul-xds-bridge <command> --help' for a command's options and examples.`);
+
+  const serve = addServingOptions(addConsulOptions(new Command("serve")))
+    .description("watch Consul and serve xDS")
+    .addHelpText("after", serveExamples)
+    .action(async (values: BridgeOptionValues, command: Command) => {
+      let config: BridgeConfig;
+      try {
+        checkServingOptions(values);
+        config = bridgeConfigFromOptions(values);
+      } catch (error) {
+        return command.error(`error: ${(error as Error).message}`, { exitCode: 2 });
+      }
+      await actions.serve(config, values);
+    });
+
+  const dev = addServingOptions(new Command("dev"))
+    .description("run the bridge on an embedded Consul-compatible catalog with demo services (no Consul needed)")
+    .addOption(
+      new Option("--consul-listen <host:port>", "where the embedded Consul HTTP API listens")
+        .default(parseHostPort("127.0.0.1:8500"), "127.0.0.1:8500")
+        .argParser(parseHostPort),
+    )
+    .addOption(new Option("--no-demo", "do not start the demo services"))
+    .addHelpText("after", devExamples)
+    .action(async (values: BridgeOptionValues & { consulListen: HostPort; demo: boolean }, command: Command) => {
+      try {
+        checkServingOptions(values);
+      } catch (error) {
+        return command.error(`error: ${(error as Error).message}`, { exitCode: 2 });
+      }
+      await actions.dev(values, { consulListen: values.consulListen, demo: values.demo });
+    });
+
+  const status = new Command("status")
+    .description("show every connected xDS client and its sync state, like istioctl proxy-status")
+    .addOption(
+      new Option("--admin <url>", "the bridge's admin address").default("http://127.0.0.1:19000").argParser((value) => {
+        if (!/^https?:\/\/[^/]+/.test(value)) throw new InvalidArgumentError("expected an http:// URL such as http://127.0.0.1:19000");
+        return value.replace(/\/+$/, "");
+      }),
+    )
+    .option("--json", "print the admin API's answer as JSON")
+    .addHelpText("after", statusExamples)
+    .action(async (values: { admin: string; json?: boolean }) => actions.status({ admin: values.admin, json: values.json ?? false }));
+
+  const demoBackend = new Command("demo-backend")
+    .description("run one demo service instance (HTTP, or the gRPC Greeter) for trying the bridge out")
+    .addOption(new Option("--protocol <protocol>", "what to serve").choices(["http", "grpc"] as const).default("http" as const))
+    .addOption(new Option("--listen <host:port>", "where to listen").default(parseHostPort("0.0.0.0:8080"), "0.0.0.0:8080").argParser(parseHostPort))
+    .addOption(new Option("--id <id>", "instance name shown in answers").default("demo"))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ consul-xds-bridge demo-backend --protocol http --listen 0.0.0.0:8080 --id web-1
+  $ consul-xds-bridge demo-backend --protocol grpc --listen 0.0.0.0:9090 --id greeter-1`,
+    )
+    .action(async (values: DemoBackendSettings) => actions.demoBackend(values));
+
+  return program.addCommand(serve).addCommand(dev).addCommand(status).addCommand(demoBackend);
+}

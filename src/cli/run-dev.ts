@@ -1,0 +1,71 @@
+import { createLogger } from "../observe/create-logger.js";
+import { startDevEnvironment, type DevEnvironment } from "../dev/start-dev-environment.js";
+import { bridgeConfigFromOptions, type BridgeOptionValues } from "./bridge-options.js";
+import type { DevSettings } from "./program.js";
+import { describeStartError } from "./run-serve.js";
+import { shutdownSignal } from "./shutdown-signal.js";
+
+/** The "what to run next" text printed once dev mode is up. */
+export function devBanner(env: DevEnvironment, xdsPort: number, adminPort: number | undefined): string {
+  const consul = env.consul.url;
+  const consulHostPort = consul.replace(/^http:\/\//, "");
+  const lines = [
+    "",
+    "consul-xds-bridge dev is running (Ctrl-C to stop)",
+    `  Consul HTTP API (embedded): ${consul}`,
+    `  xDS (ADS, gRPC over h2c):   127.0.0.1:${xdsPort}`,
+    adminPort !== undefined ? `  admin:                      http://127.0.0.1:${adminPort}  (/metrics, /readyz, admin API)` : "",
+  ];
+  if (env.demo.length > 0) {
+    lines.push("", "Demo services (registered through the agent API):");
+    for (const d of env.demo) lines.push(`  ${d.service.padEnd(8)} ${d.id.padEnd(10)} 127.0.0.1:${d.port}  (${d.protocol})`);
+  }
+  lines.push(
+    "",
+    "Try next:",
+    "  # what Consul holds",
+    `  curl ${consul}/v1/catalog/services`,
+    "  # register a service exactly as with a Consul agent",
+    `  curl -X PUT ${consulHostPort}/v1/agent/service/register \\`,
+    `    -d '{"Name":"api","Address":"127.0.0.1","Port":8080,"Check":{"TTL":"30s","Status":"passing"}}'`,
+    "  # fail a check (and pass it again) and watch endpoints move",
+    `  curl -X PUT ${consulHostPort}/v1/agent/check/fail/service:web-1`,
+    "  # call the greeter through a proxyless gRPC client (xds:///greeter)",
+    `  XDS_SERVER=127.0.0.1:${xdsPort} npm run example:greeter`,
+    "  # connected clients and their sync state",
+    `  node dist/cli/main.js status${adminPort !== undefined && adminPort !== 19000 ? ` --admin http://127.0.0.1:${adminPort}` : ""}`,
+    "  # an Envoy on this machine (listener on :10000):",
+    `  envoy -c deploy/envoy/envoy.yaml   (with the xds cluster pointed at 127.0.0.1:${xdsPort}; see README)`,
+    "",
+  );
+  return lines.filter((line, i) => line !== "" || lines[i - 1] !== "").join("\n");
+}
+
+/** `dev`: runs the dev environment until SIGTERM/SIGINT. */
+export async function runDev(values: BridgeOptionValues, settings: DevSettings): Promise<void> {
+  const logger = createLogger({ level: values.logLevel, format: values.logFormat });
+  const { consul: _consul, ...bridge } = bridgeConfigFromOptions({ ...values, consul: "http://127.0.0.1:8500", consulMaxSockets: 16 });
+  let env: DevEnvironment;
+  try {
+    env = await startDevEnvironment({
+      bridge: { ...bridge, consul: { prefix: values.prefix, tag: values.tag } },
+      consulHost: settings.consulListen.host,
+      consulPort: settings.consulListen.port,
+      demo: settings.demo,
+      logger,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === "EADDRINUSE" && (error as { port?: number }).port === settings.consulListen.port
+        ? `cannot listen on ${settings.consulListen.host}:${settings.consulListen.port} (--consul-listen): address already in use (is a Consul agent running? pick another with --consul-listen)`
+        : describeStartError(error, { ...bridge, consul: { address: "" } });
+    logger.fatal(message);
+    process.exit(1);
+  }
+  process.stdout.write(devBanner(env, env.bridge.xdsPort, env.bridge.adminPort));
+  const signal = await shutdownSignal(logger);
+  logger.info({ signal }, "shutting down");
+  await env.close(values.shutdownGrace);
+  process.exit(0);
+}

@@ -1,0 +1,96 @@
+import { toJson } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import {
+  AdminService,
+  GetSyncStatusResponseSchema,
+  ListClientsResponseSchema,
+  type Client,
+  type GetSyncStatusResponse,
+  type TypeState,
+} from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
+import type { StatusSettings } from "./program.js";
+
+const typeColumns = ["CDS", "EDS", "LDS", "RDS"] as const;
+
+/** "12s", "3m", "2h": how long ago `ms` was. */
+function ago(ms: number | undefined, now: number): string {
+  if (ms === undefined) return "";
+  const seconds = Math.max(0, Math.round((now - ms) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${Math.round(seconds / 3600)}h`;
+}
+
+/** One type's state in a table cell: SYNCED, STALE (sent, not yet ACKed), NACKED, or "-". */
+function cell(type: TypeState | undefined, now: number): string {
+  if (!type) return "-";
+  const since = ago(type.lastSentAt ? timestampMs(type.lastSentAt) : undefined, now);
+  if (type.lastNackMessage) return `NACKED ${short(type.lastNackVersion)}`;
+  if (!type.versionSent) return "WAITING";
+  if (type.versionAcked === type.versionSent && !type.awaitingAck) return `SYNCED ${short(type.versionSent)} ${since}`;
+  return `STALE ${short(type.versionSent)} ${since}`;
+}
+
+const short = (version: string) => version.slice(0, 8);
+
+/** Renders clients as an aligned table, then the NACK messages, then the Consul line. */
+export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now = Date.now()): string {
+  const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns];
+  const rows = clients.map((client) => [
+    client.nodeId || "(none)",
+    client.nodeCluster || "-",
+    client.clientKind || "-",
+    client.address,
+    client.streamKind,
+    ...typeColumns.map((name) => cell(client.types.find((t) => t.shortName === name), now)),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((text, i) => text.padEnd(widths[i]!)).join("  ").trimEnd();
+  const consul = [
+    `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : "NOT READY"}`,
+    `data ${Number.isFinite(sync.stalenessSeconds) ? `${Math.round(sync.stalenessSeconds)}s old` : "never synced"}`,
+    `${sync.services} services, ${sync.instances} instances`,
+    sync.consulErrorClass ? `last error ${sync.consulErrorClass}: ${sync.consulErrorMessage}` : "no errors",
+    sync.validationFailures ? `${sync.validationFailures} resources withheld by validation` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  const nacks = clients.flatMap((client) =>
+    client.types
+      .filter((t) => t.lastNackMessage)
+      .map((t) => `  ${client.nodeId || "(none)"} ${t.shortName} rejected ${t.lastNackVersion}: ${t.lastNackMessage}`),
+  );
+  return [
+    consul,
+    "",
+    clients.length === 0 ? "No xDS clients connected." : [line(header), ...rows.map(line)].join("\n"),
+    ...(nacks.length > 0 ? ["", "Rejected configuration (NACK):", ...nacks] : []),
+    "",
+  ].join("\n");
+}
+
+/** `status`: asks the admin API and prints; exit 1 when a client is NACKing, 2 when unreachable. */
+export async function runStatus(settings: StatusSettings): Promise<void> {
+  const admin = createClient(AdminService, createConnectTransport({ baseUrl: settings.admin, httpVersion: "1.1" }));
+  let clients: Client[];
+  let sync: GetSyncStatusResponse;
+  try {
+    const options = { timeoutMs: 5_000 };
+    [{ clients }, sync] = await Promise.all([admin.listClients({}, options), admin.getSyncStatus({}, options)]);
+  } catch (error) {
+    process.stderr.write(`error: cannot reach the admin API at ${settings.admin}: ${ConnectError.from(error).rawMessage}\n`);
+    process.exit(2);
+  }
+  if (settings.json) {
+    const json = {
+      sync: toJson(GetSyncStatusResponseSchema, sync),
+      clients: toJson(ListClientsResponseSchema, { $typeName: "consulxdsbridge.admin.v1.ListClientsResponse", clients }),
+    };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatStatus(clients, sync));
+  }
+  process.exitCode = clients.some((client) => client.types.some((t) => t.lastNackMessage)) ? 1 : 0;
+}

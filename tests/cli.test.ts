@@ -1,0 +1,146 @@
+// The real `consul-xds-bridge` binary (dist/cli/main.js, built by `npm test`), spawned as users run it.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
+import { clusterType } from "../src/snapshot/index.js";
+import { runCli, spawnCli, type CliProcess } from "./support/cli-process.js";
+import { RawXdsClient } from "./support/raw-xds-client.js";
+
+type LogLine = { msg?: string; xds?: string; admin?: string; class?: string; request?: string; node?: string };
+
+/** An embedded catalog with one passing service, closed when the test ends. */
+async function catalogWithWeb(t: { after: (fn: () => Promise<void>) => void }, aclTokens?: string[]): Promise<EmbeddedConsul> {
+  const consul = await createEmbeddedConsul({ port: 0, ...(aclTokens ? { aclTokens } : {}) });
+  t.after(() => consul.close());
+  const register = await fetch(`${consul.url}/v1/agent/service/register`, {
+    method: "PUT",
+    headers: aclTokens ? { "X-Consul-Token": aclTokens[0]! } : {},
+    body: JSON.stringify({ Name: "web", ID: "web-1", Address: "10.0.0.1", Port: 8080, Check: { TTL: "60s", Status: "passing" } }),
+  });
+  assert.equal(register.status, 200);
+  return consul;
+}
+
+/** Starts `serve` on free ports against `consulUrl` and returns it with its xDS and admin addresses. */
+async function serve(t: { after: (fn: () => Promise<void>) => void }, consulUrl: string, extra: string[] = [], env: Record<string, string> = {}) {
+  const cli = spawnCli(
+    ["serve", "--consul", consulUrl, "--xds-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-format", "json", "--debounce", "0", ...extra],
+    env,
+  );
+  t.after(() => cli.stop());
+  const started = await cli.waitForLine<LogLine>((line) => line.msg === "consul-xds-bridge started");
+  return { cli, xds: `http://${started.xds}`, admin: `http://${started.admin}` };
+}
+
+describe("consul-xds-bridge (the command)", () => {
+  it("should print help with examples for every command, and its version", async () => {
+    const top = await runCli(["--help"]);
+    assert.equal(top.code, 0);
+    for (const command of ["serve", "dev", "status"]) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ["serve", "dev", "status"]) {
+      const help = await runCli([command, "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Examples:/, `${command} --help has examples`);
+    }
+    const serveHelp = (await runCli(["serve", "--help"])).stdout;
+    for (const flag of ["--consul", "--datacenter", "--prefix", "--tag", "--token-file", "--xds-listen", "--admin-listen", "--health-policy", "--debounce", "--log-level", "--tls-client-ca"]) {
+      assert.ok(serveHelp.includes(flag), `serve --help lists ${flag}`);
+    }
+    assert.match(serveHelp, /CONSUL_HTTP_TOKEN/);
+    const version = await runCli(["--version"]);
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it("should refuse bad values with one line naming the flag and what it accepts", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["serve", "--xds-listen", "nowhere"], /--xds-listen.*expected host:port/],
+      [["serve", "--admin-listen", "1.2.3.4:99999"], /--admin-listen.*expected host:port/],
+      [["serve", "--health-policy", "sometimes"], /--health-policy.*passing, passing-or-warning/],
+      [["serve", "--debounce", "soon"], /--debounce.*expected a duration/],
+      [["serve", "--log-level", "loud"], /--log-level.*trace, debug, info/],
+      [["serve", "--failover-datacenters", ",,"], /--failover-datacenters.*datacenter names/],
+      [["serve", "--max-streams", "-3"], /--max-streams.*whole number/],
+      [["serve", "--consul", "ftp://consul:21"], /http:\/\/ or https:\/\//],
+      [["serve", "--tls-cert", "/nonexistent/cert.pem"], /--tls-cert needs --tls-key/],
+      [["serve", "--token-file", "/nonexistent/token"], /cannot read --token-file \/nonexistent\/token: ENOENT/],
+      [["status", "--admin", "localhost:19000"], /--admin.*expected an http:\/\/ URL/],
+    ];
+    for (const [args, expected] of cases) {
+      const result = await runCli(args);
+      assert.notEqual(result.code, 0, `${args.join(" ")} must fail`);
+      const firstLine = result.stderr.trim().split("\n")[0]!;
+      assert.match(firstLine, expected, `${args.join(" ")} → ${result.stderr}`);
+      assert.equal(result.stdout, "", "nothing on stdout");
+    }
+  });
+
+  it("should serve against a Consul catalog and become ready after the initial sync", async (t) => {
+    const consul = await catalogWithWeb(t);
+    const { cli, admin } = await serve(t, consul.url);
+    await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");
+    const ready = await fetch(`${admin}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(await ready.text(), "ready\n");
+    assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+  });
+
+  it("should report clients in status, exit 1 while one NACKs, and exit 0 on SIGTERM with clients connected", async (t) => {
+    const consul = await catalogWithWeb(t);
+    const { cli, xds, admin } = await serve(t, consul.url, ["--log-level", "debug"]);
+    const good = RawXdsClient.open({ baseUrl: xds, node: { id: "good-node", cluster: "edge" } });
+    const bad = RawXdsClient.open({ baseUrl: xds, node: { id: "nacking-node", cluster: "edge" } });
+    t.after(() => Promise.all([good.close(), bad.close()]).then(() => undefined));
+    good.subscribe(clusterType);
+    bad.subscribe(clusterType);
+    good.ack(await good.next());
+    bad.nack(await bad.next(), "cluster web: rejected by the test");
+    await cli.waitForLine<LogLine>((line) => line.msg === "client rejected configuration (NACK)");
+    await cli.waitForLine<LogLine>((line) => line.msg === "xDS request" && line.request === "ack" && line.node === "good-node");
+
+    const status = await runCli(["status", "--admin", admin]);
+    assert.equal(status.code, 1, `a NACKing client makes status exit 1\n${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, /good-node\s+edge\s+envoy\s+\S+\s+ADS\s+SYNCED [0-9a-f]{8}/);
+    assert.match(status.stdout, /nacking-node\s+edge\s+envoy\s+\S+\s+ADS\s+NACKED [0-9a-f]{8}/);
+    assert.match(status.stdout, /nacking-node CDS rejected [0-9a-f]+: cluster web: rejected by the test/);
+    assert.match(status.stdout, /Consul: synced, ready/);
+    const json = await runCli(["status", "--admin", admin, "--json"]);
+    const parsed = JSON.parse(json.stdout) as { clients: { clients: Array<{ nodeId: string }> } };
+    assert.deepEqual(parsed.clients.clients.map((c) => c.nodeId).sort(), ["good-node", "nacking-node"]);
+
+    cli.child.kill("SIGTERM");
+    assert.equal(await cli.exited, 0);
+    assert.deepEqual(await Promise.all([good.ended, bad.ended]), [undefined, undefined], "streams end with status OK");
+    await cli.waitForLine<LogLine>((line) => line.msg === "stopped");
+  });
+
+  it("should exit 2 from status when the admin API cannot be reached", async () => {
+    const result = await runCli(["status", "--admin", "http://127.0.0.1:9"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it("should never show the ACL token in logs or error output", async (t) => {
+    const token = "s3cr3t-0f-the-bridge-7d1e";
+    const consul = await catalogWithWeb(t, ["the-right-token"]);
+    const fromEnv = await serve(t, consul.url, ["--log-level", "trace"], { CONSUL_HTTP_TOKEN: token });
+    // The wrong token is sent and refused: proof it was used, and the failure is logged.
+    await fromEnv.cli.waitForLine<LogLine>((line) => line.msg === "Consul requests failing" && line.class === "acl-denied");
+
+    const dir = mkdtempSync(join(tmpdir(), "cxb-token-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "token"), `${token}\n`);
+    const fromFile = await serve(t, "http://127.0.0.1:9", ["--token-file", join(dir, "token"), "--log-level", "trace"]);
+    await fromFile.cli.waitForLine<LogLine>((line) => line.msg === "Consul requests failing" && line.class === "unreachable");
+
+    for (const cli of [fromEnv.cli, fromFile.cli] as CliProcess[]) {
+      cli.child.kill("SIGTERM");
+      await cli.exited;
+      assert.ok(!cli.stdout().includes(token), "the token is not in the logs");
+      assert.ok(!cli.stderr().includes(token), "the token is not in error output");
+      assert.ok(!cli.stdout().includes(token.slice(0, 12)), "not even part of it");
+    }
+  });
+});
