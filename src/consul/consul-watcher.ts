@@ -111,12 +111,16 @@ export interface ConsulWatcher {
   onStatusChange(listener: (status: ConsulWatcherStatus) => void): () => void;
 }
 
-/** Defaults: Consul's 5-minute wait, a burst-2 bucket per loop, 1 s → 60 s backoff. */
+/**
+ * Defaults: Consul's 5-minute wait; per blocking loop a bucket of 10 requests/s (burst 5), so a busy
+ * catalog is followed within ~100 ms yet a constantly moving index cannot spin the loop (at large
+ * scale each answer's own size paces it further); 1 s → 60 s backoff.
+ */
 export const defaultWatchTiming: WatchTiming = {
   waitMs: 5 * 60_000,
   timeoutMarginMs: 10_000,
   requestTimeoutMs: 10_000,
-  rateLimit: { ratePerSecond: 1, burst: 2 },
+  rateLimit: { ratePerSecond: 10, burst: 5 },
   fetchRateLimit: { ratePerSecond: 500, burst: 100 },
   backoff: { baseMs: 1_000, maxMs: 60_000 },
   explainGraceMs: 2_000,
