@@ -523,6 +523,38 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     assert.deepEqual(responseNames(await polite.next()).sort(), ["a", "b"]);
   });
 
+  it("should refuse streams beyond the limit with RESOURCE_EXHAUSTED, and accept them again below it", async () => {
+    const rec = recordingHooks();
+    const h = await useXdsHarness({ hooks: rec.hooks, server: { maxStreams: 2 } });
+    h.publish(twoServices);
+    const first = h.client();
+    const second = h.client();
+    for (const client of [first, second]) {
+      client.subscribe(clusterType);
+      await client.next();
+    }
+    const third = h.client();
+    third.subscribe(clusterType);
+    assert.equal((await third.ended)?.code, Code.ResourceExhausted);
+    await first.close();
+    await rec.until(() => rec.closes.length === 1);
+    const fourth = h.client();
+    fourth.subscribe(clusterType);
+    assert.equal((await fourth.next()).typeUrl, clusterType);
+  });
+
+  it("should end a stream whose request is larger than allowed, and keep serving", async () => {
+    const h = await useXdsHarness({ listener: { readMaxBytes: 1024 } });
+    h.publish(twoServices);
+    const big = h.client();
+    big.subscribe(endpointType, Array.from({ length: 100 }, (_, i) => `service-with-a-long-name-${i}`));
+    const error = await big.ended;
+    assert.equal(error?.code, Code.ResourceExhausted);
+    const small = h.client();
+    small.subscribe(endpointType, ["a"]);
+    assert.deepEqual(responseNames(await small.next()), ["a"]);
+  });
+
   it("should end a stream carrying a malformed DiscoveryRequest with an error, and keep serving", async () => {
     const h = await useXdsHarness();
     h.publish(twoServices);

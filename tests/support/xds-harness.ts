@@ -1,6 +1,6 @@
 import { after } from "node:test";
 import { SnapshotCache, defaultGroup, type SnapshotCacheOptions } from "../../src/snapshot/index.js";
-import { XdsServer, listenXds, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
+import { XdsServer, listenXds, type XdsListenerOptions, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
 import { fixtureSnapshot, type FixtureService } from "./fixtures.js";
 import { RawXdsClient, type RawStreamService } from "./raw-xds-client.js";
 
@@ -25,6 +25,8 @@ export interface XdsHarnessOptions {
   cache?: SnapshotCacheOptions;
   hooks?: XdsServerHooks;
   server?: Partial<XdsServerOptions>;
+  /** Listener options (e.g. readMaxBytes). */
+  listener?: Partial<XdsListenerOptions>;
   /**
    * Close when the current test ends (default true). Pass false when starting the harness in a
    * suite's `before` hook (node:test would run the cleanup as soon as the hook ends) and close it in
@@ -42,6 +44,7 @@ export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<Xd
     port: 0,
     routes: (router) => server.registerRoutes(router),
     endStreams: () => server.endStreams(),
+    ...options.listener,
   });
   const baseUrl = `http://127.0.0.1:${listener.port}`;
   const clients: RawXdsClient[] = [];
