@@ -83,42 +83,21 @@ export class BridgeMetrics {
       registers,
     });
     const read = () => this.statusSource?.();
-    new Gauge({
-      name: `${prefix}consul_sync_staleness_seconds`,
-      help: "Seconds since the last fully successful sync with Consul",
-      registers,
-      collect() {
-        const reading = read();
-        if (reading) this.set(reading.stalenessSeconds);
-      },
-    });
-    new Gauge({
-      name: `${prefix}ready`,
-      help: "1 when the initial sync is done and Consul data is fresh (what /readyz reports)",
-      registers,
-      collect() {
-        const reading = read();
-        if (reading) this.set(reading.ready ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: `${prefix}model_services`,
-      help: "Services in the model (all datacenters)",
-      registers,
-      collect() {
-        const reading = read();
-        if (reading) this.set(reading.services);
-      },
-    });
-    new Gauge({
-      name: `${prefix}model_instances`,
-      help: "Service instances in the model (all datacenters)",
-      registers,
-      collect() {
-        const reading = read();
-        if (reading) this.set(reading.instances);
-      },
-    });
+    /** A gauge whose value is read from the status reading at scrape time. */
+    const readingGauge = (name: string, help: string, pick: (reading: StatusReading) => number) =>
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers,
+        collect() {
+          const reading = read();
+          if (reading) this.set(pick(reading));
+        },
+      });
+    readingGauge("consul_sync_staleness_seconds", "Seconds since the last fully successful sync with Consul", (r) => r.stalenessSeconds);
+    readingGauge("ready", "1 when the initial sync is done and Consul data is fresh (what /readyz reports)", (r) => (r.ready ? 1 : 0));
+    readingGauge("model_services", "Services in the model (all datacenters)", (r) => r.services);
+    readingGauge("model_instances", "Service instances in the model (all datacenters)", (r) => r.instances);
     this.xdsHooks = this.createXdsHooks();
   }
 
