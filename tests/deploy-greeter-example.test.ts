@@ -1,0 +1,53 @@
+// examples/greeter-client.ts (the proxyless client of docker compose) against `consul-xds-bridge dev`:
+// grpc-js + grpc-js-xds resolve xds:///greeter through the bridge and call the demo greeter.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { spawnCli } from "./support/cli-process.js";
+import { spawnGreeterExample } from "./support/greeter-example.js";
+
+type StartedLine = { msg?: string; xds?: string };
+
+/** Starts `dev` (embedded Consul, demo services, bridge) on free ports; returns its xDS address. */
+async function startDev(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dev = spawnCli(["dev", "--consul-listen", "127.0.0.1:0", "--xds-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-format", "json"]);
+  t.after(() => dev.stop());
+  const started = await dev.waitForLine<StartedLine>((line) => line.msg === "consul-xds-bridge started");
+  assert.ok(started.xds, "dev logs its xDS address");
+  return started.xds;
+}
+
+const summary = /^(\d+)\/(\d+) calls succeeded; by instance: (\{.*\})$/;
+
+describe("examples/greeter-client.ts against dev mode", () => {
+  it("should make every call through xds:///greeter, answered by greeter-1, and exit 0", async (t) => {
+    const xds = await startDev(t);
+    const example = spawnGreeterExample({ XDS_SERVER: xds, COUNT: "5" });
+    t.after(() => example.stop());
+    const code = await example.exited;
+    assert.equal(code, 0, `exit status 0; ${example.stdout()}\n${example.stderr()}`);
+    const last = summary.exec(example.stdout().trim().split("\n").at(-1) ?? "");
+    assert.ok(last, `a summary line; got:\n${example.stdout()}`);
+    assert.equal(last[1], "5");
+    assert.deepEqual(JSON.parse(last[3]!), { "greeter-1": 5 });
+    assert.match(example.stdout(), /xds:\/\/\/greeter #1: hello call 1 \(from greeter-1\)/);
+  });
+
+  it("should keep calling in loop mode (INTERVAL_MS) and stop cleanly on SIGTERM, as in docker compose", async (t) => {
+    const xds = await startDev(t);
+    const example = spawnGreeterExample({ XDS_SERVER: xds, COUNT: "2", INTERVAL_MS: "50" });
+    t.after(() => example.stop());
+    let rounds = 0;
+    await example.waitForLine((line) => summary.test(line) && ++rounds === 2);
+    assert.deepEqual(
+      example
+        .stdout()
+        .split("\n")
+        .filter((line) => summary.test(line))
+        .slice(0, 2)
+        .map((line) => JSON.parse(summary.exec(line)![3]!) as unknown),
+      [{ "greeter-1": 2 }, { "greeter-1": 2 }],
+    );
+    example.child.kill("SIGTERM");
+    assert.equal(await example.exited, 0, "SIGTERM ends the loop with status 0");
+  });
+});
