@@ -34,8 +34,10 @@ export function devBanner(env: DevEnvironment, xdsPort: number, adminPort: numbe
     `  XDS_SERVER=127.0.0.1:${xdsPort} npm run example:greeter`,
     "  # connected clients and their sync state",
     `  node dist/cli/main.js status${adminPort !== undefined && adminPort !== 19000 ? ` --admin http://127.0.0.1:${adminPort}` : ""}`,
-    "  # an Envoy on this machine (listener on :10000):",
-    `  envoy -c deploy/envoy/envoy.yaml   (with the xds cluster pointed at 127.0.0.1:${xdsPort}; see README)`,
+    "  # an Envoy on this machine (its listener on :10000 comes from the bridge):",
+    xdsPort === 18000
+      ? "  envoy -c deploy/envoy/envoy-dev.yaml && curl -H 'Host: web' localhost:10000"
+      : `  envoy -c deploy/envoy/envoy-dev.yaml   (after changing its xDS port 18000 to ${xdsPort})`,
     "",
   );
   return lines.filter((line, i) => line !== "" || lines[i - 1] !== "").join("\n");
