@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import * as http2 from "node:http2";
 import { describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { AggregatedDiscoveryService } from "../src/gen/envoy/service/discovery/v3/ads_pb.js";
@@ -17,7 +18,7 @@ import type { RequestKind, StreamInfo, XdsServerHooks } from "../src/xds/index.j
 import { responseAssignments, responseNames, type RawXdsClient } from "./support/raw-xds-client.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 import { useXdsHarness } from "./support/xds-harness.js";
-import type { DiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
+import { DiscoveryRequestSchema, type DiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 
 const twoServices = { a: { endpoints: ["10.0.0.1:8080"] }, b: { endpoints: ["10.0.0.2:8080"] } };
 
@@ -589,6 +590,36 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     const client = h.client();
     client.subscribe(clusterType);
     assert.equal((await client.next()).typeUrl, clusterType);
+  });
+
+  it("should release a stream whose client resets it while a large response is stuck in flow control", async () => {
+    const rec = recordingHooks();
+    const h = await useXdsHarness({ hooks: rec.hooks });
+    const many = Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`service-${i}`, {}]));
+    h.publish(many);
+    const session = http2.connect(h.baseUrl);
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.pause(); // never reads: the CDS response (~300 kB) outgrows the 64 kB window
+      const body = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "stuck" } }));
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      Buffer.from(body).copy(frame, 5);
+      stream.write(frame);
+      await rec.until(() => rec.responses.length === 1);
+      assert.equal(h.cache.watchCount(), 1);
+      stream.close(http2.constants.NGHTTP2_CANCEL); // the session stays open
+      await rec.until(() => rec.closes.length === 1);
+      assert.equal(h.server.streamCount, 0, "the stream is released");
+      assert.equal(h.cache.watchCount(), 0, "and its watch removed");
+    } finally {
+      session.destroy();
+    }
   });
 
   it("should not let a stalled client hold more than one response per type, nor slow others", async () => {

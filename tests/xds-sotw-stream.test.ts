@@ -123,6 +123,68 @@ describe("SotwStream", () => {
     assert.deepEqual(names(stream.nextResponse()), ["a", "b"], "turning the wildcard back on resends the full set");
   });
 
+  it("should hold listeners and routes while a cluster response waits for the previous one's ACK", () => {
+    const stream = streamOn(fixtureSnapshot({ a: {} }));
+    stream.handleRequest(request({ typeUrl: clusterType }));
+    stream.handleRequest(ackOf(stream.nextResponse()!));
+    stream.handleRequest(request({ typeUrl: endpointType, resourceNames: ["a"] }));
+    const eds = stream.nextResponse()!;
+    stream.handleRequest(ackOf(eds, ["a"]));
+    stream.handleRequest(request({ typeUrl: listenerType }));
+    stream.handleRequest(ackOf(stream.nextResponse()!));
+    stream.handleRequest(request({ typeUrl: routeType, resourceNames: ["a"] }));
+    stream.handleRequest(ackOf(stream.nextResponse()!, ["a"]));
+
+    stream.setSnapshot(fixtureSnapshot({ a: {}, c: {} }));
+    const cdsC = stream.nextResponse()!;
+    assert.deepEqual(names(cdsC), ["a", "c"]);
+    stream.setSnapshot(fixtureSnapshot({ a: {}, c: {}, d: {} })); // d arrives before c's CDS is ACKed
+    stream.handleRequest(request({ typeUrl: endpointType, versionInfo: eds.sent.version, responseNonce: eds.sent.nonce, resourceNames: ["a", "c"] }));
+    const edsC = stream.nextResponse()!;
+    assert.deepEqual(names(edsC), ["c"]);
+    stream.handleRequest(ackOf(edsC, ["a", "c"]));
+    assert.equal(stream.nextResponse(), undefined, "no listener or route for d before cluster d was sent");
+    stream.handleRequest(ackOf(cdsC));
+    assert.deepEqual(names(stream.nextResponse()), ["a", "c", "d"], "clusters first");
+  });
+
+  it("should resend endpoints on a per-type EDS stream when Envoy re-requests the same names", () => {
+    const stream = streamOn(fixtureSnapshot({ a: {}, b: {} }), endpointType);
+    stream.handleRequest(request({ typeUrl: endpointType, resourceNames: ["a", "b"] }));
+    const first = stream.nextResponse()!;
+    assert.equal(stream.handleRequest(ackOf(first, ["a", "b"])).kind, "ack");
+    assert.equal(stream.nextResponse(), undefined);
+    // A rebuilt cluster's new watch: same nonce, same names, after the ACK.
+    assert.equal(stream.handleRequest(ackOf(first, ["a", "b"])).kind, "update");
+    assert.deepEqual(names(stream.nextResponse()), ["a", "b"], "so the rebuilt cluster can finish warming");
+  });
+
+  it("should not follow a rejected make response with the break until new data arrives", () => {
+    const stream = streamOn(fixtureSnapshot({ a: {}, b: {} }));
+    stream.handleRequest(request({ typeUrl: clusterType }));
+    stream.handleRequest(ackOf(stream.nextResponse()!));
+    stream.setSnapshot(fixtureSnapshot({ a: {}, c: {} }));
+    const make = stream.nextResponse()!;
+    assert.deepEqual(names(make), ["a", "b", "c"]);
+    stream.handleRequest(request({ typeUrl: clusterType, responseNonce: make.sent.nonce, errorDetail: { message: "cluster c rejected" } }));
+    assert.equal(stream.nextResponse(), undefined, "the rejected content is not sent again on its own");
+    stream.setSnapshot(fixtureSnapshot({ a: {}, c: { connectTimeoutSeconds: 3 } }));
+    const newData = stream.nextResponse()!;
+    assert.deepEqual(names(newData), ["a", "b", "c"], "new data comes as a make response again");
+    stream.handleRequest(ackOf(newData));
+    assert.deepEqual(names(stream.nextResponse()), ["a", "c"], "and once it is accepted, the removal follows");
+  });
+
+  it("should count a rejection once although grpc-js repeats error_detail on later requests", () => {
+    const stream = streamOn(fixtureSnapshot({ a: {}, b: {} }));
+    stream.handleRequest(request({ typeUrl: clusterType, resourceNames: ["a"] }));
+    const first = stream.nextResponse()!;
+    const rejected = { typeUrl: clusterType, responseNonce: first.sent.nonce, errorDetail: { message: "bad" } };
+    assert.equal(stream.handleRequest(request({ ...rejected, resourceNames: ["a"] })).kind, "nack");
+    assert.equal(stream.handleRequest(request({ ...rejected, resourceNames: ["a", "b"] })).kind, "update");
+    assert.deepEqual(names(stream.nextResponse()), ["a", "b"], "the grown subscription is still served");
+  });
+
   it("should answer a first RDS request only with names that exist", () => {
     const stream = streamOn(fixtureSnapshot({ a: {} }));
     stream.handleRequest(request({ typeUrl: routeType, resourceNames: ["zz"] }));

@@ -111,6 +111,12 @@ class TypeState {
   wildcardAdded = false;
   /** EDS on ADS: names to send again although unchanged, because their cluster changed (warming). */
   readonly forceResend = new Set<string>();
+  /**
+   * Full-state types: set when a make response (one still carrying removed resources) was rejected;
+   * the break is then put off until new data or a new subscription, so the rejected content is not
+   * sent again on its own.
+   */
+  breakAfterNack: TypeSnapshot | undefined;
   sentVersion: string | undefined;
   sentAt: number | undefined;
   ackedVersion: string | undefined;
@@ -203,19 +209,25 @@ export class SotwStream {
     let kind: RequestKind = "subscribe";
     if (state.lastNonce !== undefined) {
       if (request.responseNonce !== state.lastNonce) return { kind: "stale", typeUrl };
-      state.awaitingAck = false;
-      if (request.errorDetail) {
+      if (!state.awaitingAck) {
+        // The last response was answered already: this request only restates the subscription
+        // (grpc-js repeats error_detail on such requests until a response is accepted).
+        kind = "update";
+      } else if (request.errorDetail) {
         kind = "nack";
         state.lastNack = {
           version: state.sentVersion ?? "",
           message: request.errorDetail.message,
           at: this.options.now(),
         };
+        // A rejected make response keeps its removals for the next change (see planFullState).
+        if (state.lingering.size > 0) state.breakAfterNack = state.sent;
       } else {
         kind = "ack";
         state.ackedVersion = request.versionInfo;
         if (request.versionInfo === state.sentVersion) state.lastNack = undefined;
       }
+      state.awaitingAck = false;
     }
     const change = state.subscription.update(request.resourceNames);
     for (const name of change.removed) {
@@ -224,6 +236,12 @@ export class SotwStream {
     }
     for (const name of change.added) state.newlySubscribed.add(name);
     if (change.wildcardAdded) state.wildcardAdded = true;
+    if (change.added.length > 0 || change.removed.length > 0 || change.wildcardAdded) state.breakAfterNack = undefined;
+    if (kind === "update" && typeUrl === endpointType && this.options.kind === endpointType && change.added.length === 0 && change.removed.length === 0) {
+      // Per-type EDS: Envoy re-requests the same names when it rebuilds a changed cluster, and keeps
+      // that cluster warming until a response arrives. On ADS the server resends on its own.
+      for (const name of state.subscription.names) state.forceResend.add(name);
+    }
     return kind === "nack" ? { kind, typeUrl, rejectedVersion: state.lastNack!.version } : { kind, typeUrl };
   }
 
@@ -238,7 +256,9 @@ export class SotwStream {
       if (!state || state.awaitingAck) return undefined;
       return this.take(state, this.plan(state, "final"));
     }
-    const holding = this.holdingForEndpoints();
+    // Listeners and routes wait while clusters are still to come: the endpoints of clusters just
+    // sent (warming), or a cluster response that is planned but waits for the previous one's ACK.
+    let holding = this.holdingForEndpoints();
     let earlierPending = false;
     for (const { typeUrl, mode } of adsPhases) {
       const state = this.types.get(typeUrl);
@@ -256,6 +276,7 @@ export class SotwStream {
       }
       if (state.awaitingAck) {
         earlierPending = true;
+        if (typeUrl === clusterType) holding = true;
         continue;
       }
       return this.commit(state, plan.send);
@@ -333,6 +354,7 @@ export class SotwStream {
     state.lingering = plan.lingering;
     state.newlySubscribed.clear();
     state.wildcardAdded = false;
+    state.breakAfterNack = undefined;
     state.sentVersion = plan.version;
     state.sentAt = this.options.now();
     for (const resource of plan.resources) {
@@ -418,6 +440,10 @@ function planFullState(state: TypeState, target: TypeSnapshot, mode: Phase["mode
     ? [...target.resources.values()]
     : [...subscription.names].flatMap((name) => target.resources.get(name) ?? []);
   const changed = first || state.wildcardAdded ? content : content.filter((r) => changedNames.has(r.name));
+  if (mode !== "make" && removed.size > 0 && state.breakAfterNack !== undefined && state.breakAfterNack === target) {
+    // The make response was rejected: wait for new data before sending the same content again.
+    return undefined;
+  }
   if (mode === "make" && removed.size > 0) {
     // Removing now could break routes or listeners that still point at these; keep them until the
     // break phase, after the types that follow were sent.

@@ -14,6 +14,8 @@ export type RequestKind =
   | "ack"
   /** Rejects the last response of its type (`error_detail` set). */
   | "nack"
+  /** Carries the last nonce again after that response was answered: a subscription update only. */
+  | "update"
   /** Carries a nonce other than the last one sent for its type: ignored entirely. */
   | "stale"
   /** A type URL the bridge does not serve: ignored, the stream stays open. */

@@ -135,10 +135,32 @@ export class XdsServer {
     let unwatch: (() => void) | undefined;
     let readFailure: unknown;
     let inputEnded = false;
+    let closed = false;
+    /**
+     * Releases everything the stream holds, once. It runs when the generator finishes, and also
+     * when the client goes away: a writer parked in HTTP/2 flow control (a reader that stopped
+     * reading, a partition) is never resumed by Connect, so its `finally` alone could leak it.
+     */
+    const teardown = (error: ConnectError | undefined) => {
+      if (closed) return;
+      closed = true;
+      unwatch?.();
+      context.signal.removeEventListener("abort", onAbort);
+      this.shutdown.signal.removeEventListener("abort", wake);
+      this.live.delete(stream.info.id);
+      this.hooks.onStreamClose(stream.info, error);
+      finished();
+    };
+    // The client went away (cancel, reset, deadline): a normal end of its stream, not an error.
+    const onAbort = () => {
+      wake();
+      teardown(undefined);
+    };
     // Requests are read in their own task so the stream can push whenever a snapshot changes.
     void (async () => {
       try {
         for await (const request of requests) {
+          if (closed) break;
           const outcome = stream.handleRequest(request);
           this.hooks.onStreamRequest(stream.info, request, outcome.kind);
           if (outcome.kind === "ack") this.hooks.onAck(stream.info, outcome.typeUrl!, request.versionInfo);
@@ -160,13 +182,13 @@ export class XdsServer {
         wake();
       }
     })();
-    context.signal.addEventListener("abort", wake);
+    context.signal.addEventListener("abort", onAbort);
     this.shutdown.signal.addEventListener("abort", wake);
 
     let closeError: ConnectError | undefined;
     try {
       for (;;) {
-        if (context.signal.aborted || this.shutdown.signal.aborted) break;
+        if (closed || context.signal.aborted || this.shutdown.signal.aborted) break;
         if (readFailure !== undefined) throw ConnectError.from(readFailure, Code.InvalidArgument);
         const next = stream.nextResponse();
         if (next) {
@@ -181,12 +203,7 @@ export class XdsServer {
       closeError = ConnectError.from(error);
       throw closeError;
     } finally {
-      unwatch?.();
-      context.signal.removeEventListener("abort", wake);
-      this.shutdown.signal.removeEventListener("abort", wake);
-      this.live.delete(stream.info.id);
-      this.hooks.onStreamClose(stream.info, closeError);
-      finished();
+      teardown(closeError);
     }
   }
 }
