@@ -71,6 +71,11 @@ export interface ConsulClient {
   healthService(name: string, query: ConsulQuery & { readonly tags?: readonly string[] }): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/health/state/:state`: every check in that state (`any`: all checks). */
   healthState(state: "any" | "passing" | "warning" | "critical", query: ConsulQuery): Promise<ConsulResponse<unknown>>;
+  /**
+   * The same read, answered with the body's raw bytes (empty when Consul sent none): for answers big
+   * enough (tens of MB) that the caller reads only what it needs rather than JSON.parse it whole.
+   */
+  healthStateBytes(state: "any" | "passing" | "warning" | "critical", query: ConsulQuery): Promise<ConsulResponse<Buffer>>;
   /** `GET /v1/agent/self`. */
   agentSelf(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/catalog/datacenters`. */
@@ -135,11 +140,20 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     ...(options.token ? { defaults: { token: options.token } } : {}),
   } as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulCalls;
 
+  // Same agent (same socket cap), but JSON bodies are handed over undecoded.
+  const raw = new Consul({
+    baseUrl: `${base.protocol}//${base.host}${path}/v1`,
+    agent,
+    decoders: { "application/json": (body: Buffer) => body },
+    ...(options.token ? { defaults: { token: options.token } } : {}),
+  } as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulCalls;
+
   const bound = {
     catalogServices: consul.catalog.service.list.bind(consul.catalog.service),
     catalogDatacenters: consul.catalog.datacenters.bind(consul.catalog),
     healthService: consul.health.service.bind(consul.health),
     healthState: consul.health.state.bind(consul.health),
+    healthStateBytes: raw.health.state.bind(raw.health),
     agentSelf: consul.agent.self.bind(consul.agent),
   };
 
@@ -177,6 +191,11 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     healthService: (name, query) =>
       call(bound.healthService, query, { service: name, ...(query.tags?.length ? { tag: [...query.tags] } : {}) }),
     healthState: (state, query) => call(bound.healthState, query, { state }),
+    healthStateBytes: async (state, query) => {
+      const response = await call(bound.healthStateBytes, query, { state });
+      const body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(typeof response.body === "string" ? response.body : "");
+      return { ...response, body };
+    },
     agentSelf: (query) => call(bound.agentSelf, query, {}),
     catalogDatacenters: (query) => call(bound.catalogDatacenters, query, {}),
     close: () => consul.destroy(),

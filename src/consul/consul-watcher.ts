@@ -39,9 +39,9 @@
  * keep-alive agent capped at `maxSockets` (default 16): a catalog of 10,000 services uses at most 16
  * connections. The price is that every check change anywhere in the datacenter makes the change feed
  * re-send all checks, which is far cheaper for Consul than thousands of parked connections but not
- * free: at 100,000 checks an answer is ~30 MB and takes the bridge ~0.5–1 s to fetch, parse and diff.
- * The feed's token bucket (default 1 answer/s, burst 2) bounds that cost; changes arriving meanwhile
- * are batched into the next answer.
+ * free: at 100,000 checks an answer is ~30 MB. The bridge reads it from its bytes rather than
+ * JSON.parse it (CheckFeedTracker: ~0.1 s per answer on the development machine, and little garbage).
+ * The feed's token bucket bounds that cost; changes arriving meanwhile are batched into the next answer.
  *
  * Initial sync: reads start only after the first change-feed answer (the baseline its diffs are taken
  * against), so no change can fall between a read and the baseline. A datacenter is synced when the

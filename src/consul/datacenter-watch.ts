@@ -2,12 +2,14 @@ import type { Logger } from "pino";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
-import { type CheckSnapshot, diffCheckFeed } from "./check-feed.js";
+import { FeedSyntaxError } from "./check-feed-scanner.js";
+import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js";
 import type { Clock } from "./clock.js";
 import { createBackoff } from "./backoff.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
 import { instanceFromHealthEntry } from "./health-entry.js";
+import { InstanceInterner } from "./instance-interner.js";
 import { createTokenBucket } from "./token-bucket.js";
 import type { ConsulRequestEvent, WatchEndpoint } from "./watcher-status.js";
 
@@ -84,6 +86,7 @@ export class DatacenterWatch {
   private readonly readOnce = new Set<string>();
   private readonly serviceNodes = new Map<string, ReadonlySet<string>>();
   private readonly nodeServices = new Map<string, Set<string>>();
+  private readonly nodeSets = new Map<string, ReadonlySet<string>>();
   // Work queue of service reads.
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
@@ -97,7 +100,7 @@ export class DatacenterWatch {
   private readonly fetchBackoff;
   private readonly fetchBucket;
   // Change detection.
-  private checkSnapshot: CheckSnapshot | undefined;
+  private readonly feed = new CheckFeedTracker();
   private checkWriteIndexes: ReadonlySet<number> = new Set();
   private lastFeedChanged = false;
   private readonly recentIndexes = new Set<number>();
@@ -110,6 +113,8 @@ export class DatacenterWatch {
   private syncedFlag = false;
   private failedBeforeSync = false;
   private readonly warned = new Set<string>();
+  /** Shares the immutable parts of instances across reads and services (see InstanceInterner). */
+  private readonly interner = new InstanceInterner();
   private signal: AbortSignal | undefined;
 
   constructor(private readonly options: DatacenterWatchOptions) {
@@ -159,12 +164,23 @@ export class DatacenterWatch {
       onUnchanged: (change) => this.onCatalogIndex(change.index, change.reset),
       onOutcome: (outcome) => this.onLoopOutcome("catalog-services", outcome),
     });
-    const checks = runBlockingQuery({
+    const checks = runBlockingQuery<CheckFeedAnswer | undefined>({
       ...common,
-      fetch: (p) => client.healthState("any", { datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal }),
+      // The feed is read from its bytes (see CheckFeedTracker): at 100,000 checks an answer is ~30 MB,
+      // and JSON.parse would build every check only for change detection to drop it. A body that is
+      // not JSON fails the request, as a JSON.parse failure would.
+      fetch: async (p) => {
+        const response = await client.healthStateBytes("any", { datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal });
+        try {
+          return { ...response, body: this.feed.read(response.body, response.index) };
+        } catch (error) {
+          if (error instanceof FeedSyntaxError) throw new ConsulError("bad-response", `/v1/health/state/any is not JSON: ${error.message}`);
+          throw error;
+        }
+      },
       onChange: (body, change) => this.onCheckFeed(body, change.index),
       onOutcome: (outcome) => this.onLoopOutcome("health-state", outcome),
-      // The diff against the previous answer is the change detector here (it reports nothing for an
+      // The comparison with the previous answer is the change detector here (it reports nothing for an
       // equal answer); serialising tens of megabytes of checks only to compare them would double the cost.
       contentKey: () => String((answers += 1)),
     });
@@ -302,17 +318,16 @@ export class DatacenterWatch {
 
   // ---- change feed: /v1/health/state/any ----
 
-  private onCheckFeed(body: unknown, index: number): void {
+  private onCheckFeed(body: CheckFeedAnswer | undefined, index: number): void {
     this.lastFeedChanged = false;
-    if (!Array.isArray(body)) {
+    if (!body) {
       this.log.warn("consul answered /v1/health/state/any with something other than a list; ignored");
       return;
     }
-    const diff = diffCheckFeed(this.checkSnapshot, body, index);
+    const baseline = !this.feed.hasBaseline;
+    const diff = this.feed.apply(body);
     if (diff.malformed > 0) this.log.warn({ rows: diff.malformed }, "ignored unreadable rows of /v1/health/state/any");
-    const baseline = this.checkSnapshot === undefined;
     this.lastFeedChanged = baseline || diff.services.size > 0 || diff.nodes.size > 0;
-    this.checkSnapshot = diff.snapshot;
     this.checkWriteIndexes = diff.writeIndexes;
     // A deletion's index shows only in this answer; keep it for catalog moves that arrive later.
     if (diff.writeIndexes.has(index)) this.rememberIndex(index);
@@ -403,6 +418,7 @@ export class DatacenterWatch {
       this.options.events.request({
         endpoint: "health-service",
         datacenter,
+        service: name,
         outcome: "error",
         errorCode: error.code,
         durationMs: clock.now() - started,
@@ -416,7 +432,7 @@ export class DatacenterWatch {
     this.options.events.channel("health-service", datacenter, undefined);
     if (!this.bridged.has(name)) {
       // Deregistered (or filtered out) while the read was in flight: the answer is already stale.
-      this.options.events.request({ endpoint: "health-service", datacenter, outcome: "unchanged", durationMs: clock.now() - started });
+      this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: "unchanged", durationMs: clock.now() - started });
       return;
     }
     const required = this.required.get(name) ?? 0;
@@ -425,7 +441,7 @@ export class DatacenterWatch {
       const attempts = (this.staleAttempts.get(name) ?? 0) + 1;
       if (attempts <= staleRetries) {
         this.staleAttempts.set(name, attempts);
-        this.options.events.request({ endpoint: "health-service", datacenter, outcome: "unchanged", durationMs: clock.now() - started });
+        this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: "unchanged", durationMs: clock.now() - started });
         await clock.sleep(50 * attempts, signal);
         this.rerun.add(name);
         return;
@@ -434,7 +450,7 @@ export class DatacenterWatch {
     this.staleAttempts.delete(name);
     this.required.delete(name);
     const changed = this.apply(name, body as unknown[], index);
-    this.options.events.request({ endpoint: "health-service", datacenter, outcome: changed ? "changed" : "unchanged", durationMs: clock.now() - started });
+    this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: changed ? "changed" : "unchanged", durationMs: clock.now() - started });
   }
 
   private apply(name: string, entries: readonly unknown[], index: number): boolean {
@@ -450,7 +466,7 @@ export class DatacenterWatch {
       }
       const result = instanceFromHealthEntry(entry, datacenter);
       if (result.kind === "instance") {
-        instances.push(result.instance);
+        instances.push(this.interner.intern(result.instance));
         nodes.add(result.instance.node);
         continue;
       }
@@ -493,7 +509,17 @@ export class DatacenterWatch {
       set.add(name);
     }
     if (nodes.size === 0) this.serviceNodes.delete(name);
-    else this.serviceNodes.set(name, nodes);
+    else this.serviceNodes.set(name, this.sharedNodeSet(nodes));
+  }
+
+  /** One set object per distinct set of nodes: services spread over the same nodes share it. */
+  private sharedNodeSet(nodes: ReadonlySet<string>): ReadonlySet<string> {
+    const key = [...nodes].sort().join("\u0000");
+    const shared = this.nodeSets.get(key);
+    if (shared) return shared;
+    if (this.nodeSets.size >= 10_000) this.nodeSets.clear();
+    this.nodeSets.set(key, nodes);
+    return nodes;
   }
 
   private checkSynced(): void {

@@ -8,6 +8,8 @@ export interface ConsulRequestEvent {
   readonly endpoint: WatchEndpoint;
   /** The datacenter queried ("" for `agent-self`). */
   readonly datacenter: string;
+  /** The service a `health-service` read was about (absent for the other endpoints). */
+  readonly service?: string;
   /** `changed`: the answer changed what the watcher knows; `unchanged`: it did not (e.g. a blocking query timed out). */
   readonly outcome: "changed" | "unchanged" | "error";
   readonly errorCode?: ConsulErrorCode;
