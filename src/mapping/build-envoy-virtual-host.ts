@@ -1,14 +1,19 @@
 import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import { buildVirtualHost } from "./build-virtual-host.js";
-import type { ServiceMapping } from "./map-service.js";
+import type { EnvoyServiceResources, ServiceMapping } from "./map-service.js";
 import type { MappingWarning } from "./mapping-warning.js";
+
+/** What building a virtual host reads of a service's mapping (a publisher may keep only this between publishes). */
+export type VirtualHostSource = Pick<ServiceMapping, "service" | "resourceName" | "settings"> & {
+  readonly envoy: Pick<EnvoyServiceResources, "domainClaims">;
+};
 
 /**
  * Builds a service's virtual host in Envoy's route configuration from the domains it won (see
  * domain-claims.ts). Lost domains give a `domain-conflict` warning; a service that won none has no
  * virtual host (Envoy requires at least one domain) and gets an `unrouted-service` warning.
  */
-export function buildEnvoyVirtualHost(mapping: ServiceMapping, won: readonly string[]): { virtualHost: VirtualHost | undefined; warnings: MappingWarning[] } {
+export function buildEnvoyVirtualHost(mapping: VirtualHostSource, won: readonly string[]): { virtualHost: VirtualHost | undefined; warnings: MappingWarning[] } {
   const warnings: MappingWarning[] = [];
   const wonSet = new Set(won);
   const lost = mapping.envoy.domainClaims.filter((claim) => !wonSet.has(claim.domain)).map((claim) => claim.domain);

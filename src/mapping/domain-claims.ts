@@ -27,7 +27,11 @@ export function domainClaimsFor(service: string, localDatacenter: string): Domai
   if (localDatacenter !== "") hosts.push([`${name}.service.${resourceNameFor(localDatacenter)}.consul`, 1]);
   const claims: DomainClaim[] = [];
   for (const [host, rank] of hosts) {
-    for (const domain of [host, `${host}:*`]) claims.push({ service, domain, key: domain.toLowerCase(), rank });
+    for (const domain of [host, `${host}:*`]) {
+      // Most names are lower-case already: keep one string rather than an equal copy (60,000 claims at 10,000 services).
+      const lower = domain.toLowerCase();
+      claims.push({ service, domain, key: lower === domain ? domain : lower, rank });
+    }
   }
   return claims;
 }

@@ -4,7 +4,7 @@
 export { buildCluster, httpProtocolOptionsKey, type ClusterInput } from "./build-cluster.js";
 export { buildEnvoyListener, type EnvoyListenerAddress } from "./build-envoy-listener.js";
 export { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
-export { buildEnvoyVirtualHost } from "./build-envoy-virtual-host.js";
+export { buildEnvoyVirtualHost, type VirtualHostSource } from "./build-envoy-virtual-host.js";
 export { buildGrpcListener } from "./build-grpc-listener.js";
 export { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
 export { buildHttpConnectionManager, routerFilterName } from "./build-http-connection-manager.js";

@@ -1,3 +1,4 @@
+import { sameContent } from "./same-content.js";
 import type { ServiceInstance, ServiceState } from "./service-instance.js";
 
 /** An immutable view of the whole model at one revision: what the mapping turns into resources. */
@@ -32,7 +33,6 @@ export interface ServiceModelOptions {
  */
 export class ServiceModel {
   private readonly byService = new Map<string, ReadonlyMap<string, ServiceState>>();
-  private readonly contentKeys = new Map<string, string>();
   private readonly listeners = new Set<(change: ModelChange) => void>();
   private revisionNumber = 0;
   private cachedView: ModelView | undefined;
@@ -66,10 +66,8 @@ export class ServiceModel {
   /** Replaces the instances of `name` in `datacenter`; returns whether anything changed. */
   setService(datacenter: string, name: string, instances: readonly ServiceInstance[]): boolean {
     const sorted = [...instances].sort(compareInstances);
-    const key = `${datacenter}\u0000${name}`;
-    const content = JSON.stringify(sorted);
-    if (this.contentKeys.get(key) === content) return false;
-    this.contentKeys.set(key, content);
+    const current = this.byService.get(name)?.get(datacenter);
+    if (current && sameContent(current.instances, sorted)) return false;
     const perDc = new Map(this.byService.get(name));
     perDc.set(datacenter, Object.freeze({ name, datacenter, instances: Object.freeze(sorted) }));
     this.byService.set(name, perDc);
@@ -81,7 +79,6 @@ export class ServiceModel {
   removeService(datacenter: string, name: string): boolean {
     const perDc = this.byService.get(name);
     if (!perDc?.has(datacenter)) return false;
-    this.contentKeys.delete(`${datacenter}\u0000${name}`);
     const rest = new Map(perDc);
     rest.delete(datacenter);
     if (rest.size === 0) this.byService.delete(name);

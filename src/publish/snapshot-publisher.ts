@@ -19,11 +19,13 @@ import {
   type MappingWarning,
   type ResolvedMappingOptions,
   type ServiceMapping,
+  type VirtualHostSource,
 } from "../mapping/index.js";
 import type { ModelChange, ModelView } from "../model/service-model.js";
 import {
   clusterType,
   createTypeSnapshot,
+  deriveTypeSnapshot,
   encodeResource,
   endpointType,
   listenerType,
@@ -118,10 +120,22 @@ interface SharedWork {
   readonly validForGrpc: Set<Message>;
 }
 
+/**
+ * What is kept of a service's mapping between publishes: enough to rebuild its virtual host and report
+ * its warnings. The resource messages themselves are dropped once encoded (kept for 10,000 services
+ * they would hold ~150 MB of message objects that nothing reads again).
+ */
+type RetainedMapping = VirtualHostSource & Pick<ServiceMapping, "warnings">;
+
+function retain(mapping: ServiceMapping): RetainedMapping {
+  const { service, resourceName, settings, warnings, envoy } = mapping;
+  return { service, resourceName, settings, warnings, envoy: { domainClaims: envoy.domainClaims } };
+}
+
 interface ServiceEntry {
   readonly name: string;
   resourceName: string;
-  mapping: ServiceMapping | undefined;
+  mapping: RetainedMapping | undefined;
   readonly published: Record<ClientKind, Slots>;
   /** The published virtual host: its encoding and the domains it holds. */
   virtualHost: { readonly bytes: Uint8Array; readonly domains: readonly string[] } | undefined;
@@ -147,6 +161,8 @@ class Publisher implements SnapshotPublisher {
   private readonly live: Record<ClientKind, Map<XdsTypeUrl, Map<string, EncodedResource>>>;
   private readonly typeSnapshots: Record<ClientKind, Map<XdsTypeUrl, TypeSnapshot>>;
   private readonly dirtyTypes: Record<ClientKind, Set<XdsTypeUrl>>;
+  /** Per kind and type, the names whose live resource changed since that type's snapshot was built. */
+  private readonly dirtyNames: Record<ClientKind, Map<XdsTypeUrl, Set<string>>>;
   /** Per shared type: names whose resource differs between the Envoy and gRPC maps (empty: one TypeSnapshot serves both). */
   private readonly kindDifferences = new Map<XdsTypeUrl, Set<string>>([
     [clusterType, new Set()],
@@ -179,6 +195,7 @@ class Publisher implements SnapshotPublisher {
     this.live = { envoy: new Map(), grpc: new Map() };
     this.typeSnapshots = { envoy: new Map(), grpc: new Map() };
     this.dirtyTypes = { envoy: new Set(), grpc: new Set() };
+    this.dirtyNames = { envoy: new Map(), grpc: new Map() };
     for (const kind of clientKinds) for (const type of Object.values(slotTypes)) this.live[kind].set(type, new Map());
 
     // The bridge's own Envoy resources are built from configuration: a failure is a configuration error.
@@ -288,10 +305,14 @@ class Publisher implements SnapshotPublisher {
       durationMs: performance.now() - started,
     };
     this.lastPublish = report;
-    this.logger?.[full ? "info" : "debug"](
-      { revision: report.revision, services: this.stats().services, built: report.servicesBuilt, published, ms: Math.round(report.durationMs * 10) / 10 },
-      full ? "published initial snapshots" : "published snapshots",
-    );
+    const level = full ? "info" : "debug";
+    // Counting services walks every entry: only when the line is logged (not on each of 100 publishes a second).
+    if (this.logger?.isLevelEnabled(level)) {
+      this.logger[level](
+        { revision: report.revision, services: this.stats().services, built: report.servicesBuilt, published, ms: Math.round(report.durationMs * 10) / 10 },
+        full ? "published initial snapshots" : "published snapshots",
+      );
+    }
     this.hooks.onPublish?.(report);
     for (const resolve of this.waiters.splice(0)) resolve(report);
     return report;
@@ -323,7 +344,7 @@ class Publisher implements SnapshotPublisher {
       };
       this.entries.set(name, entry);
     }
-    entry.mapping = mapping;
+    entry.mapping = mapping ? retain(mapping) : undefined;
     if (mapping) entry.resourceName = mapping.resourceName;
     const shared: SharedWork = { encoded: new Map(), validForGrpc: new Set() };
     // gRPC first: a message valid for gRPC clients is valid for Envoy too (gRPC's rules add to Envoy's).
@@ -382,6 +403,10 @@ class Publisher implements SnapshotPublisher {
       if (before) live.delete(before.name);
       if (after) live.set(after.name, after);
       this.dirtyTypes[kind].add(type);
+      let names = this.dirtyNames[kind].get(type);
+      if (!names) this.dirtyNames[kind].set(type, (names = new Set()));
+      if (before) names.add(before.name);
+      if (after) names.add(after.name);
     }
     entry.published[kind] = next;
   }
@@ -464,9 +489,10 @@ class Publisher implements SnapshotPublisher {
         types.set(type, envoyTypes);
         continue;
       }
-      types.set(type, createTypeSnapshot(type, this.live[kind].get(type)!.values()));
+      types.set(type, this.nextTypeSnapshot(kind, type));
     }
     dirty.clear();
+    this.dirtyNames[kind].clear();
     const snapshot = snapshotOf(types);
     const result = this.cache.setSnapshot(kind, snapshot);
     if (!result.published) {
@@ -475,6 +501,20 @@ class Publisher implements SnapshotPublisher {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The new snapshot of one dirty type: derived from the last one when few names changed (the cost of
+   * a map copy plus the changes), else built from the live resources.
+   */
+  private nextTypeSnapshot(kind: ClientKind, type: XdsTypeUrl): TypeSnapshot {
+    const live = this.live[kind].get(type)!;
+    const previous = this.typeSnapshots[kind].get(type);
+    const names = this.dirtyNames[kind].get(type);
+    if (!previous || !names || names.size * 4 > live.size) return createTypeSnapshot(type, live.values());
+    const changes = new Map<string, EncodedResource | undefined>();
+    for (const name of names) changes.set(name, live.get(name));
+    return deriveTypeSnapshot(previous, changes);
   }
 
   private reportValidationFailure(failure: ValidationFailure): void {

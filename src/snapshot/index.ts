@@ -14,4 +14,11 @@ export {
 export { createSnapshot, snapshotOf, type Snapshot, type SnapshotResources } from "./snapshot.js";
 export { checkSnapshotConsistency } from "./snapshot-consistency.js";
 export { defaultGroup, SnapshotCache, type NodeGroupFunction, type PublishResult, type SnapshotCacheOptions } from "./snapshot-cache.js";
-export { createTypeSnapshot, diffTypeSnapshots, type TypeSnapshot, type TypeSnapshotDiff } from "./type-snapshot.js";
+export {
+  createTypeSnapshot,
+  deriveTypeSnapshot,
+  derivedChanges,
+  diffTypeSnapshots,
+  type TypeSnapshot,
+  type TypeSnapshotDiff,
+} from "./type-snapshot.js";

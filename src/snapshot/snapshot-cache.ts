@@ -1,5 +1,5 @@
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
-import { checkSnapshotConsistency } from "./snapshot-consistency.js";
+import { IncrementalConsistency } from "./incremental-consistency.js";
 import type { Snapshot } from "./snapshot.js";
 
 /** Decides which snapshot group a client belongs to, from the node it sent on its first request. */
@@ -27,6 +27,8 @@ export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(snapshot: Snapshot) => void>>();
   private readonly publishListeners = new Set<(group: string, snapshot: Snapshot) => void>();
+  /** Per group, the consistency check of each new snapshot against the last one that passed. */
+  private readonly consistency = new Map<string, IncrementalConsistency>();
   /** Maps a client's node to its group. */
   readonly nodeGroup: NodeGroupFunction;
 
@@ -34,9 +36,14 @@ export class SnapshotCache {
     this.nodeGroup = options.nodeGroup ?? (() => defaultGroup);
   }
 
-  /** Publishes `snapshot` for `group` if it is consistent; otherwise keeps the previous one. */
+  /**
+   * Publishes `snapshot` for `group` if it is consistent; otherwise keeps the previous one. The check
+   * costs what changed since the group's last snapshot (see IncrementalConsistency), not its size.
+   */
   setSnapshot(group: string, snapshot: Snapshot): PublishResult {
-    const problems = checkSnapshotConsistency(snapshot);
+    let consistency = this.consistency.get(group);
+    if (!consistency) this.consistency.set(group, (consistency = new IncrementalConsistency()));
+    const problems = consistency.check(snapshot);
     if (problems.length > 0) return { published: false, problems };
     if (this.snapshots.get(group) === snapshot) return { published: true };
     this.snapshots.set(group, snapshot);

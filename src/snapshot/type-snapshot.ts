@@ -33,6 +33,66 @@ const emptyDiff: TypeSnapshotDiff = Object.freeze({ changed: new Set<string>(), 
 const diffCache = new WeakMap<TypeSnapshot, WeakMap<TypeSnapshot, TypeSnapshotDiff>>();
 
 /**
+ * base → derived → names whose resource object differs, for snapshots made by deriveTypeSnapshot.
+ * Weak both ways: a derived snapshot must not keep its predecessor (and that one its own…) alive.
+ */
+const derivations = new WeakMap<TypeSnapshot, WeakMap<TypeSnapshot, ReadonlySet<string>>>();
+
+/**
+ * The snapshot that follows `base` once `changes` are applied (name → its new resource, or undefined
+ * for a removal), equal to createTypeSnapshot of the resulting resources, at the cost of copying the
+ * map plus the changes: the version is moved by the changed digests (contentVersion is a XOR), and
+ * the diff from `base` is recorded for diffTypeSnapshots, so a publish that changes one
+ * ClusterLoadAssignment of 10,000 never walks the other 9,999 again.
+ */
+export function deriveTypeSnapshot(base: TypeSnapshot, changes: ReadonlyMap<string, EncodedResource | undefined>): TypeSnapshot {
+  const byName = new Map(base.resources);
+  let a = Number.parseInt(base.version.slice(0, 8), 16);
+  let b = Number.parseInt(base.version.slice(8, 16), 16);
+  const names = new Set<string>();
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  for (const [name, resource] of changes) {
+    const previous = byName.get(name);
+    if (previous === resource) continue;
+    if (resource && (resource.typeUrl !== base.typeUrl || resource.name !== name)) throw new Error(`${resource.name} is a ${resource.typeUrl}, not a ${base.typeUrl} named ${name}`);
+    names.add(name);
+    if (previous) {
+      a ^= previous.digest[0]!;
+      b ^= previous.digest[1]!;
+    }
+    if (resource) {
+      a ^= resource.digest[0]!;
+      b ^= resource.digest[1]!;
+      byName.set(name, resource);
+      if (previous?.hash !== resource.hash) changed.add(name);
+    } else {
+      byName.delete(name);
+      removed.add(name);
+    }
+  }
+  if (names.size === 0) return base;
+  const version = (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+  const next: TypeSnapshot = Object.freeze({ typeUrl: base.typeUrl, version, resources: byName });
+  let derived = derivations.get(base);
+  if (!derived) derivations.set(base, (derived = new WeakMap()));
+  derived.set(next, names);
+  let byTarget = diffCache.get(base);
+  if (!byTarget) diffCache.set(base, (byTarget = new WeakMap()));
+  byTarget.set(next, Object.freeze({ changed, removed }));
+  return next;
+}
+
+/**
+ * The names whose resource object differs between `from` and `to` (added, replaced or removed) when
+ * `to` was derived from `from` by deriveTypeSnapshot; undefined when it was not (walk both then).
+ */
+export function derivedChanges(from: TypeSnapshot, to: TypeSnapshot): ReadonlySet<string> | undefined {
+  return derivations.get(from)?.get(to);
+}
+
+
+/**
  * What changed from `from` to `to`, compared by content digest. Each pair is computed once and shared
  * by every stream that moves between the same two snapshots (thousands, on a fan-out).
  */
