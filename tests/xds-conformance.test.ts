@@ -592,6 +592,33 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     assert.equal((await client.next()).typeUrl, clusterType);
   });
 
+  it("should not compress responses, even for a client that accepts gzip", async () => {
+    const h = await useXdsHarness();
+    h.publish(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`service-${i}`, {}])));
+    const session = http2.connect(h.baseUrl);
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
+        "content-type": "application/grpc",
+        "grpc-accept-encoding": "identity,deflate,gzip",
+        te: "trailers",
+      });
+      const body = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "gzip" } }));
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      Buffer.from(body).copy(frame, 5);
+      stream.write(frame);
+      // The headers may name gzip (negotiated); each message says whether it is compressed.
+      const [chunk] = (await once(stream, "data")) as [Buffer];
+      assert.ok(chunk.readUInt32BE(1) > 1024, "the response is large enough that Connect would compress it");
+      assert.equal(chunk.readUInt8(0), 0, "the message's compressed flag is off");
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it("should release a stream whose client resets it while a large response is stuck in flow control", async () => {
     const rec = recordingHooks();
     const h = await useXdsHarness({ hooks: rec.hooks });

@@ -1,6 +1,13 @@
 import type { Logger } from "pino";
 import { listenAdmin, type AdminServer } from "../admin/admin-server.js";
-import { createConsulClient, createConsulWatcher, type ConsulTlsOptions, type ConsulWatcher, type WatchTiming } from "../consul/index.js";
+import {
+  createConsulClient,
+  createConsulWatcher,
+  type ConsulTlsOptions,
+  type ConsulWatcher,
+  type ConsulWatcherHooks,
+  type WatchTiming,
+} from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
@@ -61,6 +68,8 @@ export interface BridgeConfig {
   logger?: Logger | undefined;
   /** Extra xDS hooks (tests). */
   xdsHooks?: XdsServerHooks | undefined;
+  /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
+  consulHooks?: ConsulWatcherHooks | undefined;
 }
 
 /** A running bridge. */
@@ -115,13 +124,20 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     logger: consulLog,
     ...(config.consul.timing ? { timing: config.consul.timing } : {}),
     hooks: {
-      onRequest: (event) => metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok"),
+      onRequest: (event) => {
+        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+        config.consulHooks?.onRequest?.(event);
+      },
       onErrorClassChange: (previous, next) => {
         const error = watcher.status.error;
         if (next) consulLog.warn({ class: next, previous, endpoint: error?.endpoint, datacenter: error?.datacenter, error: error?.message }, "Consul requests failing");
         else consulLog.info({ previous }, "Consul requests succeed again");
+        config.consulHooks?.onErrorClassChange?.(previous, next);
       },
-      onSynced: () => consulLog.info({ services: model.view().services.size }, "initial sync with Consul complete"),
+      onSynced: () => {
+        consulLog.info({ services: model.view().services.size }, "initial sync with Consul complete");
+        config.consulHooks?.onSynced?.();
+      },
     },
   });
 

@@ -37,6 +37,12 @@ export class BridgeMetrics {
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
   private statusSource: (() => StatusReading) | undefined;
+  /**
+   * Per type: responses and ACKs counted, and change-to-ACK latencies (seconds) measured, since the
+   * metrics were last collected. A fan-out to a thousand streams adds to plain numbers; prom-client
+   * (which hashes labels on every call) gets them when it collects, so scrapes see the same values.
+   */
+  private readonly pending = new Map<string, { responses: number; acks: number; latencies: number[] }>();
 
   constructor(options: BridgeMetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -48,8 +54,9 @@ export class BridgeMetrics {
       labelNames: ["stream_type", "client_kind"],
       registers,
     });
-    this.responses = new Counter({ name: `${prefix}xds_responses_total`, help: "DiscoveryResponses sent, by type", labelNames: ["type"], registers });
-    this.acks = new Counter({ name: `${prefix}xds_acks_total`, help: "Responses acknowledged by clients, by type", labelNames: ["type"], registers });
+    const flush = () => this.flushPending();
+    this.responses = new Counter({ name: `${prefix}xds_responses_total`, help: "DiscoveryResponses sent, by type", labelNames: ["type"], registers, collect: flush });
+    this.acks = new Counter({ name: `${prefix}xds_acks_total`, help: "Responses acknowledged by clients, by type", labelNames: ["type"], registers, collect: flush });
     this.nacks = new Counter({ name: `${prefix}xds_nacks_total`, help: "Responses rejected by clients (NACK), by type", labelNames: ["type"], registers });
     this.changeToAck = new Histogram({
       name: `${prefix}xds_change_to_ack_seconds`,
@@ -57,6 +64,7 @@ export class BridgeMetrics {
       labelNames: ["type"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
+      collect: flush,
     });
     this.consulRequests = new Counter({
       name: `${prefix}consul_requests_total`,
@@ -133,6 +141,25 @@ export class BridgeMetrics {
     return this.registry.metrics();
   }
 
+  private pendingFor(typeUrl: string) {
+    let pending = this.pending.get(typeUrl);
+    if (!pending) this.pending.set(typeUrl, (pending = { responses: 0, acks: 0, latencies: [] }));
+    return pending;
+  }
+
+  /** Hands what was counted since the last collection to prom-client. */
+  private flushPending(): void {
+    for (const [typeUrl, pending] of this.pending) {
+      const type = shortTypeName(typeUrl);
+      if (pending.responses > 0) this.responses.inc({ type }, pending.responses);
+      if (pending.acks > 0) this.acks.inc({ type }, pending.acks);
+      for (const seconds of pending.latencies) this.changeToAck.observe({ type }, seconds);
+      pending.responses = 0;
+      pending.acks = 0;
+      pending.latencies.length = 0;
+    }
+  }
+
   private createXdsHooks(): XdsServerHooks {
     const labelsOf = (stream: StreamInfo) => ({
       stream_type: stream.kind === "ads" ? "ADS" : shortTypeName(stream.kind),
@@ -153,7 +180,7 @@ export class BridgeMetrics {
         this.streams.inc(known);
       },
       onStreamResponse: (stream, response) => {
-        this.responses.inc({ type: shortTypeName(response.typeUrl) });
+        this.pendingFor(response.typeUrl).responses += 1;
         // Only changes published while the client was connected count; its initial sync does not.
         const published = this.publishedAt.get(response.snapshot);
         const publishedAt = published !== undefined && published >= stream.openedAt ? published : undefined;
@@ -163,12 +190,14 @@ export class BridgeMetrics {
         else perType.set(response.typeUrl, publishedAt);
       },
       onAck: (stream, typeUrl) => {
-        this.acks.inc({ type: shortTypeName(typeUrl) });
+        const pending = this.pendingFor(typeUrl);
+        pending.acks += 1;
         const perType = this.inFlight.get(stream.id);
         const publishedAt = perType?.get(typeUrl);
         if (publishedAt === undefined) return;
         perType!.delete(typeUrl);
-        this.changeToAck.observe({ type: shortTypeName(typeUrl) }, (this.now() - publishedAt) / 1000);
+        pending.latencies.push((this.now() - publishedAt) / 1000);
+        if (pending.latencies.length >= 10_000) this.flushPending();
       },
       onNack: (stream, typeUrl) => {
         this.nacks.inc({ type: shortTypeName(typeUrl) });

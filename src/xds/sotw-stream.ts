@@ -1,4 +1,3 @@
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   EncodedDiscoveryResponseSchema,
@@ -334,6 +333,12 @@ export class SotwStream {
 
   private plan(state: TypeState, mode: Phase["mode"]): Plan {
     const target = this.snapshot!.get(state.typeUrl);
+    // Settled: the client has this very snapshot and nothing was subscribed, forced or held back since.
+    // Both planners return undefined then (an empty diff, nothing new); most wake-ups (every ACK, and
+    // every publish for the types it did not touch) end here without planning anything.
+    if (state.sent === target && state.newlySubscribed.size === 0 && !state.wildcardAdded && state.forceResend.size === 0 && state.lingering.size === 0) {
+      return undefined;
+    }
     return isFullStateType(state.typeUrl) ? planFullState(state, target, mode) : planPerResource(state, target);
   }
 
@@ -363,13 +368,16 @@ export class SotwStream {
     }
     for (const name of state.forceResend) if (!state.subscription.includes(name)) state.forceResend.delete(name);
     if (state.typeUrl === clusterType) this.afterClusters(plan.changed);
-    const message = create(EncodedDiscoveryResponseSchema, {
+    // The message as create() would build it (every field set), without its reflection: one per response.
+    const message: EncodedDiscoveryResponse = {
+      $typeName: EncodedDiscoveryResponseSchema.typeName,
       versionInfo: plan.version,
       resources: plan.resources.map((resource) => resource.any),
+      canary: false,
       typeUrl: state.typeUrl,
       nonce,
       controlPlane: this.options.controlPlane,
-    });
+    };
     const sent = { typeUrl: state.typeUrl, version: plan.version, nonce, resources: plan.resources, snapshot: plan.target };
     return { message, sent };
   }

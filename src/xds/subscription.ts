@@ -8,6 +8,8 @@ export interface SubscriptionChange {
   readonly wildcardAdded: boolean;
 }
 
+const unchanged: SubscriptionChange = Object.freeze({ added: Object.freeze([]), removed: Object.freeze([]), wildcardAdded: false });
+
 /**
  * What a stream has subscribed to for one type, following the SotW rules: `resource_names` is the
  * whole subscription each time; for LDS and CDS only, `[]` on a stream that never named anything is
@@ -43,6 +45,7 @@ export class Subscription {
 
   /** Replaces the subscription with the one a request states. */
   update(resourceNames: readonly string[]): SubscriptionChange {
+    if (this.restates(resourceNames)) return unchanged;
     let wildcard = false;
     const next = new Set<string>();
     if (resourceNames.length === 0) {
@@ -63,5 +66,15 @@ export class Subscription {
     this.wildcardFlag = wildcard;
     this.nameSet = next;
     return { added, removed, wildcardAdded };
+  }
+
+  /**
+   * True when `resourceNames` names exactly the current explicit subscription (no wildcard, no
+   * duplicates): what every ACK of a steady client says, answered without building new sets.
+   */
+  private restates(resourceNames: readonly string[]): boolean {
+    if (this.wildcardFlag || resourceNames.length === 0 || resourceNames.length !== this.nameSet.size) return false;
+    for (const name of resourceNames) if (name === "*" || !this.nameSet.has(name)) return false;
+    return true;
   }
 }

@@ -41,11 +41,19 @@ export interface XdsListener {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Binds the xDS gRPC port (HTTP/2, h2c or TLS) and serves `routes` on it with Connect. */
+/**
+ * Binds the xDS gRPC port (HTTP/2, h2c or TLS) and serves `routes` on it with Connect.
+ *
+ * Responses are never compressed: clients such as grpc-js advertise gzip, and Connect would then
+ * gzip every response of 1 kB or more separately for each stream. On a fan-out to thousands of
+ * streams that was most of the server's CPU, for bytes that mostly cross a local network; the
+ * resources themselves are encoded once per version and shared. Compressed requests are accepted.
+ */
 export async function listenXds(options: XdsListenerOptions): Promise<XdsListener> {
   const handler = connectNodeAdapter({
     routes: options.routes,
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
     grpcWeb: false,
     contextValues: (request) => {
       const socket = request.socket;

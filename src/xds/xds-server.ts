@@ -50,6 +50,8 @@ export class XdsServer {
   private readonly hooks: Required<XdsServerHooks>;
   private readonly live = new Map<number, { stream: SotwStream; done: Promise<void> }>();
   private readonly shutdown = new AbortController();
+  /** `shutdown.signal.aborted`, as a plain field: the stream loop reads it on every turn. */
+  private shuttingDown = false;
   private readonly controlPlane: Uint8Array;
   private readonly now: () => number;
   private nextId = 1;
@@ -101,14 +103,25 @@ export class XdsServer {
    * HTTP/2 sessions can close after this without waiting on open streams.
    */
   async endStreams(): Promise<void> {
+    this.shuttingDown = true;
     this.shutdown.abort();
     await Promise.all([...this.live.values()].map((entry) => entry.done));
   }
 
-  private async *serve(
+  private serve(kind: StreamKind, requests: AsyncIterable<DiscoveryRequest>, context: HandlerContext): AsyncGenerator<EncodedDiscoveryResponse> {
+    return this.streamResponses(kind, requests, context.signal, context.values.get(peerAddressKey));
+  }
+
+  /**
+   * One SotW stream: yields the responses to write, reading `requests` in a task of its own, until
+   * `signal` aborts (the client went away), the requests end, or the server shuts down. Throws a
+   * ConnectError for a stream that must end with an error status.
+   */
+  private async *streamResponses(
     kind: StreamKind,
     requests: AsyncIterable<DiscoveryRequest>,
-    context: HandlerContext,
+    signal: AbortSignal,
+    peer: string,
   ): AsyncGenerator<EncodedDiscoveryResponse> {
     if (this.shutdown.signal.aborted) throw new ConnectError("the xDS server is shutting down", Code.Unavailable);
     const maxStreams = this.options.maxStreams ?? 20_000;
@@ -119,7 +132,7 @@ export class XdsServer {
     const stream = new SotwStream({
       id: this.nextId++,
       kind,
-      peer: context.values.get(peerAddressKey),
+      peer,
       now: this.now,
       nodeGroup: cache.nodeGroup,
       maxResourceNames: this.options.maxResourceNamesPerRequest ?? 100_000,
@@ -145,7 +158,7 @@ export class XdsServer {
       if (closed) return;
       closed = true;
       unwatch?.();
-      context.signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
       this.shutdown.signal.removeEventListener("abort", wake);
       this.live.delete(stream.info.id);
       this.hooks.onStreamClose(stream.info, error);
@@ -182,13 +195,15 @@ export class XdsServer {
         wake();
       }
     })();
-    context.signal.addEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort);
     this.shutdown.signal.addEventListener("abort", wake);
+    // (A signal that aborted before its listener was added never calls it.)
+    if (signal.aborted) onAbort();
 
     let closeError: ConnectError | undefined;
     try {
       for (;;) {
-        if (closed || context.signal.aborted || this.shutdown.signal.aborted) break;
+        if (closed || this.shuttingDown) break;
         if (readFailure !== undefined) throw ConnectError.from(readFailure, Code.InvalidArgument);
         const next = stream.nextResponse();
         if (next) {
