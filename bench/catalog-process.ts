@@ -1,0 +1,89 @@
+// The catalog child process: the embedded Consul-compatible catalog, seeded with N × M instances, and
+// the changes the scenarios make to it (flaps, steady churn), each timestamped on the shared clock.
+// It runs apart from the bridge so that building Consul's answers (30 MB of checks per change at
+// 100,000 instances) never runs on the bridge's event loop or counts as the bridge's CPU time.
+import { createEmbeddedConsul, type CheckStatus, type EmbeddedConsul, type SeedService } from "../src/embedded-consul/index.js";
+import { serveRpc } from "./ipc-rpc.js";
+import { monoMs } from "./mono-clock.js";
+
+/** One instance change made by the catalog process. */
+export interface CatalogChange {
+  readonly service: string;
+  readonly instance: number;
+  readonly status: CheckStatus;
+  /** monoMs just before the write (the moment Consul changed). */
+  readonly at: number;
+}
+
+/** The catalog process's operations. */
+export type CatalogOps = {
+  start(args: { readonly services: number; readonly instances: number; readonly serviceName: readonly string[] }): Promise<{ url: string; seedMs: number; checks: number }>;
+  flap(args: { readonly service: string; readonly instance: number }): CatalogChange;
+  churn(args: { readonly services: readonly string[]; readonly instances: number; readonly ratePerSecond: number; readonly durationMs: number }): Promise<CatalogChange[]>;
+  connections(args: undefined): { current: number; peak: number; total: number };
+  resetConnectionPeak(args: undefined): void;
+};
+
+const datacenter = "dc1";
+let consul: EmbeddedConsul | undefined;
+const statuses = new Map<string, CheckStatus>();
+
+function change(service: string, instance: number): CatalogChange {
+  const key = `${service}-${instance}`;
+  const status: CheckStatus = (statuses.get(key) ?? "passing") === "passing" ? "critical" : "passing";
+  statuses.set(key, status);
+  const at = monoMs();
+  if (!consul!.store.setCheckStatus(datacenter, `node-${instance}`, `service:${key}`, status)) throw new Error(`no check service:${key}`);
+  return { service, instance, status, at };
+}
+
+const handlers: CatalogOps = {
+  async start({ instances, serviceName }) {
+    consul = await createEmbeddedConsul({ port: 0, datacenters: [datacenter], ttlExpiry: false });
+    const started = monoMs();
+    const seed: SeedService[] = serviceName.map((name) => ({
+      name,
+      instances: Array.from({ length: instances }, (_, i) => ({ port: 8080, meta: { "xds-bridge-protocol": "grpc" }, nodeMeta: i < 3 ? { zone: `zone-${i}` } : undefined })),
+    }));
+    consul.store.seed(datacenter, seed);
+    return { url: consul.url, seedMs: monoMs() - started, checks: serviceName.length * instances };
+  },
+  flap({ service, instance }) {
+    return change(service, instance);
+  },
+  async churn({ services, instances, ratePerSecond, durationMs }) {
+    const log: CatalogChange[] = [];
+    const started = monoMs();
+    let made = 0;
+    let cursor = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const elapsed = monoMs() - started;
+        const due = Math.min(Math.floor((elapsed * ratePerSecond) / 1000), Math.floor((durationMs * ratePerSecond) / 1000));
+        while (made < due) {
+          // Walk the list in order so a service changes again only after every other one did.
+          const service = services[cursor % services.length]!;
+          log.push(change(service, Math.floor(cursor / services.length) % instances));
+          cursor += 1;
+          made += 1;
+        }
+        if (elapsed >= durationMs) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 2);
+    });
+    return log;
+  },
+  connections() {
+    const { current, peak, total } = consul!.connections;
+    return { current, peak, total };
+  },
+  resetConnectionPeak() {
+    consul!.connections.resetPeak();
+  },
+};
+
+serveRpc(handlers, async () => {
+  await consul?.close();
+});
