@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compileFilter, parseGoDuration, type EmbeddedConsul } from "../src/embedded-consul/index.js";
+import { parseGoDuration } from "../src/consul/index.js";
+import { compileFilter, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { http, until, useEmbeddedConsul } from "./support/consul-test-support.js";
 
 type Entry = {

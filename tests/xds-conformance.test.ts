@@ -17,6 +17,7 @@ import { clusterType, endpointType, listenerType, routeType } from "../src/snaps
 import type { RequestKind, StreamInfo, XdsServerHooks } from "../src/xds/index.js";
 import { responseAssignments, responseNames, type RawXdsClient } from "./support/raw-xds-client.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
+import { grpcFrame, openRawAdsStream } from "./support/raw-grpc-request.js";
 import { useXdsHarness } from "./support/xds-harness.js";
 import { DiscoveryRequestSchema, type DiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 
@@ -561,17 +562,8 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     h.publish(twoServices);
     const session = http2.connect(h.baseUrl);
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]);
-      const frame = Buffer.alloc(5 + garbage.length);
-      frame.writeUInt8(0, 0);
-      frame.writeUInt32BE(garbage.length, 1);
-      garbage.copy(frame, 5);
+      const stream = openRawAdsStream(session);
+      const frame = grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]));
       let headers: http2.IncomingHttpHeaders = {};
       let trailers: http2.IncomingHttpHeaders = {};
       stream.on("response", (h) => (headers = h));
@@ -597,18 +589,8 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     h.publish(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`service-${i}`, {}])));
     const session = http2.connect(h.baseUrl);
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
-        "content-type": "application/grpc",
-        "grpc-accept-encoding": "identity,deflate,gzip",
-        te: "trailers",
-      });
-      const body = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "gzip" } }));
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt32BE(body.length, 1);
-      Buffer.from(body).copy(frame, 5);
-      stream.write(frame);
+      const stream = openRawAdsStream(session, { "grpc-accept-encoding": "identity,deflate,gzip" });
+      stream.write(grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "gzip" } }))));
       // The headers may name gzip (negotiated); each message says whether it is compressed.
       const [chunk] = (await once(stream, "data")) as [Buffer];
       assert.ok(chunk.readUInt32BE(1) > 1024, "the response is large enough that Connect would compress it");
@@ -626,18 +608,9 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     h.publish(many);
     const session = http2.connect(h.baseUrl);
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
+      const stream = openRawAdsStream(session);
       stream.pause(); // never reads: the CDS response (~300 kB) outgrows the 64 kB window
-      const body = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "stuck" } }));
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt32BE(body.length, 1);
-      Buffer.from(body).copy(frame, 5);
-      stream.write(frame);
+      stream.write(grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "stuck" } }))));
       await rec.until(() => rec.responses.length === 1);
       assert.equal(h.cache.watchCount(), 1);
       stream.close(http2.constants.NGHTTP2_CANCEL); // the session stays open

@@ -22,3 +22,4 @@ export { diffCheckFeed, type CheckFeedDiff, type CheckRow, type CheckSnapshot } 
 export { createBackoff, type Backoff, type BackoffOptions } from "./backoff.js";
 export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
 export { systemClock, type Clock } from "./clock.js";
+export { parseGoDuration } from "./go-duration.js";

@@ -6,7 +6,7 @@ import type { CatalogStore } from "./catalog-store.js";
 import { agentServiceJson, catalogServiceJson, checkJson, healthEntryJson } from "./consul-json.js";
 import { type DatacenterCatalog, topics } from "./datacenter-catalog.js";
 import { type FaultInjector, tooManyConnectionsText } from "./fault-injector.js";
-import { parseGoDuration } from "./go-duration.js";
+import { parseGoDuration } from "../consul/go-duration.js";
 import { BadRequest, isObject, stringField } from "./json-fields.js";
 import { parseAgentRegistration, parseCatalogRegistration } from "./registration.js";
 

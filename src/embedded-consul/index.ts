@@ -8,6 +8,5 @@ export { CatalogStore, type CheckUpdateResult, type SeedInstance, type SeedServi
 export type { CheckStatus, ServiceWeights } from "./catalog-records.js";
 export { FaultInjector, tooManyConnectionsText, type Fault, type FaultScope } from "./fault-injector.js";
 export { compileFilter, type CompiledFilter } from "./bexpr-filter.js";
-export { parseGoDuration } from "./go-duration.js";
 export type { DatacenterCatalog } from "./datacenter-catalog.js";
 export type { WaiterRegistry } from "./waiter-registry.js";

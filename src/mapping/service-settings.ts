@@ -1,5 +1,6 @@
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { parseGoDuration } from "../consul/go-duration.js";
 
 /** How the upstream speaks: HTTP/1.1, HTTP/2, or gRPC (HTTP/2 with streaming-friendly routes). */
 export type UpstreamProtocol = "http1" | "http2" | "grpc";
@@ -57,22 +58,6 @@ type Parser<T> = (value: string) => T | undefined;
 const protocols: Readonly<Record<string, UpstreamProtocol>> = { http1: "http1", http: "http1", http2: "http2", grpc: "grpc" };
 const lbPolicies: ReadonlySet<string> = new Set(["round_robin", "least_request", "ring_hash", "random"]);
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,256}$/;
-const GO_DURATION_PART = /([0-9]*\.?[0-9]+|[0-9]+\.)(ns|us|µs|μs|ms|s|m|h)/y;
-const unitMs: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses Go duration syntax (as Consul users write it) into milliseconds; undefined when malformed. */
-function parseGoDurationMs(text: string): number | undefined {
-  if (text === "" || text === "0") return text === "0" ? 0 : undefined;
-  let total = 0;
-  GO_DURATION_PART.lastIndex = 0;
-  while (GO_DURATION_PART.lastIndex < text.length) {
-    const match = GO_DURATION_PART.exec(text);
-    if (!match) return undefined;
-    total += Number(match[1]) * unitMs[match[2]!]!;
-  }
-  return total;
-}
-
 const parsers: { readonly [K in SettingKey]: Parser<unknown> } = {
   protocol: (value) => protocols[value.toLowerCase()],
   lbPolicy: (value) => {
@@ -80,7 +65,7 @@ const parsers: { readonly [K in SettingKey]: Parser<unknown> } = {
     return lbPolicies.has(name) ? (name as LbPolicyName) : undefined;
   },
   connectTimeout: (value) => {
-    const ms = parseGoDurationMs(value);
+    const ms = parseGoDuration(value);
     return ms !== undefined && ms >= 1 && ms <= 3_600_000 ? Math.round(ms) : undefined;
   },
   whenUnhealthy: (value) => {
