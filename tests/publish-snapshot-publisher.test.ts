@@ -208,6 +208,21 @@ describe("createSnapshotPublisher()", () => {
     publisher.close();
   });
 
+  it("should not rebuild a virtual host when only instances changed, and rebuild it when its settings do", async () => {
+    const model = threeServices();
+    const { publisher, publish } = await syncedPublisher(model);
+    const before = publisher.stats();
+    setInstances(model, "web", [{ status: "critical" }, {}]);
+    await publish();
+    const afterFlap = publisher.stats();
+    assert.equal(afterFlap.servicesBuilt - before.servicesBuilt, 1);
+    assert.equal(afterFlap.virtualHostsBuilt - before.virtualHostsBuilt, 0, "a health flap does not touch Envoy's routes");
+    setInstances(model, "web", [{ meta: { "xds-bridge-protocol": "grpc" } }]);
+    await publish();
+    assert.equal(publisher.stats().virtualHostsBuilt - afterFlap.virtualHostsBuilt, 1, "a protocol change does (gRPC routes have no timeout)");
+    publisher.close();
+  });
+
   it("should coalesce with debounceMs 0 on real timers (same tick → one publish)", async () => {
     const model = threeServices();
     const publisher = createSnapshotPublisher({ model, debounceMs: 0 });

@@ -35,6 +35,8 @@ export interface PublisherStats {
   readonly publishes: number;
   /** Services mapped in total (an O(1) change should add one). */
   readonly servicesBuilt: number;
+  /** Envoy virtual hosts built in total (an instance change adds none: its host's inputs are unchanged). */
+  readonly virtualHostsBuilt: number;
   /** Resources rejected by validation in total. */
   readonly validationFailures: number;
   /** Snapshots the cache refused as inconsistent (a bug if ever non-zero). */

@@ -140,6 +140,8 @@ interface ServiceEntry {
   /** The published virtual host: its encoding and the domains it holds. */
   virtualHost: { readonly bytes: Uint8Array; readonly domains: readonly string[] } | undefined;
   virtualHostWarnings: readonly MappingWarning[];
+  /** What the virtual host was last built from; equal inputs give an equal host, so it is kept. */
+  virtualHostInputs: string | undefined;
   warningsKey: string;
   warningsCount: number;
 }
@@ -178,7 +180,7 @@ class Publisher implements SnapshotPublisher {
   private publishedOnce = false;
   private cancelTimer: (() => void) | undefined;
   private running: Promise<PublishReport> | undefined;
-  private counters = { publishes: 0, servicesBuilt: 0, validationFailures: 0, rejectedSnapshots: 0, buildErrors: 0, warnings: 0 };
+  private counters = { publishes: 0, servicesBuilt: 0, virtualHostsBuilt: 0, validationFailures: 0, rejectedSnapshots: 0, buildErrors: 0, warnings: 0 };
   private lastPublish: PublishReport | undefined;
 
   constructor(options: SnapshotPublisherOptions) {
@@ -339,6 +341,7 @@ class Publisher implements SnapshotPublisher {
         published: { envoy: {}, grpc: {} },
         virtualHost: undefined,
         virtualHostWarnings: [],
+        virtualHostInputs: undefined,
         warningsKey: "[]",
         warningsCount: 0,
       };
@@ -420,10 +423,16 @@ class Publisher implements SnapshotPublisher {
       this.routes.delete(entry.resourceName);
       entry.virtualHost = undefined;
       entry.virtualHostWarnings = [];
+      entry.virtualHostInputs = undefined;
       if (!mapping && Object.keys(entry.published.grpc).length === 0) this.forget(entry);
       return;
     }
     const won = this.domains.won(name);
+    // An instance change (most publishes) leaves these alone: no rebuild, validation or encoding.
+    const inputs = JSON.stringify([mapping.resourceName, mapping.settings, mapping.envoy.domainClaims.map((c) => c.domain), won]);
+    if (inputs === entry.virtualHostInputs) return;
+    entry.virtualHostInputs = inputs;
+    this.counters.virtualHostsBuilt += 1;
     const built = buildEnvoyVirtualHost(mapping, won);
     entry.virtualHostWarnings = built.warnings;
     if (!built.virtualHost) {

@@ -129,7 +129,7 @@ class TypeState {
 /**
  * The state-of-the-world protocol for one xDS stream, without any I/O: requests go in through
  * {@link handleRequest}, the next response comes out of {@link nextResponse}, snapshots arrive through
- * {@link setSnapshot}. The rules it keeps are those of ../shared/reference/xds-protocol.md:
+ * {@link setSnapshot}. The rules it keeps are those of Envoy's xDS protocol (docs/root/api-docs/xds_protocol.rst):
  *
  * - One response of a type in flight at a time: the next is planned only after the client acknowledged
  *   or rejected the previous one, and it is planned from the latest snapshot. A slow client therefore
@@ -372,7 +372,7 @@ export class SotwStream {
     const message: EncodedDiscoveryResponse = {
       $typeName: EncodedDiscoveryResponseSchema.typeName,
       versionInfo: plan.version,
-      resources: plan.resources.map((resource) => resource.any),
+      resources: anyBytesOf(plan.resources),
       canary: false,
       typeUrl: state.typeUrl,
       nonce,
@@ -445,9 +445,9 @@ function planFullState(state: TypeState, target: TypeSnapshot, mode: Phase["mode
     return state.sent === target ? undefined : { advanceTo: target };
   }
   const content = subscription.wildcard
-    ? [...target.resources.values()]
+    ? everyResource(target)
     : [...subscription.names].flatMap((name) => target.resources.get(name) ?? []);
-  const changed = first || state.wildcardAdded ? content : content.filter((r) => changedNames.has(r.name));
+  const changed = first || state.wildcardAdded ? content : [...changedNames].flatMap((name) => target.resources.get(name) ?? []);
   if (mode !== "make" && removed.size > 0 && state.breakAfterNack !== undefined && state.breakAfterNack === target) {
     // The make response was rejected: wait for new data before sending the same content again.
     return undefined;
@@ -461,4 +461,23 @@ function planFullState(state: TypeState, target: TypeSnapshot, mode: Phase["mode
   }
   const version = subscription.wildcard ? target.version : contentVersion(content);
   return { send: { target, version, resources: content, changed, lingering: new Map() } };
+}
+
+const everyResourceCache = new WeakMap<TypeSnapshot, readonly EncodedResource[]>();
+const anyBytesCache = new WeakMap<readonly EncodedResource[], Uint8Array[]>();
+
+/** Every resource of a snapshot, as one array shared by all wildcard streams that send it. */
+function everyResource(target: TypeSnapshot): readonly EncodedResource[] {
+  let all = everyResourceCache.get(target);
+  if (!all) everyResourceCache.set(target, (all = [...target.resources.values()]));
+  return all;
+}
+
+/** The Any bytes of `resources`; shared when the array is (a wildcard response at one version). */
+function anyBytesOf(resources: readonly EncodedResource[]): Uint8Array[] {
+  const cached = anyBytesCache.get(resources);
+  if (cached) return cached;
+  const bytes = resources.map((resource) => resource.any);
+  anyBytesCache.set(resources, bytes);
+  return bytes;
 }

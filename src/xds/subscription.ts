@@ -38,11 +38,6 @@ export class Subscription {
     return this.wildcardFlag || this.nameSet.has(name);
   }
 
-  /** True when nothing is subscribed. */
-  get empty(): boolean {
-    return !this.wildcardFlag && this.nameSet.size === 0;
-  }
-
   /** Replaces the subscription with the one a request states. */
   update(resourceNames: readonly string[]): SubscriptionChange {
     if (this.restates(resourceNames)) return unchanged;
