@@ -27,7 +27,7 @@ async function script(steps: Step[], options: { rate?: number; burst?: number; w
       if (step instanceof Error) throw step;
       return { body: step.body, index: step.index, knownLeader: true, lastContactMs: 0 };
     },
-    onChange: (body, change) => changes.push({ body, ...change }),
+    onChange: (body, change) => void changes.push({ body, ...change }),
     onUnchanged: (change) => unchanged.push(change.index),
     onOutcome: (outcome) => outcomes.push(outcome),
     waitMs: options.waitMs ?? 16_000,
@@ -70,6 +70,42 @@ describe("runBlockingQuery()", () => {
       { body: "C", index: 4, reset: false },
     ]);
     assert.deepEqual(unchanged, [5, 9, 3, 0]);
+  });
+
+  it("should hand every answer to onChange and take its verdict when contentKey is false", async () => {
+    const clock = virtualClock();
+    const controller = new AbortController();
+    const bodies = ["A", "A", "B", "(aborted before it is used)"];
+    const seen: string[] = [];
+    const unchanged: number[] = [];
+    const outcomes: boolean[] = [];
+    let at = 0;
+    let last: string | undefined;
+    await runBlockingQuery<string>({
+      fetch: async () => {
+        const body = bodies[at++]!;
+        if (at >= bodies.length) controller.abort();
+        return { body, index: 10 + at, knownLeader: true, lastContactMs: 0 };
+      },
+      contentKey: false,
+      onChange: (body) => {
+        seen.push(body);
+        const changed = body !== last;
+        last = body;
+        return changed;
+      },
+      onUnchanged: (change) => unchanged.push(change.index),
+      onOutcome: (outcome) => outcomes.push(outcome.ok && outcome.changed),
+      waitMs: 16_000,
+      timeoutMarginMs: 5_000,
+      rateLimit: { ratePerSecond: 1_000, burst: 1_000 },
+      backoff: { baseMs: 100, maxMs: 1_600, random: () => 0.5 },
+      clock,
+      signal: controller.signal,
+    });
+    assert.deepEqual(seen, ["A", "A", "B"], "every answer reaches the caller's own comparison");
+    assert.deepEqual(unchanged, [12], "the answer it judged unchanged");
+    assert.deepEqual(outcomes, [true, false, true]);
   });
 
   it("should clamp a 0 index to 1 when it does not go backwards", async () => {

@@ -40,8 +40,11 @@ export interface BlockingQueryOptions<T> {
     readonly timeoutMs: number;
     readonly signal: AbortSignal;
   }) => Promise<ConsulResponse<T>>;
-  /** Called with an answer whose content differs from the previous answer's (the first answer included). */
-  readonly onChange: (body: T, change: BlockingChange) => void;
+  /**
+   * Called with an answer whose content differs from the previous answer's (the first answer
+   * included) — or with every answer when `contentKey` is false, returning whether it changed.
+   */
+  readonly onChange: (body: T, change: BlockingChange) => void | boolean;
   /** Called with the metadata of an answer whose content equals the previous one (a timeout, or a change elsewhere). */
   readonly onUnchanged?: (change: BlockingChange) => void;
   /** Called after every request, once `onChange`/`onUnchanged` has run (for status, metrics and logs). */
@@ -57,8 +60,12 @@ export interface BlockingQueryOptions<T> {
   readonly clock: Clock;
   /** Ends the loop (the in-flight request is aborted). */
   readonly signal: AbortSignal;
-  /** Content identity used to tell a real change from a timeout or a spurious wake-up. Default JSON text. */
-  readonly contentKey?: (body: T) => string;
+  /**
+   * Content identity used to tell a real change from a timeout or a spurious wake-up (default: the
+   * JSON text). `false` when `onChange` compares answers itself: it then sees every answer and
+   * returns whether anything changed.
+   */
+  readonly contentKey?: ((body: T) => string) | false;
   /** Called if `onChange` throws (the loop goes on). */
   readonly onCallbackError?: (error: unknown) => void;
 }
@@ -109,16 +116,23 @@ export async function runBlockingQuery<T>(options: BlockingQueryOptions<T>): Pro
     if (signal.aborted) return;
     backoff.reset();
     const reset = response.index < index;
-    const key = contentKey(response.body);
-    const changed = key !== lastKey;
     index = nextBlockingIndex(index, response.index);
     const durationMs = clock.now() - started;
+    const meta = { index: response.index, reset };
+    let changed = true;
     try {
-      if (changed) {
-        lastKey = key;
-        options.onChange(response.body, { index: response.index, reset });
+      if (contentKey === false) {
+        changed = options.onChange(response.body, meta) !== false;
+        if (!changed) options.onUnchanged?.(meta);
       } else {
-        options.onUnchanged?.({ index: response.index, reset });
+        const key = contentKey(response.body);
+        changed = key !== lastKey;
+        if (changed) {
+          lastKey = key;
+          options.onChange(response.body, meta);
+        } else {
+          options.onUnchanged?.(meta);
+        }
       }
     } catch (error) {
       options.onCallbackError?.(error);

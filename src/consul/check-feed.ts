@@ -1,3 +1,5 @@
+import { isObject } from "./is-object.js";
+
 /** One row of `/v1/health/state/any`, reduced to what change detection needs. */
 export interface CheckRow {
   readonly node: string;
@@ -27,10 +29,6 @@ export interface CheckFeedDiff {
   readonly writeIndexes: ReadonlySet<number>;
   /** Rows that were not readable and were ignored. */
   readonly malformed: number;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function indexOf(value: unknown): number {

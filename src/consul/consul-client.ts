@@ -78,8 +78,6 @@ export interface ConsulClient {
   healthStateBytes(state: "any" | "passing" | "warning" | "critical", query: ConsulQuery): Promise<ConsulResponse<Buffer>>;
   /** `GET /v1/agent/self`. */
   agentSelf(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
-  /** `GET /v1/catalog/datacenters`. */
-  catalogDatacenters(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** Closes the pooled sockets. */
   close(): void;
 }
@@ -150,7 +148,6 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
 
   const bound = {
     catalogServices: consul.catalog.service.list.bind(consul.catalog.service),
-    catalogDatacenters: consul.catalog.datacenters.bind(consul.catalog),
     healthService: consul.health.service.bind(consul.health),
     healthState: consul.health.state.bind(consul.health),
     healthStateBytes: raw.health.state.bind(raw.health),
@@ -197,7 +194,6 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
       return { ...response, body };
     },
     agentSelf: (query) => call(bound.agentSelf, query, {}),
-    catalogDatacenters: (query) => call(bound.catalogDatacenters, query, {}),
     close: () => consul.destroy(),
   };
 }

@@ -5,13 +5,14 @@ import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
 import { FeedSyntaxError } from "./check-feed-scanner.js";
 import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js";
 import type { Clock } from "./clock.js";
-import { createBackoff } from "./backoff.js";
+import { createBackoff, type Backoff } from "./backoff.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
 import { instanceFromHealthEntry } from "./health-entry.js";
 import { InstanceInterner } from "./instance-interner.js";
 import { createTokenBucket } from "./token-bucket.js";
 import type { ConsulRequestEvent, WatchEndpoint } from "./watcher-status.js";
+import { isObject } from "./is-object.js";
 
 /** Timings and limits of a watch; every field has a default in the watcher. */
 export interface WatchTiming {
@@ -70,10 +71,6 @@ const recentIndexCap = 50_000;
 const warnedCap = 10_000;
 const staleRetries = 3;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /**
  * The watch of one datacenter; see the design notes at the top of `consul-watcher.ts`. Two
  * blocking loops (catalog services, check feed) decide which services to read, and a bounded queue
@@ -93,7 +90,8 @@ export class DatacenterWatch {
   private readonly rerun = new Set<string>();
   private readonly required = new Map<string, number>();
   private readonly staleAttempts = new Map<string, number>();
-  private readonly serviceFailures = new Map<string, number>();
+  /** Backoff of each service whose reads fail on their own (e.g. a 400 about that service). */
+  private readonly serviceFailures = new Map<string, Backoff>();
   private workers = 0;
   private gateOpen = false;
   private pausedUntil = 0;
@@ -102,7 +100,6 @@ export class DatacenterWatch {
   // Change detection.
   private readonly feed = new CheckFeedTracker();
   private checkWriteIndexes: ReadonlySet<number> = new Set();
-  private lastFeedChanged = false;
   private readonly recentIndexes = new Set<number>();
   private readonly pendingCatalogIndexes = new Set<number>();
   private lastCatalogIndex = 0;
@@ -147,7 +144,6 @@ export class DatacenterWatch {
   async run(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     const { client, datacenter, stale, timing, clock } = this.options;
-    let answers = 0;
     const common = {
       waitMs: timing.waitMs,
       timeoutMarginMs: timing.timeoutMarginMs,
@@ -180,9 +176,9 @@ export class DatacenterWatch {
       },
       onChange: (body, change) => this.onCheckFeed(body, change.index),
       onOutcome: (outcome) => this.onLoopOutcome("health-state", outcome),
-      // The comparison with the previous answer is the change detector here (it reports nothing for an
-      // equal answer); serialising tens of megabytes of checks only to compare them would double the cost.
-      contentKey: () => String((answers += 1)),
+      // The comparison with the stored rows is the change detector here; serialising tens of
+      // megabytes of checks only to compare them would double the cost.
+      contentKey: false,
     });
     await Promise.all([catalog, checks]);
     while (this.workers > 0) await clock.sleep(5);
@@ -191,10 +187,8 @@ export class DatacenterWatch {
   private onLoopOutcome(endpoint: WatchEndpoint, outcome: BlockingOutcome): void {
     const { datacenter } = this.options;
     if (outcome.ok) {
-      // The check feed compares by diff, not by content key: ask the diff whether anything changed.
-      const changed = endpoint === "health-state" ? this.lastFeedChanged : outcome.changed;
       this.options.events.channel(endpoint, datacenter, undefined);
-      this.options.events.request({ endpoint, datacenter, outcome: changed ? "changed" : "unchanged", durationMs: outcome.durationMs });
+      this.options.events.request({ endpoint, datacenter, outcome: outcome.changed ? "changed" : "unchanged", durationMs: outcome.durationMs });
       return;
     }
     if (!this.syncedFlag) this.failedBeforeSync = true;
@@ -318,16 +312,16 @@ export class DatacenterWatch {
 
   // ---- change feed: /v1/health/state/any ----
 
-  private onCheckFeed(body: CheckFeedAnswer | undefined, index: number): void {
-    this.lastFeedChanged = false;
+  /** Applies one check-feed answer; returns whether anything changed (the loop's change detector). */
+  private onCheckFeed(body: CheckFeedAnswer | undefined, index: number): boolean {
     if (!body) {
       this.log.warn("consul answered /v1/health/state/any with something other than a list; ignored");
-      return;
+      return false;
     }
     const baseline = !this.feed.hasBaseline;
     const diff = this.feed.apply(body);
     if (diff.malformed > 0) this.log.warn({ rows: diff.malformed }, "ignored unreadable rows of /v1/health/state/any");
-    this.lastFeedChanged = baseline || diff.services.size > 0 || diff.nodes.size > 0;
+    const changed = baseline || diff.services.size > 0 || diff.nodes.size > 0;
     this.checkWriteIndexes = diff.writeIndexes;
     // A deletion's index shows only in this answer; keep it for catalog moves that arrive later.
     if (diff.writeIndexes.has(index)) this.rememberIndex(index);
@@ -337,10 +331,11 @@ export class DatacenterWatch {
       this.gateOpen = true;
       this.pump();
       this.checkSynced();
-      return;
+      return changed;
     }
     for (const [name, at] of diff.services) if (this.bridged.has(name)) this.enqueue(name, at);
     for (const [node, at] of diff.nodes) for (const name of this.nodeServices.get(node) ?? []) this.enqueue(name, at);
+    return changed;
   }
 
   // ---- reads: /v1/health/service/:name through a bounded queue ----
@@ -397,10 +392,9 @@ export class DatacenterWatch {
         // About this service only (Consul will not answer it better in a moment): retry it alone,
         // later, without holding back the others. It counts as read for the initial sync, since
         // waiting would not help; its last good state (if any) stays in the model.
-        const failures = (this.serviceFailures.get(name) ?? 0) + 1;
-        this.serviceFailures.set(name, failures);
-        const ceiling = Math.min(timing.backoff.maxMs, timing.backoff.baseMs * 2 ** Math.min(failures - 1, 30));
-        retryInMs = ceiling / 2 + this.options.random() * (ceiling / 2);
+        let backoff = this.serviceFailures.get(name);
+        if (!backoff) this.serviceFailures.set(name, (backoff = createBackoff({ ...timing.backoff, random: this.options.random })));
+        retryInMs = backoff.next();
         this.log.error({ service: name, code: error.code, error: error.message }, `cannot read service ${name}; retrying it alone`);
         this.readOnce.add(name);
         void clock.sleep(retryInMs, signal).then(() => {

@@ -1,4 +1,5 @@
 import type { CheckStatus, InstanceHealth, MaintenanceMode, ServiceInstance } from "../model/service-instance.js";
+import { isObject } from "./is-object.js";
 
 /** What one `/v1/health/service/:name` entry becomes: an instance, or a reason to leave it out. */
 export type HealthEntryResult =
@@ -13,10 +14,6 @@ export type HealthEntryResult =
     };
 
 const severity: Readonly<Record<CheckStatus, number>> = { passing: 0, warning: 1, critical: 2 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function stringMap(value: unknown): Record<string, string> {
   if (!isObject(value)) return {};

@@ -1,5 +1,7 @@
-/** A check status as Consul spells it. */
-export type CheckStatus = "passing" | "warning" | "critical";
+import type { CheckStatus } from "../model/service-instance.js";
+
+/** A check status as Consul spells it (the model's type). */
+export type { CheckStatus };
 
 /** Consul's `Service.Weights`. */
 export interface ServiceWeights {

@@ -1,3 +1,5 @@
+import { isObject } from "../consul/is-object.js";
+
 /** A request body rejected with Consul's 400 text. */
 export class BadRequest extends Error {}
 
@@ -5,10 +7,7 @@ function normalize(key: string): string {
   return key.replace(/_/g, "").toLowerCase();
 }
 
-/** True for a plain JSON object. */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
+export { isObject };
 
 /**
  * Reads a field the way Consul decodes request bodies: Go's JSON decoder matches field names
