@@ -3,7 +3,6 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { BridgeMetrics } from "../observe/bridge-metrics.js";
-import type { StatusReading } from "../observe/status-reading.js";
 import { envoyTypeRegistry } from "../validate/index.js";
 import { AdminService } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import { registerAdminService, type AdminSources } from "./admin-service.js";
@@ -14,6 +13,8 @@ export interface AdminServerOptions extends AdminSources {
   host?: string;
   port: number;
   metrics: BridgeMetrics;
+  /** Why the bridge is not ready (undefined: ready), for /readyz. */
+  notReadyReason: () => string | undefined;
 }
 
 /** A bound admin port. */
@@ -43,8 +44,8 @@ export async function listenAdmin(options: AdminServerOptions): Promise<AdminSer
     if (request.method !== "GET" && request.method !== "HEAD") return text(response, 405, "method not allowed\n");
     if (path === "/healthz") return text(response, 200, "ok\n");
     if (path === "/readyz") {
-      const status: StatusReading = options.status();
-      return status.ready ? text(response, 200, "ready\n") : text(response, 503, `not ready: ${status.notReadyReason ?? "unknown"}\n`);
+      const reason = options.notReadyReason();
+      return reason === undefined ? text(response, 200, "ready\n") : text(response, 503, `not ready: ${reason}\n`);
     }
     if (path === "/metrics") {
       options.metrics

@@ -215,6 +215,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         host: config.admin.host,
         port: config.admin.port,
         metrics,
+        notReadyReason: () => readiness.reason(),
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,

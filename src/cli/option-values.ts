@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { parseGoDuration } from "../consul/go-duration.js";
 
 /** A host and port to bind or to point at. */
 export interface HostPort {
@@ -14,12 +15,12 @@ export function parseHostPort(value: string): HostPort {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** Parses a duration like consul's: "250ms", "30s", "5m", "1h", or a bare number of milliseconds. */
+/** Parses a duration in Consul's (Go's) syntax — "250ms", "30s", "1m30s", "1h" — or a bare number of milliseconds. */
 export function parseDuration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError("expected a duration such as 0, 250ms, 30s, 5m or 1h");
-  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? "ms") as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(match[1]) * factor);
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : parseGoDuration(text);
+  if (ms === undefined || ms < 0) throw new InvalidArgumentError("expected a duration such as 0, 250ms, 30s, 1m30s or 1h");
+  return Math.round(ms);
 }
 
 /** Returns a parser for integers between `min` and `max`. */
@@ -75,12 +76,4 @@ export function consulBaseUrl(address: string, ssl: boolean): URL {
     throw new InvalidArgumentError("expected an address without credentials (put the ACL token in --token-file)");
   }
   return url;
-}
-
-/** Returns a parser that accepts exactly one of `choices`. */
-export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
-  return (value) => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of: ${choices.join(", ")}`);
-    return value as T;
-  };
 }

@@ -37,6 +37,8 @@ export class BridgeMetrics {
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
   private statusSource: (() => StatusReading) | undefined;
+  /** The reading taken for the scrape in progress, so its gauges share one. */
+  private scrapeReading: StatusReading | undefined;
   /**
    * Per type: responses and ACKs counted, and change-to-ACK latencies (seconds) measured, since the
    * metrics were last collected. A fan-out to a thousand streams adds to plain numbers; prom-client
@@ -90,7 +92,7 @@ export class BridgeMetrics {
       labelNames: ["client_kind"],
       registers,
     });
-    const read = () => this.statusSource?.();
+    const read = () => this.scrapeReading ?? this.statusSource?.();
     /** A gauge whose value is read from the status reading at scrape time. */
     const readingGauge = (name: string, help: string, pick: (reading: StatusReading) => number) =>
       new Gauge({
@@ -137,8 +139,13 @@ export class BridgeMetrics {
   }
 
   /** The metrics in Prometheus text format. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    this.scrapeReading = this.statusSource?.();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrapeReading = undefined;
+    }
   }
 
   private pendingFor(typeUrl: string) {

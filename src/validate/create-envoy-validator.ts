@@ -26,7 +26,7 @@ export interface EnvoyValidator {
   validateAny(any: Any): ValidationResult;
 }
 
-/** Creates a validator with its own plan cache; see {@link validateEnvoyResource} for the shared one. */
+/** Creates a validator with its own plan cache; see sharedEnvoyValidator for the process-wide one. */
 export function createEnvoyValidator(options: EnvoyValidatorOptions = {}): EnvoyValidator {
   const registry = options.registry ?? envoyTypeRegistry();
   const compiler = createPlanCompiler(registry);

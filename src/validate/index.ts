@@ -13,7 +13,7 @@ export { envoyTypeRegistry } from "./envoy-type-registry.js";
 export { grpcTypeUrls } from "./grpc-type-urls.js";
 export type { GrpcResourceTypeUrl } from "./grpc-type-urls.js";
 export { re2ToRegExp } from "./re2-to-regexp.js";
-export { validateEnvoyResource } from "./validate-envoy-resource.js";
+export { sharedEnvoyValidator, validateEnvoyResource } from "./validate-envoy-resource.js";
 export { validateForGrpc } from "./validate-for-grpc.js";
 export type { GrpcValidationOptions } from "./validate-for-grpc.js";
 export { validateGrpcCluster } from "./validate-grpc-cluster.js";

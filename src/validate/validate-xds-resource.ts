@@ -1,5 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
-import { createEnvoyValidator, type EnvoyValidator } from "./create-envoy-validator.js";
+import { sharedEnvoyValidator } from "./validate-envoy-resource.js";
 import { validateForGrpc, type GrpcValidationOptions } from "./validate-for-grpc.js";
 import { mergeValidationResults, type ValidationResult } from "./validation-result.js";
 
@@ -9,16 +9,13 @@ export interface XdsResourceValidationOptions extends GrpcValidationOptions {
   client: "envoy" | "grpc";
 }
 
-let shared: EnvoyValidator | undefined;
-
 /**
  * The bridge's single gate before publishing: checks a resource message against Envoy's
  * `(validate.*)` rules (schema found by `$typeName`) and, for gRPC-bound resources, against
  * grpc-js-xds's rules too. A resource that fails must not be published.
  */
 export function validateXdsResource(message: Message, options: XdsResourceValidationOptions): ValidationResult {
-  shared ??= createEnvoyValidator();
-  const envoy = shared.validateMessage(message);
+  const envoy = sharedEnvoyValidator().validateMessage(message);
   if (options.client === "envoy") return envoy;
   return mergeValidationResults(envoy, validateForGrpc(`type.googleapis.com/${message.$typeName}`, message, options));
 }

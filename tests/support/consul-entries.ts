@@ -142,7 +142,11 @@ export function healthEntry(spec: EntrySpec): HealthEntryJson {
 
 const severity: Record<CheckStatus, number> = { passing: 0, warning: 1, critical: 2 };
 
-/** Converts a health entry to a ServiceInstance as consul-api.md documents it. */
+/**
+ * Converts a health entry to a ServiceInstance as consul-api.md documents it. Unlike the watcher's
+ * instanceFromHealthEntry (src/consul/health-entry.ts), it lets malformed records (port 0, no
+ * address) through, so that the mapping's own checks of such instances can be tested.
+ */
 export function instanceFromEntry(entry: HealthEntryJson): ServiceInstance {
   let status: CheckStatus = "passing";
   let maintenance: MaintenanceMode = "none";
