@@ -6,7 +6,9 @@ import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
 import { startBridge, type Bridge } from "../src/bridge/start-bridge.js";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
-import { grpcXdsBootstrap, startGrpcBackend, whoAmI, type GrpcBackend } from "./support/grpc-backends.js";
+import { grpcXdsBootstrap, startGrpcBackend, whoAmI, type GrpcBackend, exitAfterSuite } from "./support/grpc-backends.js";
+
+exitAfterSuite();
 
 /** PUTs to the Consul HTTP API as a user would with curl. */
 async function put(consul: EmbeddedConsul, path: string, body?: unknown): Promise<void> {

@@ -11,6 +11,9 @@ import { ServiceModel } from "../src/model/service-model.js";
 import { createSnapshotPublisher, type SnapshotPublisher } from "../src/publish/index.js";
 import { XdsServer, listenXds, type XdsListener } from "../src/xds/index.js";
 import { instance, type EntrySpec } from "./support/consul-entries.js";
+import { exitAfterSuite } from "./support/grpc-backends.js";
+
+exitAfterSuite();
 
 const method = "/e2e.Who/Am";
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
