@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { type CheckRow, type CheckSnapshot, diffCheckFeed } from "../src/consul/check-feed.js";
 import { CheckFeedScanner, FeedSyntaxError } from "../src/consul/check-feed-scanner.js";
 import { CheckFeedTracker } from "../src/consul/check-feed-tracker.js";
+import { seededRandom } from "./support/seeded-random.js";
 
 const bytes = (text: string) => Buffer.from(text, "utf8");
 
@@ -33,16 +34,7 @@ function parsed(text: string): { rows: CheckRow[]; malformed: number } {
   return { rows: [...diff.snapshot.values()].map((row) => ({ ...row })), malformed: diff.malformed };
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 describe("scanCheckFeed()", () => {
   it("should read the same rows as JSON.parse, whatever the other fields hold", () => {

@@ -18,17 +18,9 @@ import {
   type TypeSnapshot,
   type XdsTypeUrl,
 } from "../src/snapshot/index.js";
+import { seededRandom } from "./support/seeded-random.js";
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** A resource whose bytes depend on `version`, referencing `references` (the check reads names and references only). */
 function resource(type: XdsTypeUrl, name: string, version: number, references: readonly string[] = []): EncodedResource {
