@@ -1,6 +1,6 @@
 import { isFieldSet } from "@bufbuild/protobuf";
 import { BytesRulesSchema, type BytesRules } from "../gen/validate/validate_pb.js";
-import { re2ToRegExp } from "./re2-to-regexp.js";
+import { compilePatternTest } from "./compile-pattern-test.js";
 import type { ValueCheck } from "./walk-context.js";
 
 type BytesTest = (value: Uint8Array) => string | undefined;
@@ -42,20 +42,9 @@ export function compileBytesRules(rules: BytesRules): ValueCheck | undefined {
     tests.push((v) => (v.length <= max ? undefined : `value must be at most ${max} bytes long (got ${v.length})`));
   }
   if (set("pattern")) {
-    const pattern = rules.pattern;
-    let regex: RegExp | undefined;
-    let unsupported: string | undefined;
-    try {
-      // RE2 matches bytes as UTF-8 text; invalid UTF-8 cannot match a `u` pattern either way.
-      regex = re2ToRegExp(pattern);
-    } catch (error) {
-      unsupported = (error as Error).message;
-    }
-    tests.push(
-      regex
-        ? (v) => (regex.test(Buffer.from(v).toString("utf8")) ? undefined : `value does not match regex pattern ${JSON.stringify(pattern)}`)
-        : () => `cannot check pattern rule: ${unsupported}`,
-    );
+    // RE2 matches bytes as UTF-8 text; invalid UTF-8 cannot match a `u` pattern either way.
+    const matches = compilePatternTest(rules.pattern);
+    tests.push((v) => matches(Buffer.from(v).toString("utf8")));
   }
   if (set("prefix")) {
     const prefix = rules.prefix;

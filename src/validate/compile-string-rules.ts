@@ -1,6 +1,6 @@
 import { isFieldSet } from "@bufbuild/protobuf";
 import { StringRulesSchema, type StringRules } from "../gen/validate/validate_pb.js";
-import { re2ToRegExp } from "./re2-to-regexp.js";
+import { compilePatternTest } from "./compile-pattern-test.js";
 import { wellKnownStringFormat } from "./well-known-string-format.js";
 import type { ValueCheck } from "./walk-context.js";
 
@@ -71,21 +71,7 @@ export function compileStringRules(rules: StringRules, ignoreEmpty: boolean): Va
     // Each UTF-16 unit encodes to at most 3 UTF-8 bytes.
     tests.push((v) => (v.length * 3 <= max || byteCount(v) <= max ? undefined : `value must be at most ${max} bytes long (got ${byteCount(v)})`));
   }
-  if (set("pattern")) {
-    const pattern = rules.pattern;
-    let regex: RegExp | undefined;
-    let unsupported: string | undefined;
-    try {
-      regex = re2ToRegExp(pattern);
-    } catch (error) {
-      unsupported = (error as Error).message;
-    }
-    tests.push(
-      regex
-        ? (v) => (regex.test(v) ? undefined : `value does not match regex pattern ${JSON.stringify(pattern)}`)
-        : () => `cannot check pattern rule: ${unsupported}`,
-    );
-  }
+  if (set("pattern")) tests.push(compilePatternTest(rules.pattern));
   if (set("prefix")) {
     const prefix = rules.prefix;
     tests.push((v) => (v.startsWith(prefix) ? undefined : `value does not have prefix ${JSON.stringify(prefix)}`));
