@@ -67,7 +67,13 @@ export class BenchAdsClient {
     this.session = session;
     session.on("error", (error) => this.fail(`connection: ${error.message}`));
     session.once("connect", () => session.setLocalWindowSize(window));
-    const stream = session.request({ ":method": "POST", ":path": adsPath, "content-type": "application/grpc", te: "trailers", "grpc-accept-encoding": "identity,deflate,gzip" });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": adsPath,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-accept-encoding": "identity,deflate,gzip",
+    });
     this.stream = stream;
     const deframer = new GrpcDeframer();
     stream.on("response", (headers) => {

@@ -43,7 +43,8 @@ export const benchUsage = `npm run bench -- [--small] [--services N] [--instance
 function positive(name: string, value: string | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${value}`);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new Error(`--${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${value}`);
   return n;
 }
 

@@ -3,7 +3,7 @@
 // but the raw HTTP/2 baseline server of scenario 7, and that only while it is measured.
 import { writeHeapSnapshot } from "node:v8";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { startBridge, type Bridge } from "../src/bridge/start-bridge.js";
+import { type Bridge, startBridge } from "../src/bridge/start-bridge.js";
 import type { ConsulRequestEvent } from "../src/consul/index.js";
 import { EncodedDiscoveryResponseSchema } from "../src/gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import { ControlPlaneSchema } from "../src/gen/envoy/config/core/v3/base_pb.js";
@@ -12,7 +12,7 @@ import type { SentResponse, StreamInfo } from "../src/xds/index.js";
 import { frameGrpcMessage } from "./grpc-framing.js";
 import { serveRpc } from "./ipc-rpc.js";
 import { monoMs } from "./mono-clock.js";
-import { RawFanoutServer, type RawFanoutResult } from "./raw-fanout-server.js";
+import { type RawFanoutResult, RawFanoutServer } from "./raw-fanout-server.js";
 
 /** What the bridge saw of one fan-out, from Consul's answer to the last client's ACK. */
 export interface FanoutProbe {
@@ -58,7 +58,10 @@ export interface MemoryReading {
 
 /** The bridge process's operations. */
 export type BridgeOps = {
-  start(args: { readonly consulUrl: string; readonly debounceMs: number }): Promise<{ xdsPort: number; syncedMs: number; firstPublishMs: number; cpuMs: number }>;
+  start(args: {
+    readonly consulUrl: string;
+    readonly debounceMs: number;
+  }): Promise<{ xdsPort: number; syncedMs: number; firstPublishMs: number; cpuMs: number }>;
   armFanout(args: { readonly service: string; readonly acks: number }): void;
   collectFanout(args: { readonly timeoutMs: number }): Promise<FanoutProbe>;
   rawStart(args: undefined): Promise<number>;
@@ -105,7 +108,8 @@ function onConsulRequest(event: ConsulRequestEvent): void {
   if (event.endpoint === "health-state" && event.outcome === "changed") lastFeedAt = monoMs();
   if (pipeline && event.outcome === "changed") {
     if (event.endpoint === "health-state") pipeline.feeds.push(monoMs());
-    else if (event.endpoint === "health-service" && event.service !== undefined) pipeline.answers.push({ name: event.service, at: monoMs() });
+    else if (event.endpoint === "health-service" && event.service !== undefined)
+      pipeline.answers.push({ name: event.service, at: monoMs() });
   }
   const f = fanout;
   if (!f || f.answerAt !== undefined) return;
@@ -194,7 +198,12 @@ const handlers: BridgeOps = {
     if (f.lastAckAt === undefined) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`fan-out of ${f.service} incomplete after ${timeoutMs} ms: answer ${f.answerAt !== undefined}, ${f.responses} responses, ${f.acks}/${f.expectedAcks} ACKs`)),
+          () =>
+            reject(
+              new Error(
+                `fan-out of ${f.service} incomplete after ${timeoutMs} ms: answer ${f.answerAt !== undefined}, ${f.responses} responses, ${f.acks}/${f.expectedAcks} ACKs`,
+              ),
+            ),
           timeoutMs,
         );
         f.done = () => {
@@ -242,7 +251,14 @@ const handlers: BridgeOps = {
   memory({ gc }) {
     if (gc) (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, maxRss: process.resourceUsage().maxRSS * 1024 };
+    return {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+    };
   },
   streamCount() {
     return bridge?.xdsServer.streamCount ?? 0;

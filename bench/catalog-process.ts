@@ -2,7 +2,7 @@
 // the changes the scenarios make to it (flaps, steady churn), each timestamped on the shared clock.
 // It runs apart from the bridge so that building Consul's answers (30 MB of checks per change at
 // 100,000 instances) never runs on the bridge's event loop or counts as the bridge's CPU time.
-import { createEmbeddedConsul, type CheckStatus, type EmbeddedConsul, type SeedService } from "../src/embedded-consul/index.js";
+import { type CheckStatus, createEmbeddedConsul, type EmbeddedConsul, type SeedService } from "../src/embedded-consul/index.js";
 import { serveRpc } from "./ipc-rpc.js";
 import { monoMs } from "./mono-clock.js";
 
@@ -17,9 +17,18 @@ export interface CatalogChange {
 
 /** The catalog process's operations. */
 export type CatalogOps = {
-  start(args: { readonly services: number; readonly instances: number; readonly serviceName: readonly string[] }): Promise<{ url: string; seedMs: number; checks: number }>;
+  start(args: {
+    readonly services: number;
+    readonly instances: number;
+    readonly serviceName: readonly string[];
+  }): Promise<{ url: string; seedMs: number; checks: number }>;
   flap(args: { readonly service: string; readonly instance: number }): CatalogChange;
-  churn(args: { readonly services: readonly string[]; readonly instances: number; readonly ratePerSecond: number; readonly durationMs: number }): Promise<CatalogChange[]>;
+  churn(args: {
+    readonly services: readonly string[];
+    readonly instances: number;
+    readonly ratePerSecond: number;
+    readonly durationMs: number;
+  }): Promise<CatalogChange[]>;
   connections(args: undefined): { current: number; peak: number; total: number };
   resetConnectionPeak(args: undefined): void;
 };
@@ -43,7 +52,11 @@ const handlers: CatalogOps = {
     const started = monoMs();
     const seed: SeedService[] = serviceName.map((name) => ({
       name,
-      instances: Array.from({ length: instances }, (_, i) => ({ port: 8080, meta: { "xds-bridge-protocol": "grpc" }, nodeMeta: i < 3 ? { zone: `zone-${i}` } : undefined })),
+      instances: Array.from({ length: instances }, (_, i) => ({
+        port: 8080,
+        meta: { "xds-bridge-protocol": "grpc" },
+        nodeMeta: i < 3 ? { zone: `zone-${i}` } : undefined,
+      })),
     }));
     consul.store.seed(datacenter, seed);
     return { url: consul.url, seedMs: monoMs() - started, checks: serviceName.length * instances };

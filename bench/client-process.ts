@@ -54,7 +54,12 @@ export type ClientOps = {
   rawArm(args: undefined): void;
   rawCollect(args: { readonly expected: number; readonly timeoutMs: number }): Promise<number[]>;
   rawClose(args: undefined): Promise<void>;
-  coldSync(args: { readonly url: string; readonly runs: number; readonly timeoutMs: number; readonly gapMs: number }): Promise<ColdSyncRun[]>;
+  coldSync(args: {
+    readonly url: string;
+    readonly runs: number;
+    readonly timeoutMs: number;
+    readonly gapMs: number;
+  }): Promise<ColdSyncRun[]>;
 };
 
 let clients: BenchAdsClient[] = [];
@@ -66,7 +71,8 @@ let rawTimes: number[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function onResponse(client: BenchAdsClient, response: { typeUrl: string; names: string[] }, at: number): void {
-  if (armed && response.typeUrl === armed.typeUrl && !armed.times.has(client) && response.names.includes(armed.name)) armed.times.set(client, at);
+  if (armed && response.typeUrl === armed.typeUrl && !armed.times.has(client) && response.names.includes(armed.name))
+    armed.times.set(client, at);
   if (recording && response.typeUrl === recording.typeUrl) {
     const id = clientIds.get(client) ?? -1;
     for (const name of response.names) recording.log.push({ client: id, name, at });
@@ -107,7 +113,13 @@ async function coldSyncOnce(url: string, timeoutMs: number): Promise<ColdSyncRun
   await Promise.race([client.whenSynced(), sleep(timeoutMs)]);
   const errors = [...client.errors];
   if (client.syncedAt === undefined) errors.push(`cold sync incomplete after ${timeoutMs} ms`);
-  const run = { ms: (client.syncedAt ?? Number.NaN) - client.connectedAt, cdsMs: cdsAt - client.connectedAt, clusters, assignments, errors };
+  const run = {
+    ms: (client.syncedAt ?? Number.NaN) - client.connectedAt,
+    cdsMs: cdsAt - client.connectedAt,
+    clusters,
+    assignments,
+    errors,
+  };
   await client.destroy();
   return run;
 }

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 
 /** The operations a bench child process answers: one function per operation, taking one argument. */
 export type RpcHandlers = { readonly [op: string]: (args: never) => unknown };
@@ -113,7 +113,8 @@ export function serveRpc(handlers: RpcHandlers, onExit: () => Promise<void> | vo
       .then(() => handler(message.args))
       .then(
         (result) => send({ id: message.id, ok: true, result }),
-        (error: unknown) => send({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+        (error: unknown) =>
+          send({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
   });
 }

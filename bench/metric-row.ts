@@ -1,4 +1,4 @@
-import { summarize, type Summary } from "./stats.js";
+import { type Summary, summarize } from "./stats.js";
 
 /** A target from issue 7: a statistic of a metric compared with a bound. */
 export interface Target {
@@ -21,12 +21,26 @@ export interface MetricRow {
 }
 
 /** Summarises `samples` into a row and judges it against `target`. */
-export function metricRow(scenario: number, metric: string, unit: MetricRow["unit"], samples: readonly number[], target?: Target): MetricRow {
+export function metricRow(
+  scenario: number,
+  metric: string,
+  unit: MetricRow["unit"],
+  samples: readonly number[],
+  target?: Target,
+): MetricRow {
   const summary = summarize(samples);
   if (!target) return { scenario, metric, unit, summary };
   const value = summary[target.stat];
   const met = Number.isFinite(value) && (target.op === "<=" ? value <= target.value : value >= target.value);
-  return { scenario, metric, unit, summary, target, met, ofTarget: target.value === 0 ? (value === 0 ? 0 : Number.POSITIVE_INFINITY) : value / target.value };
+  return {
+    scenario,
+    metric,
+    unit,
+    summary,
+    target,
+    met,
+    ofTarget: target.value === 0 ? (value === 0 ? 0 : Number.POSITIVE_INFINITY) : value / target.value,
+  };
 }
 
 /** A target's text for the table, e.g. "p99 ≤ 50 ms". */

@@ -28,7 +28,12 @@ export class RawEchoClient {
         const response = decodeDiscoveryResponse(message);
         stream.write(
           frameGrpcMessage(
-            encodeDiscoveryRequest({ typeUrl: response.typeUrl, resourceNames: response.names, versionInfo: response.versionInfo, responseNonce: response.nonce }),
+            encodeDiscoveryRequest({
+              typeUrl: response.typeUrl,
+              resourceNames: response.names,
+              versionInfo: response.versionInfo,
+              responseNonce: response.nonce,
+            }),
           ),
         );
         this.onMessage(at);

@@ -5,24 +5,24 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { type BenchContext, type ScenarioResult } from "./bench-context.js";
-import { benchUsage, parseBenchOptions, type BenchOptions } from "./bench-options.js";
+import type { BenchContext, ScenarioResult } from "./bench-context.js";
+import { type BenchOptions, benchUsage, parseBenchOptions } from "./bench-options.js";
 import type { BridgeOps } from "./bridge-process.js";
 import type { CatalogOps } from "./catalog-process.js";
 import type { ClientOps, ClientSpec } from "./client-process.js";
 import { clientServices, serviceName } from "./client-subscriptions.js";
 import { RpcChild } from "./ipc-rpc.js";
+import { monoMs } from "./mono-clock.js";
 import { formatTable } from "./report-table.js";
 import { runColdSync } from "./scenarios/cold-sync.js";
 import { consulConnectionsResult } from "./scenarios/consul-connections.js";
-import { fanoutEfficiencyResult, runRawFanouts, type RawRun } from "./scenarios/fanout-efficiency.js";
+import { fanoutEfficiencyResult, type RawRun, runRawFanouts } from "./scenarios/fanout-efficiency.js";
 import { flapFanoutResult } from "./scenarios/flap-fanout.js";
-import { runFlaps, type FlapRuns } from "./scenarios/flap-runs.js";
+import { type FlapRuns, runFlaps } from "./scenarios/flap-runs.js";
 import { runReconnectStorm } from "./scenarios/reconnect-storm.js";
 import { sampleMemory } from "./scenarios/resident-memory.js";
 import { residentMemoryResult } from "./scenarios/resident-memory-result.js";
 import { runSteadyChurn } from "./scenarios/steady-churn.js";
-import { monoMs } from "./mono-clock.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -30,7 +30,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function revision(): string {
   try {
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim() !== "";
     return dirty ? `${commit}+changes` : commit;
   } catch {
     return "unknown";
@@ -57,15 +61,22 @@ async function run(options: BenchOptions): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   log(`consul-xds-bridge bench — ${env.cores} cores (${env.cpuModel}), Node ${env.node}, ${env.totalMemoryGiB} GiB`);
-  log(`sizes: ${options.services} services × ${options.instances} instances = ${options.services * options.instances} endpoints; ${options.clients} clients in ${options.clientWorkers} processes; ${options.runs} runs`);
+  log(
+    `sizes: ${options.services} services × ${options.instances} instances = ${options.services * options.instances} endpoints; ${options.clients} clients in ${options.clientWorkers} processes; ${options.runs} runs`,
+  );
 
   const here = (file: string) => new URL(`./${file}`, import.meta.url);
   const profileDir = join(outDir, "profiles");
   if (options.profile) mkdirSync(profileDir, { recursive: true });
   const catalog = RpcChild.spawn<CatalogOps>("catalog", here("catalog-process.js"));
   // --expose-gc only lets the memory scenario take readings after a full GC too; nothing else calls gc().
-  const bridge = RpcChild.spawn<BridgeOps>("bridge", here("bridge-process.js"), ["--expose-gc", ...(options.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])]);
-  const workers = Array.from({ length: Math.min(options.clientWorkers, options.clients) }, (_, i) => RpcChild.spawn<ClientOps>(`clients-${i}`, here("client-process.js")));
+  const bridge = RpcChild.spawn<BridgeOps>("bridge", here("bridge-process.js"), [
+    "--expose-gc",
+    ...(options.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+  ]);
+  const workers = Array.from({ length: Math.min(options.clientWorkers, options.clients) }, (_, i) =>
+    RpcChild.spawn<ClientOps>(`clients-${i}`, here("client-process.js")),
+  );
   const children = [catalog, bridge, ...workers];
   const results: ScenarioResult[] = [];
   const setup: Record<string, unknown> = {};
@@ -85,12 +96,16 @@ async function run(options: BenchOptions): Promise<void> {
     const seeded = await catalog.call("start", { services: options.services, instances: options.instances, serviceName: names });
     log(`catalog (pid ${catalog.pid}) seeded ${seeded.checks} instances in ${seeded.seedMs.toFixed(0)} ms at ${seeded.url}`);
     const started = await phase("initial-sync", () => bridge.call("start", { consulUrl: seeded.url, debounceMs: options.debounceMs }));
-    log(`bridge (pid ${bridge.pid}) synced with Consul in ${started.syncedMs.toFixed(0)} ms, first snapshot after ${started.firstPublishMs.toFixed(0)} ms (${started.cpuMs.toFixed(0)} ms CPU)`);
+    log(
+      `bridge (pid ${bridge.pid}) synced with Consul in ${started.syncedMs.toFixed(0)} ms, first snapshot after ${started.firstPublishMs.toFixed(0)} ms (${started.cpuMs.toFixed(0)} ms CPU)`,
+    );
     const atSync = await bridge.call("memory", { gc: false });
     const shares: ClientSpec[][] = workers.map(() => []);
     for (let id = 0; id < options.clients; id++) shares[id % workers.length]!.push({ id, services: clientServices(id, options.services) });
     const xdsUrl = `http://127.0.0.1:${started.xdsPort}`;
-    const connected = await phase("connect", () => Promise.all(workers.map((w, i) => w.call("connect", { url: xdsUrl, clients: shares[i]!, timeoutMs: 120_000 }))));
+    const connected = await phase("connect", () =>
+      Promise.all(workers.map((w, i) => w.call("connect", { url: xdsUrl, clients: shares[i]!, timeoutMs: 120_000 }))),
+    );
     const connectStart = Math.min(...connected.map((c) => c.startedAt));
     const connectEnd = Math.max(...connected.flatMap((c) => c.syncedAt));
     const connectErrors = connected.flatMap((c) => c.errors);
@@ -98,9 +113,17 @@ async function run(options: BenchOptions): Promise<void> {
     if (connectErrors.length > 0) throw new Error(`clients failed to sync: ${connectErrors.slice(0, 5).join("; ")}`);
     const atConnect = await bridge.call("memory", { gc: false });
     const mb = (bytes: number) => Math.round(bytes / 1048576);
-    log(`bridge RSS ${mb(atSync.rss)} MB after the initial sync (heap ${mb(atSync.heapUsed)} MB), ${mb(atConnect.rss)} MB with ${options.clients} clients (heap ${mb(atConnect.heapUsed)} MB)`);
+    log(
+      `bridge RSS ${mb(atSync.rss)} MB after the initial sync (heap ${mb(atSync.heapUsed)} MB), ${mb(atConnect.rss)} MB with ${options.clients} clients (heap ${mb(atConnect.heapUsed)} MB)`,
+    );
     Object.assign(setup, { memoryAtSync: atSync, memoryWithClients: atConnect });
-    Object.assign(setup, { seedMs: seeded.seedMs, bridgeSyncedMs: started.syncedMs, firstPublishMs: started.firstPublishMs, initialSyncCpuMs: started.cpuMs, initialConnectMs: connectEnd - connectStart });
+    Object.assign(setup, {
+      seedMs: seeded.seedMs,
+      bridgeSyncedMs: started.syncedMs,
+      firstPublishMs: started.firstPublishMs,
+      initialSyncCpuMs: started.cpuMs,
+      initialConnectMs: connectEnd - connectStart,
+    });
     const ctx: BenchContext = { options, catalog, bridge, workers, shares, xdsUrl, log };
     const wants = (n: number) => options.scenarios.has(n);
 
@@ -139,7 +162,8 @@ async function run(options: BenchOptions): Promise<void> {
     }
     if (wants(6) && flaps) results.push(consulConnectionsResult(flaps, await catalog.call("connections", undefined)));
     // Last, as writing it disturbs memory and timing: what the bridge holds after every scenario.
-    if (options.heapSnapshot) log(`heap snapshot: ${await bridge.call("heapSnapshot", { path: join(outDir, `bridge-${stamp}.heapsnapshot`) })}`);
+    if (options.heapSnapshot)
+      log(`heap snapshot: ${await bridge.call("heapSnapshot", { path: join(outDir, `bridge-${stamp}.heapsnapshot`) })}`);
     if (wants(7) && flaps) results.push(fanoutEfficiencyResult(flaps, raw));
   } finally {
     await Promise.all(children.map((c) => c.close()));
@@ -152,14 +176,19 @@ async function run(options: BenchOptions): Promise<void> {
   const header = [
     `machine: ${env.cores} cores (${env.cpuModel}), ${env.totalMemoryGiB} GiB, Node ${env.node}`,
     `sizes: ${options.services} services × ${options.instances} instances, ${options.clients} clients, ${options.runs} runs (${options.stormRuns} storms), churn ${options.churnRate}/s for ${options.churnSeconds} s, debounce ${options.debounceMs} ms`,
-    ...(options.services * options.instances < 100_000 || options.clients < 1_000 ? ["note: sizes below the issue's (10,000 × 10, 1,000 clients): verdicts are indicative only"] : []),
+    ...(options.services * options.instances < 100_000 || options.clients < 1_000
+      ? ["note: sizes below the issue's (10,000 × 10, 1,000 clients): verdicts are indicative only"]
+      : []),
   ];
   process.stdout.write(`\n${header.join("\n")}\n\n${formatTable(rows, titles)}\n\n`);
   const met = rows.filter((r) => r.met === true).length;
   const judged = rows.filter((r) => r.met !== undefined).length;
   process.stdout.write(`${met}/${judged} targets met; run took ${(durationMs / 1000).toFixed(1)} s\n`);
   const file = join(outDir, `bench-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify({ version: 1, date: new Date().toISOString(), environment: env, options: { ...options, scenarios: [...options.scenarios] }, setup, scenarios: results, durationMs }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ version: 1, date: new Date().toISOString(), environment: env, options: { ...options, scenarios: [...options.scenarios] }, setup, scenarios: results, durationMs }, null, 2)}\n`,
+  );
   process.stdout.write(`JSON: ${file}\n`);
 }
 

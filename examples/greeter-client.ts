@@ -10,10 +10,15 @@
 // call succeeded. With INTERVAL_MS it makes COUNT calls, waits INTERVAL_MS, and repeats until SIGTERM
 // or SIGINT (exit status 0): failed calls are printed and counted, and the loop goes on, so the
 // output shows traffic following Consul's health.
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
-import { Greeter, SayHelloRequestSchema, SayHelloResponseSchema, type SayHelloResponse } from "../src/gen/consulxdsbridge/demo/v1/greeter_pb.js";
+import {
+  Greeter,
+  SayHelloRequestSchema,
+  type SayHelloResponse,
+  SayHelloResponseSchema,
+} from "../src/gen/consulxdsbridge/demo/v1/greeter_pb.js";
 
 const xdsServer = process.env.XDS_SERVER ?? "127.0.0.1:18000";
 const target = process.env.TARGET ?? "xds:///greeter";

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync } from "node:child_process";
 // Generates TypeScript for every proto the bridge uses into src/gen/ (see buf.gen.yaml).
 //
 // Envoy's protos are not committed: they come from the exact-pinned @grpc/grpc-js-xds package
@@ -9,10 +10,9 @@
 // stripped here (two HTTP header-name fields of protocol options the bridge never sets) and nowhere
 // else. The step is skipped when its inputs have not changed since the last run.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");

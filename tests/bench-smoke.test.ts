@@ -35,12 +35,19 @@ describe("npm run bench -- --small", () => {
       scenarios: Array<{ id: number; rows: Row[] }>;
     };
     assert.ok(result.environment.cores >= 1 && result.environment.node.startsWith("v"));
-    assert.deepEqual(result.scenarios.map((s) => s.id), [1, 2, 3, 4, 5, 6, 7], "every scenario is present");
+    assert.deepEqual(
+      result.scenarios.map((s) => s.id),
+      [1, 2, 3, 4, 5, 6, 7],
+      "every scenario is present",
+    );
     for (const scenario of result.scenarios) {
       assert.ok(scenario.rows.length > 0, `scenario ${scenario.id} has figures`);
       for (const row of scenario.rows) {
         assert.ok(row.summary.count > 0, `${row.scenario} ${row.metric}: samples`);
-        assert.ok(Number.isFinite(row.summary.median) && Number.isFinite(row.summary.p99), `${row.scenario} ${row.metric}: numeric median and p99`);
+        assert.ok(
+          Number.isFinite(row.summary.median) && Number.isFinite(row.summary.p99),
+          `${row.scenario} ${row.metric}: numeric median and p99`,
+        );
       }
     }
   });

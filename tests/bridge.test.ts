@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { startBridge, type Bridge, type BridgeConfig } from "../src/bridge/start-bridge.js";
+import { type Bridge, type BridgeConfig, startBridge } from "../src/bridge/start-bridge.js";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { ClientResourceStatus } from "../src/gen/envoy/admin/v3/config_dump_shared_pb.js";
 import { ClientStatusDiscoveryService, ConfigStatus } from "../src/gen/envoy/service/status/v3/csds_pb.js";
@@ -14,11 +14,14 @@ import type { XdsServerHooks } from "../src/xds/index.js";
 import { RawXdsClient, responseAssignments, responseNames } from "./support/raw-xds-client.js";
 import { createTestPki } from "./support/test-pki.js";
 
-type TestContext = { after: (fn: () => Promise<unknown> | void) => void };
+type TestContext = { after: (fn: () => Promise<unknown> | undefined) => void };
 
 /** Registers web-1 and web-2 with passing TTL checks through the agent API. */
 async function registerWeb(consul: EmbeddedConsul): Promise<void> {
-  for (const [id, address] of [["web-1", "10.0.0.1"], ["web-2", "10.0.0.2"]]) {
+  for (const [id, address] of [
+    ["web-1", "10.0.0.1"],
+    ["web-2", "10.0.0.2"],
+  ]) {
     const response = await fetch(`${consul.url}/v1/agent/service/register`, {
       method: "PUT",
       body: JSON.stringify({ Name: "web", ID: id, Address: address, Port: 8080, Check: { TTL: "60s", Status: "passing" } }),
@@ -28,7 +31,12 @@ async function registerWeb(consul: EmbeddedConsul): Promise<void> {
 }
 
 /** Starts a bridge on free ports against `consul`; both are closed when the test ends. */
-async function bridgeOn(t: TestContext, consul: EmbeddedConsul, config: Partial<BridgeConfig> = {}, hooks?: XdsServerHooks): Promise<Bridge> {
+async function bridgeOn(
+  t: TestContext,
+  consul: EmbeddedConsul,
+  config: Partial<BridgeConfig> = {},
+  hooks?: XdsServerHooks,
+): Promise<Bridge> {
   const bridge = await startBridge({
     consul: { address: consul.url, prefix: "web", timing: { backoff: { baseMs: 20, maxMs: 50 } }, ...config.consul },
     xds: { host: "127.0.0.1", port: 0, ...config.xds },
@@ -69,7 +77,7 @@ function hookEvents() {
   const wakeAll = () => {
     const woken = waiters;
     waiters = [];
-    woken.forEach((wake) => wake());
+    for (const wake of woken) wake();
   };
   const hooks: XdsServerHooks = {
     onAck: (_stream, typeUrl, version) => {
@@ -177,7 +185,10 @@ describe("the bridge, assembled", () => {
     const abort = new AbortController();
     t.after(() => abort.abort());
     const watching = (async () => {
-      for await (const answer of health.watch({ service: "envoy.service.discovery.v3.AggregatedDiscoveryService" }, { signal: abort.signal })) {
+      for await (const answer of health.watch(
+        { service: "envoy.service.discovery.v3.AggregatedDiscoveryService" },
+        { signal: abort.signal },
+      )) {
         statuses.push(answer.status);
         if (answer.status === Serving.SERVING) return;
       }
@@ -205,7 +216,10 @@ describe("the bridge, assembled", () => {
     await events.until(() => events.acks.length === 1 && events.nacks.length === 1);
     const sessions = new Http2SessionManager(`http://127.0.0.1:${bridge.xdsPort}`);
     t.after(() => sessions.abort());
-    const csds = createClient(ClientStatusDiscoveryService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${bridge.xdsPort}`, sessionManager: sessions }));
+    const csds = createClient(
+      ClientStatusDiscoveryService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${bridge.xdsPort}`, sessionManager: sessions }),
+    );
     const answer = await csds.fetchClientStatus({});
     const byNode = new Map(answer.config.map((c) => [c.node!.id, c.genericXdsConfigs]));
     assert.deepEqual([...byNode.keys()].sort(), ["bad-node", "good-node"]);
@@ -218,8 +232,14 @@ describe("the bridge, assembled", () => {
     const [badWeb] = byNode.get("bad-node")!;
     assert.equal(badWeb!.clientStatus, ClientResourceStatus.NACKED);
     assert.equal(badWeb!.errorState?.details, "no thanks");
-    const filtered = await csds.fetchClientStatus({ nodeMatchers: [{ nodeId: { matchPattern: { case: "prefix", value: "good" } } }], excludeResourceContents: true });
-    assert.deepEqual(filtered.config.map((c) => c.node!.id), ["good-node"]);
+    const filtered = await csds.fetchClientStatus({
+      nodeMatchers: [{ nodeId: { matchPattern: { case: "prefix", value: "good" } } }],
+      excludeResourceContents: true,
+    });
+    assert.deepEqual(
+      filtered.config.map((c) => c.node!.id),
+      ["good-node"],
+    );
     assert.equal(filtered.config[0]!.genericXdsConfigs[0]!.xdsConfig, undefined);
 
     const dump = await fetch(`http://127.0.0.1:${bridge.adminPort}/consulxdsbridge.admin.v1.AdminService/DumpConfig`, {
@@ -228,7 +248,10 @@ describe("the bridge, assembled", () => {
       body: JSON.stringify({ nodeId: "good-node" }),
     });
     assert.equal(dump.status, 200);
-    const config = (await dump.json()) as { clientKind: string; types: Array<{ typeUrl: string; resources?: Array<Record<string, unknown>> }> };
+    const config = (await dump.json()) as {
+      clientKind: string;
+      types: Array<{ typeUrl: string; resources?: Array<Record<string, unknown>> }>;
+    };
     assert.equal(config.clientKind, "envoy");
     const clusters = config.types.find((x) => x.typeUrl === clusterType)!.resources!;
     assert.equal(clusters[0]!["@type"], clusterType);

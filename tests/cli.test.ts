@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { clusterType } from "../src/snapshot/index.js";
-import { runCli, spawnCli, type CliProcess } from "./support/cli-process.js";
+import { type CliProcess, runCli, spawnCli } from "./support/cli-process.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
 
 type LogLine = { msg?: string; xds?: string; admin?: string; class?: string; request?: string; node?: string };
@@ -25,9 +25,27 @@ async function catalogWithWeb(t: { after: (fn: () => Promise<void>) => void }, a
 }
 
 /** Starts `serve` on free ports against `consulUrl` and returns it with its xDS and admin addresses. */
-async function serve(t: { after: (fn: () => Promise<void>) => void }, consulUrl: string, extra: string[] = [], env: Record<string, string> = {}) {
+async function serve(
+  t: { after: (fn: () => Promise<void>) => void },
+  consulUrl: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+) {
   const cli = spawnCli(
-    ["serve", "--consul", consulUrl, "--xds-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-format", "json", "--debounce", "0", ...extra],
+    [
+      "serve",
+      "--consul",
+      consulUrl,
+      "--xds-listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--log-format",
+      "json",
+      "--debounce",
+      "0",
+      ...extra,
+    ],
     env,
   );
   t.after(() => cli.stop());
@@ -46,7 +64,19 @@ describe("consul-xds-bridge (the command)", () => {
       assert.match(help.stdout, /Examples:/, `${command} --help has examples`);
     }
     const serveHelp = (await runCli(["serve", "--help"])).stdout;
-    for (const flag of ["--consul", "--datacenter", "--prefix", "--tag", "--token-file", "--xds-listen", "--admin-listen", "--health-policy", "--debounce", "--log-level", "--tls-client-ca"]) {
+    for (const flag of [
+      "--consul",
+      "--datacenter",
+      "--prefix",
+      "--tag",
+      "--token-file",
+      "--xds-listen",
+      "--admin-listen",
+      "--health-policy",
+      "--debounce",
+      "--log-level",
+      "--tls-client-ca",
+    ]) {
       assert.ok(serveHelp.includes(flag), `serve --help lists ${flag}`);
     }
     assert.match(serveHelp, /CONSUL_HTTP_TOKEN/);

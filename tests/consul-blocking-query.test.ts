@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createBackoff } from "../src/consul/backoff.js";
-import { nextBlockingIndex, runBlockingQuery, type BlockingOutcome } from "../src/consul/blocking-query.js";
+import { type BlockingOutcome, nextBlockingIndex, runBlockingQuery } from "../src/consul/blocking-query.js";
 import type { ConsulResponse } from "../src/consul/consul-client.js";
 import { ConsulError } from "../src/consul/consul-error.js";
 import { createTokenBucket } from "../src/consul/token-bucket.js";
@@ -63,7 +63,10 @@ describe("runBlockingQuery()", () => {
       { index: 0, body: "C" }, // bogus 0
       { index: 0, body: "C" },
     ]);
-    assert.deepEqual(sent.map((s) => s.index), [0, 5, 5, 9, 12, 0, 4, 0]);
+    assert.deepEqual(
+      sent.map((s) => s.index),
+      [0, 5, 5, 9, 12, 0, 4, 0],
+    );
     assert.deepEqual(changes, [
       { body: "A", index: 5, reset: false },
       { body: "B", index: 12, reset: false },
@@ -114,7 +117,10 @@ describe("runBlockingQuery()", () => {
       { index: 0, body: "A" },
       { index: 0, body: "A" },
     ]);
-    assert.deepEqual(sent.map((s) => s.index), [0, 1, 0]);
+    assert.deepEqual(
+      sent.map((s) => s.index),
+      [0, 1, 0],
+    );
   });
 
   it("should time requests out above wait plus Consul's wait/16 jitter", async () => {
@@ -136,9 +142,18 @@ describe("runBlockingQuery()", () => {
     const delays = outcomes.flatMap((o) => (o.ok ? [] : [o.retryInMs]));
     // random() = 0.5 → three quarters of each ceiling (100, 200, 400), then back to 100.
     assert.deepEqual(delays, [75, 150, 300, 75]);
-    assert.deepEqual(clock.sleeps.filter((ms) => ms >= 75), [75, 150, 300, 75]);
-    assert.deepEqual(sent.map((s) => s.index), [0, 7, 0, 0, 0, 8, 0]);
-    assert.deepEqual(outcomes.filter((o) => !o.ok).map((o) => (o.ok ? 0 : o.error.code)), ["unreachable", "unreachable", "unreachable", "unreachable"]);
+    assert.deepEqual(
+      clock.sleeps.filter((ms) => ms >= 75),
+      [75, 150, 300, 75],
+    );
+    assert.deepEqual(
+      sent.map((s) => s.index),
+      [0, 7, 0, 0, 0, 8, 0],
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => !o.ok).map((o) => (o.ok ? 0 : o.error.code)),
+      ["unreachable", "unreachable", "unreachable", "unreachable"],
+    );
   });
 
   it("should never exceed its token bucket, whatever Consul answers", async () => {
@@ -176,7 +191,7 @@ describe("createBackoff()", () => {
     const backoff = createBackoff({ baseMs: 100, maxMs: 800, random: () => draws.shift() ?? 0 });
     const delays = Array.from({ length: 6 }, () => backoff.next());
     const ceilings = [100, 200, 400, 800, 800, 800];
-    delays.forEach((d, i) => assert.ok(d >= (ceilings[i] ?? 0) / 2 && d < (ceilings[i] ?? 0), `${i}: ${d}`));
+    for (const [i, d] of delays.entries()) assert.ok(d >= (ceilings[i] ?? 0) / 2 && d < (ceilings[i] ?? 0), `${i}: ${d}`);
     assert.equal(backoff.failures, 6);
     backoff.reset();
     assert.equal(backoff.failures, 0);

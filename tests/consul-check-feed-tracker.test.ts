@@ -42,7 +42,7 @@ describe("scanCheckFeed()", () => {
       {
         Node: "n1",
         CheckID: "serfHealth",
-        Name: "Serf \"Health\" \\ Status",
+        Name: 'Serf "Health" \\ Status',
         Status: "passing",
         Notes: "",
         Output: "Agent alive\nand reachable \u2603 \ud83d\ude00",
@@ -53,8 +53,9 @@ describe("scanCheckFeed()", () => {
         CreateIndex: 1,
         ModifyIndex: 1,
       },
-      { Node: "n\u00e9\"1", CheckID: "service:a\\b", ServiceID: "a", ServiceName: "\u00e0\u00e9", CreateIndex: 0, ModifyIndex: 12345678901 },
+      { Node: 'n\u00e9"1', CheckID: "service:a\\b", ServiceID: "a", ServiceName: "\u00e0\u00e9", CreateIndex: 0, ModifyIndex: 12345678901 },
       { Node: "n2", CheckID: "c", ServiceID: 7, ServiceName: null, CreateIndex: "3", ModifyIndex: 1.5 },
+      // biome-ignore lint/correctness/noPrecisionLoss: an index that overflows to Infinity on purpose
       { Node: "n2", CheckID: "d", CreateIndex: -0, ModifyIndex: 1e400 },
       { Node: "n2", CheckID: "e", ServiceName: "first", ServiceName2: "x", CreateIndex: 4, ModifyIndex: 4 },
     ]).replace('"ServiceName2":"x"', '"ServiceName":"last"');
@@ -64,7 +65,16 @@ describe("scanCheckFeed()", () => {
   });
 
   it("should count rows that are not objects or lack a string Node or CheckID as malformed", () => {
-    const text = JSON.stringify([null, 1, "x", [], {}, { CheckID: "a" }, { Node: "n", CheckID: 5 }, { Node: "n", CheckID: "ok", CreateIndex: 2, ModifyIndex: 2 }]);
+    const text = JSON.stringify([
+      null,
+      1,
+      "x",
+      [],
+      {},
+      { CheckID: "a" },
+      { Node: "n", CheckID: 5 },
+      { Node: "n", CheckID: "ok", CreateIndex: 2, ModifyIndex: 2 },
+    ]);
     assert.deepEqual(scan(text), parsed(text));
     assert.equal(scan(text)?.malformed, 7);
   });
@@ -80,7 +90,23 @@ describe("scanCheckFeed()", () => {
   });
 
   it("should refuse what JSON.parse refuses (raw control characters in strings excepted)", () => {
-    for (const text of ["", "[", "[{]", '[{"Node":"n"', '[{"Node" "n"}]', "[1,]", "[tru]", "[01]", '[{"a":1}] x', "[-]", "[{'a':1}]", "[nul]", '["a"', '[{"Node":"n","CheckID":"c"}}', '[{"Node":"n","CheckID":"c"},]']) {
+    for (const text of [
+      "",
+      "[",
+      "[{]",
+      '[{"Node":"n"',
+      '[{"Node" "n"}]',
+      "[1,]",
+      "[tru]",
+      "[01]",
+      '[{"a":1}] x',
+      "[-]",
+      "[{'a':1}]",
+      "[nul]",
+      '["a"',
+      '[{"Node":"n","CheckID":"c"}}',
+      '[{"Node":"n","CheckID":"c"},]',
+    ]) {
       assert.throws(() => JSON.parse(text), SyntaxError, `JSON.parse accepts ${JSON.stringify(text)}`);
       assert.throws(() => scan(text), FeedSyntaxError, JSON.stringify(text));
     }
@@ -105,7 +131,11 @@ describe("CheckFeedTracker", () => {
     let snapshot: CheckSnapshot | undefined;
     let rows = new Map<string, ReturnType<typeof row>>();
     let index = 10;
-    for (let n = 0; n < 12; n++) rows.set(`node-${n % 4}\u0000c${n}`, row(`node-${n % 4}`, `c${n}`, n % 3 === 0 ? "" : `s${n}`, n % 3 === 0 ? "" : `svc-${n % 5}`, 1, 1));
+    for (let n = 0; n < 12; n++)
+      rows.set(
+        `node-${n % 4}\u0000c${n}`,
+        row(`node-${n % 4}`, `c${n}`, n % 3 === 0 ? "" : `s${n}`, n % 3 === 0 ? "" : `svc-${n % 5}`, 1, 1),
+      );
     for (let answer = 0; answer < 60; answer++) {
       index += 1;
       const copy = new Map(rows);
@@ -113,7 +143,8 @@ describe("CheckFeedTracker", () => {
         const dice = next();
         if (dice < 0.1) copy.delete(key);
         else if (dice < 0.25) copy.set(key, { ...r, ModifyIndex: index });
-        else if (dice < 0.3) copy.set(key, { ...r, ServiceName: r.ServiceID === "" ? "" : `svc-${Math.floor(next() * 5)}`, ModifyIndex: index });
+        else if (dice < 0.3)
+          copy.set(key, { ...r, ServiceName: r.ServiceID === "" ? "" : `svc-${Math.floor(next() * 5)}`, ModifyIndex: index });
       }
       if (next() < 0.5) {
         const id = `c${answer + 100}`;

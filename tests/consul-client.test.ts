@@ -28,10 +28,13 @@ async function useServer(t: TestContext, handler: (req: IncomingMessage, res: Se
     socket.once("close", () => (current -= 1));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, peak: () => peak };
 }
 
@@ -65,7 +68,12 @@ describe("createConsulClient()", () => {
     const [health, catalog, state] = server.seen.map((s) => new URL(s.url, "http://x"));
     assert.equal(health?.pathname, "/v1/health/service/web");
     assert.deepEqual(
-      [health?.searchParams.get("dc"), health?.searchParams.get("index"), health?.searchParams.get("wait"), health?.searchParams.has("stale")],
+      [
+        health?.searchParams.get("dc"),
+        health?.searchParams.get("index"),
+        health?.searchParams.get("wait"),
+        health?.searchParams.has("stale"),
+      ],
       ["dc2", "7", "1500ms", true],
     );
     assert.deepEqual(health?.searchParams.getAll("tag"), ["a", "b"]);
@@ -135,10 +143,13 @@ describe("createConsulClient()", () => {
       },
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    t.after(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
+    t.after(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const client = createConsulClient({ address, tls: { ca: pki.ca.cert, cert: clientPair.cert, key: clientPair.key } });
     t.after(() => client.close());

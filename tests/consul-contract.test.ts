@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it, type TestContext } from "node:test";
 import { ServiceModel } from "../src/model/service-model.js";
-import { http, instancesOf, until, useEmbeddedConsul, useWatcher, type HttpAnswer } from "./support/consul-test-support.js";
+import { type HttpAnswer, http, instancesOf, until, useEmbeddedConsul, useWatcher } from "./support/consul-test-support.js";
 
 interface Target {
   readonly url: string;
@@ -35,7 +35,8 @@ function client(target: Target) {
     const deadline = Date.now() + timeoutMs;
     let answer = await get(path);
     while (!predicate(answer)) {
-      if (Date.now() > deadline) assert.fail(`${path} never reached the expected state; last answer ${answer.status} ${answer.text.slice(0, 300)}`);
+      if (Date.now() > deadline)
+        assert.fail(`${path} never reached the expected state; last answer ${answer.status} ${answer.text.slice(0, 300)}`);
       const separator = path.includes("?") ? "&" : "?";
       answer = await get(`${path}${separator}index=${indexOf(answer)}&wait=1s`);
     }
@@ -89,11 +90,16 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     const serviceCheck = first.Checks.find((c) => c.ServiceID === name);
     assert.equal(serviceCheck?.CheckID, `service:${name}`);
     assert.equal(serviceCheck?.Status, "critical", "a new check starts critical");
-    for (const check of first.Checks.filter((c) => c.CheckID !== `service:${name}`)) assert.equal(check.ServiceID, "", "other checks are node checks");
+    for (const check of first.Checks.filter((c) => c.CheckID !== `service:${name}`))
+      assert.equal(check.ServiceID, "", "other checks are node checks");
     const second = byId.get(`${name}-2`);
     assert.deepEqual(second?.Service.Tags, ["b"]);
     assert.equal(second?.Service.Address, "10.0.0.2");
-    assert.deepEqual(second?.Checks.filter((c) => c.ServiceID !== ""), [], "no service check");
+    assert.deepEqual(
+      second?.Checks.filter((c) => c.ServiceID !== ""),
+      [],
+      "no service check",
+    );
   });
 
   it("should move the health index but not the catalog index on check changes", async (t) => {
@@ -171,8 +177,9 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     await put("/v1/agent/service/register", { Name: name, Port: 80, Check: { TTL: "60s", Status: "passing" } });
     await eventually(`/v1/health/service/${name}?passing`, (a) => a.json<Entry[]>().length === 1);
     await put(`/v1/agent/service/maintenance/${name}?enable=true&reason=contract`);
-    const on = await eventually(`/v1/health/service/${name}`, (a) =>
-      a.json<Entry[]>()[0]?.Checks.some((c) => c.CheckID === `_service_maintenance:${name}`) === true,
+    const on = await eventually(
+      `/v1/health/service/${name}`,
+      (a) => a.json<Entry[]>()[0]?.Checks.some((c) => c.CheckID === `_service_maintenance:${name}`) === true,
     );
     const check = on.json<Entry[]>()[0]?.Checks.find((c) => c.CheckID === `_service_maintenance:${name}`);
     assert.deepEqual([check?.Status, check?.ServiceID, check?.Notes], ["critical", name, "contract"]);
@@ -188,7 +195,10 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     await put("/v1/agent/service/register", { Name: name, ID: `${name}-2`, Port: 81, Tags: ["v1"], Meta: { version: "1" } });
     await eventually(`/v1/health/service/${name}`, (a) => a.json<Entry[]>().length === 2);
     const ids = async (query: string) =>
-      (await get(`/v1/health/service/${name}?${query}`)).json<Entry[]>().map((e) => e.Service.ID).sort();
+      (await get(`/v1/health/service/${name}?${query}`))
+        .json<Entry[]>()
+        .map((e) => e.Service.ID)
+        .sort();
     assert.deepEqual(await ids("tag=v1"), [name, `${name}-2`]);
     assert.deepEqual(await ids("tag=v1&tag=canary"), [name]);
     assert.deepEqual(await ids(`filter=${encodeURIComponent('"canary" in Service.Tags')}`), [name]);

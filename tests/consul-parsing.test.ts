@@ -5,7 +5,15 @@ import { ConsulError, consulErrorFromReason, consulErrorFromStatus } from "../sr
 import { instanceFromHealthEntry } from "../src/consul/health-entry.js";
 
 const node = { ID: "n-id", Node: "n1", Address: "10.0.0.1", Datacenter: "dc1", Meta: { zone: "a" } };
-const service = { ID: "web-1", Service: "web", Tags: ["v1"], Address: "", Meta: { x: "y" }, Port: 8080, Weights: { Passing: 3, Warning: 1 } };
+const service = {
+  ID: "web-1",
+  Service: "web",
+  Tags: ["v1"],
+  Address: "",
+  Meta: { x: "y" },
+  Port: 8080,
+  Weights: { Passing: 3, Warning: 1 },
+};
 const check = (id: string, status: string, serviceId = "web-1") => ({ CheckID: id, Status: status, ServiceID: serviceId });
 
 describe("instanceFromHealthEntry()", () => {
@@ -32,7 +40,11 @@ describe("instanceFromHealthEntry()", () => {
 
   it("should prefer Service.Address, default weights to {1,1} and tolerate nulls", () => {
     const result = instanceFromHealthEntry(
-      { Node: { Node: "n1", Address: "10.0.0.1", Meta: null }, Service: { ...service, Address: "192.168.1.1", Weights: null, Tags: null, Meta: null }, Checks: null },
+      {
+        Node: { Node: "n1", Address: "10.0.0.1", Meta: null },
+        Service: { ...service, Address: "192.168.1.1", Weights: null, Tags: null, Meta: null },
+        Checks: null,
+      },
       "dc9",
     );
     assert.equal(result.kind, "instance");
@@ -54,8 +66,15 @@ describe("instanceFromHealthEntry()", () => {
       status: "critical",
       maintenance: "node",
     });
-    assert.deepEqual(health([check("serfHealth", "critical", ""), check("service:web-1", "passing")]), { status: "critical", maintenance: "none" });
-    assert.deepEqual(health([check("service:web-1", "maintenance-ish")]), { status: "critical", maintenance: "none" }, "unknown status is critical");
+    assert.deepEqual(health([check("serfHealth", "critical", ""), check("service:web-1", "passing")]), {
+      status: "critical",
+      maintenance: "none",
+    });
+    assert.deepEqual(
+      health([check("service:web-1", "maintenance-ish")]),
+      { status: "critical", maintenance: "none" },
+      "unknown status is critical",
+    );
   });
 
   it("should skip weird records with a warning and other kinds at debug", () => {
@@ -102,7 +121,11 @@ describe("diffCheckFeed()", () => {
     const first = diffCheckFeed(undefined, base, 3);
     const next = [row("n1", "serfHealth", "", "", 1, 9), row("n1", "service:a", "a", "a", 2, 7), row("n3", "service:c", "c", "c", 8, 8)];
     const diff = diffCheckFeed(first.snapshot, next, 10);
-    assert.deepEqual([...diff.services].sort(), [["a", 7], ["b", 10], ["c", 8]]);
+    assert.deepEqual([...diff.services].sort(), [
+      ["a", 7],
+      ["b", 10],
+      ["c", 8],
+    ]);
     assert.deepEqual([...diff.nodes], [["n1", 9]]);
     assert.ok(diff.writeIndexes.has(10), "a vanished service check explains the answer's index");
     assert.ok(diff.writeIndexes.has(7) && diff.writeIndexes.has(8));

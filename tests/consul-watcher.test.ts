@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ServiceModel } from "../src/model/service-model.js";
 import type { EmbeddedConsul } from "../src/embedded-consul/index.js";
+import { ServiceModel } from "../src/model/service-model.js";
 import { captureLogger, fastTiming, http, instancesOf, until, useEmbeddedConsul, useWatcher } from "./support/consul-test-support.js";
 
 async function register(consul: EmbeddedConsul, body: Record<string, unknown>): Promise<void> {
@@ -83,7 +83,14 @@ describe("createConsulWatcher()", () => {
     await catalogInstance(consul, { name: "web", id: "web-2", node: "n2", address: "10.1.0.2" });
     await until(() => instancesOf(h.model, "web")?.length === 2, h.events, "second instance");
     await put(consul, "/v1/catalog/deregister", { Node: "n1", ServiceID: "web-1" });
-    await until(() => instancesOf(h.model, "web")?.map((i) => i.id).join() === "web-2", h.events, "first instance gone");
+    await until(
+      () =>
+        instancesOf(h.model, "web")
+          ?.map((i) => i.id)
+          .join() === "web-2",
+      h.events,
+      "first instance gone",
+    );
   });
 
   it("should follow a check from passing to warning to critical", async (t) => {
@@ -92,7 +99,11 @@ describe("createConsulWatcher()", () => {
     const h = useWatcher(t, consul);
     await h.model.whenSynced();
     assert.deepEqual(statusOf(h.model, "web"), ["passing"]);
-    for (const [verb, status] of [["warn", "warning"], ["fail", "critical"], ["pass", "passing"]] as const) {
+    for (const [verb, status] of [
+      ["warn", "warning"],
+      ["fail", "critical"],
+      ["pass", "passing"],
+    ] as const) {
       await put(consul, `/v1/agent/check/${verb}/service:web?note=${verb}`);
       await until(() => statusOf(h.model, "web")?.[0] === status, h.events, status);
     }
@@ -124,7 +135,11 @@ describe("createConsulWatcher()", () => {
     await catalogInstance(consul, { name: "a", id: "a-1", node: "n1" });
     await catalogInstance(consul, { name: "b", id: "b-1", node: "n1" });
     await catalogInstance(consul, { name: "b", id: "b-2", node: "n2" });
-    await put(consul, "/v1/catalog/register", { Node: "n1", Address: "10.1.0.1", Check: { CheckID: "serfHealth", Name: "Serf", Status: "passing" } });
+    await put(consul, "/v1/catalog/register", {
+      Node: "n1",
+      Address: "10.1.0.1",
+      Check: { CheckID: "serfHealth", Name: "Serf", Status: "passing" },
+    });
     const h = useWatcher(t, consul);
     await h.model.whenSynced();
     consul.store.setCheckStatus("dc1", "n1", "serfHealth", "critical");
@@ -323,8 +338,14 @@ describe("createConsulWatcher()", () => {
     const model = new ServiceModel({ localDatacenter: "", failoverDatacenters: ["dc2", "dc3"] });
     const h = useWatcher(t, consul, { model, clientOptions: { maxSockets: 12 } });
     await model.whenSynced();
-    assert.deepEqual(instancesOf(model, "web", "dc1")?.map((i) => i.id), ["web-1"]);
-    assert.deepEqual(instancesOf(model, "web", "dc2")?.map((i) => [i.id, i.datacenter]), [["web-9", "dc2"]]);
+    assert.deepEqual(
+      instancesOf(model, "web", "dc1")?.map((i) => i.id),
+      ["web-1"],
+    );
+    assert.deepEqual(
+      instancesOf(model, "web", "dc2")?.map((i) => [i.id, i.datacenter]),
+      [["web-9", "dc2"]],
+    );
     // dc3 does not exist: reported, but it does not hold back the sync of the others.
     assert.ok(h.watcher.status.errors.some((e) => e.datacenter === "dc3" && e.code === "unknown-datacenter"));
     consul.store.setCheckStatus("dc2", "far", "service:web-9", "critical");
@@ -340,7 +361,10 @@ describe("createConsulWatcher()", () => {
     assert.match(h.watcher.status.error?.message ?? "", /ACL not found/);
     assert.ok(!JSON.stringify(h.watcher.status.errors).includes(secret));
     assert.ok(lines().length > 0);
-    assert.ok(lines().every((line) => !line.includes(secret)), "the token never appears in logs");
+    assert.ok(
+      lines().every((line) => !line.includes(secret)),
+      "the token never appears in logs",
+    );
     assert.equal(h.watcher.status.synced, false);
   });
 
@@ -354,11 +378,17 @@ describe("createConsulWatcher()", () => {
 
   it("should bridge only services whose names start with the prefix", async (t) => {
     const consul = await useEmbeddedConsul(t);
-    consul.store.seed("dc1", ["web-a", "web-b", "api", "webby"].map((name) => ({ name, instances: [{ port: 80 }] })));
+    consul.store.seed(
+      "dc1",
+      ["web-a", "web-b", "api", "webby"].map((name) => ({ name, instances: [{ port: 80 }] })),
+    );
     const h = useWatcher(t, consul, { prefix: "web-" });
     await h.model.whenSynced();
     assert.deepEqual([...h.model.view().services.keys()].sort(), ["web-a", "web-b"]);
-    consul.store.seed("dc1", [{ name: "web-c", instances: [{ port: 80 }] }, { name: "other", instances: [{ port: 80 }] }]);
+    consul.store.seed("dc1", [
+      { name: "web-c", instances: [{ port: 80 }] },
+      { name: "other", instances: [{ port: 80 }] },
+    ]);
     await until(() => h.model.view().services.has("web-c"), h.events, "web-c");
     assert.ok(!h.model.view().services.has("other"));
   });
@@ -377,13 +407,23 @@ describe("createConsulWatcher()", () => {
   it("should bridge only services and instances carrying the tag", async (t) => {
     const consul = await useEmbeddedConsul(t);
     consul.store.seed("dc1", [
-      { name: "web", instances: [{ port: 80, tags: ["v1"] }, { port: 81, tags: ["v2"] }, { port: 82, tags: ["v1", "canary"] }] },
+      {
+        name: "web",
+        instances: [
+          { port: 80, tags: ["v1"] },
+          { port: 81, tags: ["v2"] },
+          { port: 82, tags: ["v1", "canary"] },
+        ],
+      },
       { name: "api", instances: [{ port: 90, tags: ["v2"] }] },
     ]);
     const h = useWatcher(t, consul, { tag: "v1" });
     await h.model.whenSynced();
     assert.deepEqual([...h.model.view().services.keys()], ["web"]);
-    assert.deepEqual(instancesOf(h.model, "web")?.map((i) => i.port), [80, 82]);
+    assert.deepEqual(
+      instancesOf(h.model, "web")?.map((i) => i.port),
+      [80, 82],
+    );
     consul.store.seed("dc1", [{ name: "api", instances: [{ port: 90, tags: ["v2", "v1"] }] }]);
     await until(() => instancesOf(h.model, "api")?.length === 1, h.events, "api gains the tag");
   });
@@ -395,19 +435,31 @@ describe("createConsulWatcher()", () => {
     await put(consul, "/v1/catalog/register", {
       Node: "n3",
       Address: "10.1.0.3",
-      Service: { ID: "web-sidecar", Service: "web-sidecar-proxy", Kind: "connect-proxy", Port: 21000, Proxy: { DestinationServiceName: "web" } },
+      Service: {
+        ID: "web-sidecar",
+        Service: "web-sidecar-proxy",
+        Kind: "connect-proxy",
+        Port: 21000,
+        Proxy: { DestinationServiceName: "web" },
+      },
     });
     const { logger, lines } = captureLogger("debug");
     const h = useWatcher(t, consul, { logger });
     await h.model.whenSynced();
-    assert.deepEqual(instancesOf(h.model, "web")?.map((i) => i.id), ["web-1"]);
+    assert.deepEqual(
+      instancesOf(h.model, "web")?.map((i) => i.id),
+      ["web-1"],
+    );
     assert.ok(!h.model.view().services.has("web-sidecar-proxy"), "a name with only sidecars is not bridged");
     const parsed = lines().map((l) => JSON.parse(l) as { level: number; msg: string; service?: string; instance?: string });
     const warning = parsed.find((l) => l.level === 40 && l.instance === "web-bad");
     assert.ok(warning, "warned about web-bad");
     assert.equal(warning.service, "web");
     assert.match(warning.msg, /web-bad.*web.*invalid port/);
-    assert.ok(parsed.some((l) => l.level === 20 && l.instance === "web-sidecar"), "sidecar skipped at debug");
+    assert.ok(
+      parsed.some((l) => l.level === 20 && l.instance === "web-sidecar"),
+      "sidecar skipped at debug",
+    );
   });
 
   it("should not bring back a service deregistered while its read was in flight", async (t) => {
@@ -428,7 +480,10 @@ describe("createConsulWatcher()", () => {
 
   it("should not let one unreadable service hold back the others or the sync", async (t) => {
     const consul = await useEmbeddedConsul(t);
-    consul.store.seed("dc1", [{ name: "good", instances: [{ port: 80 }] }, { name: "bad", instances: [{ port: 81 }] }]);
+    consul.store.seed("dc1", [
+      { name: "good", instances: [{ port: 80 }] },
+      { name: "bad", instances: [{ port: 81 }] },
+    ]);
     consul.faults.inject({ kind: "status", status: 400, body: "Invalid service name" }, { path: "/v1/health/service/bad" });
     const h = useWatcher(t, consul);
     await h.model.whenSynced();
@@ -455,9 +510,13 @@ describe("createConsulWatcher()", () => {
     const h = useWatcher(t, consul, { clientOptions: { maxSockets } });
     await h.model.whenSynced();
     assert.equal(h.model.view().services.size, 2_000);
-    for (let i = 0; i < 50; i += 1) consul.store.setCheckStatus("dc1", "node-1", `service:svc-${String(i * 40).padStart(4, "0")}-1`, "critical");
+    for (let i = 0; i < 50; i += 1)
+      consul.store.setCheckStatus("dc1", "node-1", `service:svc-${String(i * 40).padStart(4, "0")}-1`, "critical");
     await until(
-      () => Array.from({ length: 50 }, (_, i) => statusOf(h.model, `svc-${String(i * 40).padStart(4, "0")}`)?.[1]).every((s) => s === "critical"),
+      () =>
+        Array.from({ length: 50 }, (_, i) => statusOf(h.model, `svc-${String(i * 40).padStart(4, "0")}`)?.[1]).every(
+          (s) => s === "critical",
+        ),
       h.events,
       "50 changes",
       10_000,

@@ -9,6 +9,8 @@ import { describe, it } from "node:test";
 import { parseHostPort } from "../src/cli/option-values.js";
 import type { DemoBackendSettings } from "../src/cli/program.js";
 import {
+  type ComposeFile,
+  type ComposeService,
   commandArgs,
   composeDurationMs,
   dependencies,
@@ -18,14 +20,12 @@ import {
   publishedPorts,
   serviceNetworks,
   volumeMounts,
-  type ComposeFile,
-  type ComposeService,
 } from "./support/compose-file.js";
-import { readConsulServiceDefinitions, type ConsulServiceDefinition } from "./support/consul-service-definitions.js";
+import { type ConsulServiceDefinition, readConsulServiceDefinitions } from "./support/consul-service-definitions.js";
 import { parseDockerfile } from "./support/dockerfile-stages.js";
 import { adsCluster, readEnvoyBootstrap } from "./support/envoy-bootstrap.js";
 import { ipv4InCidr } from "./support/ipv4-cidr.js";
-import { parseCommandLine, type ParsedCommandLine } from "./support/parse-command-line.js";
+import { type ParsedCommandLine, parseCommandLine } from "./support/parse-command-line.js";
 import { repoPath } from "./support/repo-path.js";
 import { createTestPki } from "./support/test-pki.js";
 
@@ -103,7 +103,11 @@ describe("docker-compose.yml", () => {
         assert.ok(statSync(repoPath(build.context)).isDirectory(), `${name}: build context ${build.context}`);
         const dockerfile = join(repoPath(build.context), build.dockerfile ?? "Dockerfile");
         assert.ok(existsSync(dockerfile), `${name}: ${dockerfile} exists`);
-        if (build.target) assert.ok(stages.some((stage) => stage.name === build.target), `${name}: Dockerfile has a stage ${build.target}`);
+        if (build.target)
+          assert.ok(
+            stages.some((stage) => stage.name === build.target),
+            `${name}: Dockerfile has a stage ${build.target}`,
+          );
       } else {
         assert.match(service.image ?? "", /^[\w./-]+:[\w.-]+$/, `${name}: an image with an explicit tag`);
       }
@@ -161,7 +165,10 @@ describe("docker-compose.yml", () => {
         }
       }
     }
-    assert.ok(definitions.some((d) => d.checks.some((c) => c.grpc)), "the gRPC demo has a GRPC check");
+    assert.ok(
+      definitions.some((d) => d.checks.some((c) => c.grpc)),
+      "the gRPC demo has a GRPC check",
+    );
   });
 
   it("should run each registered instance at the address and port its definition gives", async () => {
@@ -196,7 +203,8 @@ describe("docker-compose.yml", () => {
     }
     assert.equal(new Set(demos.map((demo) => demo.address)).size, demos.length, "no address twice");
     for (const [name, service] of Object.entries(services)) {
-      for (const network of serviceNetworks(service)) assert.ok(compose.networks?.[network.network] !== undefined, `${name}: network ${network.network}`);
+      for (const network of serviceNetworks(service))
+        assert.ok(compose.networks?.[network.network] !== undefined, `${name}: network ${network.network}`);
     }
   });
 
@@ -221,7 +229,10 @@ describe("docker-compose.yml", () => {
     const xds = adsCluster(readEnvoyBootstrap(envoyBootstrapFile(envoy)));
     assert.equal(xds.host, bridgeName);
     assert.equal(xds.port, serve.config.xds.port);
-    assert.ok(dependencies(envoy).some((dependency) => dependency.name === bridgeName), "Envoy waits for the bridge");
+    assert.ok(
+      dependencies(envoy).some((dependency) => dependency.name === bridgeName),
+      "Envoy waits for the bridge",
+    );
     assert.match(environmentOf(envoy).loglevel ?? "", /^\$\{ENVOY_LOG_LEVEL:-\w+\}$/, "log level switchable with ENVOY_LOG_LEVEL");
   });
 
@@ -241,7 +252,10 @@ describe("docker-compose.yml", () => {
       assert.deepEqual(published.map((port) => port.containerPort).sort(), [...ports].sort(), `${name} publishes ${ports.join(", ")}`);
       for (const port of published) assert.equal(port.hostPort, port.containerPort, `${name}: the same port on the host`);
     }
-    for (const [name, port] of [[bridgeName, serve.config.admin!.port], [envoyName, envoyAdminPort]] as const) {
+    for (const [name, port] of [
+      [bridgeName, serve.config.admin!.port],
+      [envoyName, envoyAdminPort],
+    ] as const) {
       const entry = publishedPorts(services[name]!).find((published) => published.containerPort === port);
       assert.equal(entry?.hostIp, "127.0.0.1", `${name}'s admin port is published on loopback only`);
     }
@@ -257,7 +271,10 @@ describe("docker-compose.yml", () => {
     assert.equal(server.host, bridgeName);
     assert.equal(server.port, serve.config.xds.port);
     const target = /^xds:\/\/\/(.+)$/.exec(environment.TARGET ?? "")?.[1];
-    assert.ok(target && definitions.some((d) => d.name === target && d.meta["xds-bridge-protocol"] === "grpc"), `${environment.TARGET} is a gRPC service`);
+    assert.ok(
+      target && definitions.some((d) => d.name === target && d.meta["xds-bridge-protocol"] === "grpc"),
+      `${environment.TARGET} is a gRPC service`,
+    );
     assert.match(environment.INTERVAL_MS ?? "", /^\d+$/, "runs in a loop");
     const names = dependencies(client).map((dependency) => dependency.name);
     assert.ok(names.includes(bridgeName), "waits for the bridge");
@@ -275,28 +292,40 @@ describe("docker-compose.yml", () => {
       const test = service.healthcheck?.test;
       if (test) assert.ok(Array.isArray(test) && test[0] === "CMD", `${name}: health check in exec form`);
     }
-    assert.match(healthcheckText(bridge), new RegExp(`:${serve.config.admin!.port}/readyz`), "the bridge reports ready after the Consul sync");
+    assert.match(
+      healthcheckText(bridge),
+      new RegExp(`:${serve.config.admin!.port}/readyz`),
+      "the bridge reports ready after the Consul sync",
+    );
     for (const demo of demos) {
       assert.ok(healthcheckText(demo.service).includes(String(demo.settings.listen.port)), `${demo.name} probes its --listen port`);
     }
     assert.ok(consul.healthcheck, "the agent reports health");
     const bootstrap = readEnvoyBootstrap(envoyBootstrapFile(envoy));
     const admin = bootstrap.admin?.address?.address;
-    assert.ok(admin?.case === "socketAddress" && healthcheckText(envoy).includes(`/${admin.value.portSpecifier.value}`), "Envoy probes its admin port");
+    assert.ok(
+      admin?.case === "socketAddress" && healthcheckText(envoy).includes(`/${admin.value.portSpecifier.value}`),
+      "Envoy probes its admin port",
+    );
     assert.match(healthcheckText(envoy), /GET \/ready /);
   });
 
   it("should register web-3 in the README exactly where its container runs", async () => {
     const demos = await demoContainers;
     const readme = readFileSync(repoPath("README.md"), "utf8");
-    const registration = [...readme.matchAll(/-d '(\{[^']*"ID":"web-3"[^']*\})'/g)].map((match) => JSON.parse(match[1]!) as Record<string, unknown>);
+    const registration = [...readme.matchAll(/-d '(\{[^']*"ID":"web-3"[^']*\})'/g)].map(
+      (match) => JSON.parse(match[1]!) as Record<string, unknown>,
+    );
     assert.equal(registration.length, 1, "one agent API registration of web-3");
     const web3 = demos.find((demo) => demo.settings.id === "web-3");
     assert.ok(web3?.service.profiles?.length, "web-3 is opt-in");
     const [body] = registration as [{ Address: string; Port: number; Name: string; Check: { HTTP: string } }];
     assert.equal(body.Address, web3.address);
     assert.equal(body.Port, web3.settings.listen.port);
-    assert.ok(definitions.some((d) => d.name === body.Name), "an instance of a demo service");
+    assert.ok(
+      definitions.some((d) => d.name === body.Name),
+      "an instance of a demo service",
+    );
     assert.equal(new URL(body.Check.HTTP).host, `${web3.address}:${web3.settings.listen.port}`);
     assert.ok(readme.includes(`--profile ${web3.service.profiles[0]} up -d web-3`), "the README starts it with its profile");
   });
@@ -345,7 +374,9 @@ describe("deploy/docker-compose.tls.yml (the mTLS overlay)", () => {
   });
 
   it("should leave out the proxyless client, which cannot present a client certificate", () => {
-    const client = Object.entries(services).find(([, service]) => typeof service.build === "object" && service.build.target === "example")![0];
+    const client = Object.entries(services).find(
+      ([, service]) => typeof service.build === "object" && service.build.target === "example",
+    )![0];
     assert.ok(overlay.services[client]?.profiles?.length, `${client} is moved to a profile`);
   });
 });

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { type DockerStage, instructionsOf, parseDockerfile, stageNamed } from "./support/dockerfile-stages.js";
 import { packagesImportedFrom } from "./support/package-imports.js";
-import { instructionsOf, parseDockerfile, stageNamed, type DockerStage } from "./support/dockerfile-stages.js";
 import { repoPath } from "./support/repo-path.js";
 
 const stages = parseDockerfile(readFileSync(repoPath("Dockerfile"), "utf8"));

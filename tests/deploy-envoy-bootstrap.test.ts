@@ -3,9 +3,9 @@
 // Envoy's own (validate.rules).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fromJson, toJson, type JsonObject } from "@bufbuild/protobuf";
+import { fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { BootstrapSchema, type Bootstrap } from "../src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js";
+import { type Bootstrap, BootstrapSchema } from "../src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js";
 import { Cluster_DiscoveryType } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { ApiConfigSource_ApiType, ApiVersion, type ConfigSource } from "../src/gen/envoy/config/core/v3/config_source_pb.js";
 import { createEnvoyValidator, envoyTypeRegistry, validateEnvoyResource } from "../src/validate/index.js";
@@ -78,7 +78,9 @@ describe("deploy/envoy/envoy.yaml (the Envoy bootstrap of docker compose)", () =
 
     const insideAny = yamlObject(composeBootstrap);
     const cluster = ((insideAny.static_resources as JsonObject).clusters as JsonObject[])[0]!;
-    const options = (cluster.typed_extension_protocol_options as JsonObject)["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] as JsonObject;
+    const options = (cluster.typed_extension_protocol_options as JsonObject)[
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    ] as JsonObject;
     options.explicit_http_config = { http2_protocol_option: {} };
     assert.throws(() => fromJson(BootstrapSchema, insideAny, { registry: envoyTypeRegistry() }), /http2_protocol_option/);
   });
@@ -154,7 +156,9 @@ describe("deploy/envoy/envoy-tls.yaml (xDS over mutual TLS)", () => {
     assert.deepEqual(tls.commonTlsContext?.alpnProtocols, ["h2"], "the bridge's TLS server speaks HTTP/2 only");
     assert.equal(tls.commonTlsContext?.tlsCertificates?.length, 1, "a client certificate for --tls-client-ca");
     assert.ok(tls.commonTlsContext?.validationContext?.trustedCa, "the bridge's certificate is verified");
-    assert.deepEqual(tls.commonTlsContext?.validationContext?.matchTypedSubjectAltNames, [{ sanType: "DNS", matcher: { exact: xds.host } }]);
+    assert.deepEqual(tls.commonTlsContext?.validationContext?.matchTypedSubjectAltNames, [
+      { sanType: "DNS", matcher: { exact: xds.host } },
+    ]);
   });
 
   it("should differ from envoy.yaml only in the xDS cluster's transport socket", () => {

@@ -7,8 +7,8 @@ import { describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
-import { spawnCli, type CliProcess } from "./support/cli-process.js";
-import { commandArgs, loadComposeFile, type ComposeService } from "./support/compose-file.js";
+import { type CliProcess, spawnCli } from "./support/cli-process.js";
+import { type ComposeService, commandArgs, loadComposeFile } from "./support/compose-file.js";
 
 const compose = loadComposeFile();
 
@@ -25,7 +25,10 @@ function demoService(id: string): ComposeService {
 /** The `node -e` script of a service's health check. */
 function nodeProbe(service: ComposeService): string {
   const test = service.healthcheck?.test;
-  assert.ok(Array.isArray(test) && test[0] === "CMD" && test[1] === "node" && test[2] === "-e", `a node -e health check: ${JSON.stringify(test)}`);
+  assert.ok(
+    Array.isArray(test) && test[0] === "CMD" && test[1] === "node" && test[2] === "-e",
+    `a node -e health check: ${JSON.stringify(test)}`,
+  );
   return test[3]!;
 }
 
@@ -37,7 +40,10 @@ async function runProbe(script: string): Promise<number> {
 }
 
 /** Starts `demo-backend` as the compose service does, on a free loopback port; returns the process and port. */
-async function startDemo(t: { after: (fn: () => Promise<void>) => void }, service: ComposeService): Promise<{ cli: CliProcess; port: number }> {
+async function startDemo(
+  t: { after: (fn: () => Promise<void>) => void },
+  service: ComposeService,
+): Promise<{ cli: CliProcess; port: number }> {
   const args = commandArgs(service).map((arg) => (/^0\.0\.0\.0:\d+$/.test(arg) ? "127.0.0.1:0" : arg));
   const cli = spawnCli(args);
   t.after(() => cli.stop());
@@ -80,7 +86,17 @@ describe("docker compose health checks, run against the real processes", () => {
     const args = commandArgs(bridge);
     const adminPort = args[args.indexOf("--admin-listen") + 1]!.split(":").at(-1)!;
     // dev has the same admin port as serve, with an embedded catalog standing in for Consul.
-    const dev = spawnCli(["dev", "--consul-listen", "127.0.0.1:0", "--xds-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-format", "json"]);
+    const dev = spawnCli([
+      "dev",
+      "--consul-listen",
+      "127.0.0.1:0",
+      "--xds-listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--log-format",
+      "json",
+    ]);
     t.after(() => dev.stop());
     const started = await dev.waitForLine<{ msg?: string; admin?: string }>((line) => line.msg === "consul-xds-bridge started");
     const port = started.admin!.split(":").at(-1)!;

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
-import { startBridge, type Bridge } from "../src/bridge/start-bridge.js";
+import { type Bridge, startBridge } from "../src/bridge/start-bridge.js";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
-import { grpcXdsBootstrap, startGrpcBackend, whoAmI, type GrpcBackend, exitAfterSuite } from "./support/grpc-backends.js";
+import { exitAfterSuite, type GrpcBackend, grpcXdsBootstrap, startGrpcBackend, whoAmI } from "./support/grpc-backends.js";
 
 exitAfterSuite();
 

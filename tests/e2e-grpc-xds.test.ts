@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
 import { clusterType, endpointType, listenerType, routeType, shortTypeName, type XdsTypeUrl } from "../src/snapshot/index.js";
-import { grpcXdsBootstrap, startGrpcBackend, whoAmI, type GrpcBackend } from "./support/grpc-backends.js";
+import { type GrpcBackend, grpcXdsBootstrap, startGrpcBackend, whoAmI } from "./support/grpc-backends.js";
 import { useXdsHarness, type XdsHarness } from "./support/xds-harness.js";
 
 describe("proxyless gRPC through the xDS server (grpc-js-xds)", () => {
@@ -21,7 +21,7 @@ describe("proxyless gRPC through the xDS server (grpc-js-xds)", () => {
       hooks: {
         onAck: (_stream, typeUrl, version) => {
           acked.push({ typeUrl, version });
-          waiters.splice(0).forEach((wake) => wake());
+          for (const wake of waiters.splice(0)) wake();
         },
       },
     });
@@ -52,7 +52,10 @@ describe("proxyless gRPC through the xDS server (grpc-js-xds)", () => {
     // Round robin starts as soon as one subchannel is ready, so the first call or two may repeat.
     assert.ok(Math.abs(counts[0]! - counts[1]!) <= 2, `round robin spreads calls evenly, got ${counts.join(" / ")}`);
     const tail = answers.slice(-10);
-    assert.ok(tail.every((answer, i) => i === 0 || answer !== tail[i - 1]), `once both are ready, calls alternate: ${tail.join(",")}`);
+    assert.ok(
+      tail.every((answer, i) => i === 0 || answer !== tail[i - 1]),
+      `once both are ready, calls alternate: ${tail.join(",")}`,
+    );
     const ackedTypes = new Set<string>(acked.map((a) => a.typeUrl));
     for (const typeUrl of [listenerType, routeType, clusterType, endpointType]) {
       assert.ok(ackedTypes.has(typeUrl), `${shortTypeName(typeUrl)} was acknowledged`);

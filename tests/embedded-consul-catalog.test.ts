@@ -76,7 +76,16 @@ describe("createEmbeddedConsul()", () => {
     const [entry] = answer.json<Entry[]>();
     assert.ok(entry);
     assert.deepEqual(Object.keys(entry), ["Node", "Service", "Checks"]);
-    assert.deepEqual(Object.keys(entry.Node), ["ID", "Node", "Address", "Datacenter", "TaggedAddresses", "Meta", "CreateIndex", "ModifyIndex"]);
+    assert.deepEqual(Object.keys(entry.Node), [
+      "ID",
+      "Node",
+      "Address",
+      "Datacenter",
+      "TaggedAddresses",
+      "Meta",
+      "CreateIndex",
+      "ModifyIndex",
+    ]);
     assert.equal(entry.Node.Node, "agent-1");
     assert.equal(entry.Node.Datacenter, "dc1");
     const service = entry.Service;
@@ -88,7 +97,10 @@ describe("createEmbeddedConsul()", () => {
     assert.ok(!("TaggedAddresses" in service), "no tagged addresses without an address");
     assert.deepEqual(service.Meta, {});
     assert.equal(service.Port, 8080);
-    assert.deepEqual(entry.Checks.map((c) => [c.CheckID, c.Status, c.ServiceID]), [["serfHealth", "passing", ""]]);
+    assert.deepEqual(
+      entry.Checks.map((c) => [c.CheckID, c.Status, c.ServiceID]),
+      [["serfHealth", "passing", ""]],
+    );
   });
 
   it("should start checks critical unless Status is given and name them service:<id>[:n]", async (t) => {
@@ -99,14 +111,23 @@ describe("createEmbeddedConsul()", () => {
       ID: "b-1",
       Address: "10.0.0.2",
       Port: 2,
-      Checks: [{ TTL: "10s", Status: "passing" }, { TTL: "10s", Status: "warning", Notes: "slow" }],
+      Checks: [
+        { TTL: "10s", Status: "passing" },
+        { TTL: "10s", Status: "warning", Notes: "slow" },
+      ],
     });
     const a = (await get(consul, "/v1/health/service/a")).json<Entry[]>()[0]?.Checks.filter((c) => c.ServiceID !== "");
-    assert.deepEqual(a?.map((c) => [c.CheckID, c.Status, c.Name, c.Type]), [["service:a", "critical", "Service 'a' check", "ttl"]]);
+    assert.deepEqual(
+      a?.map((c) => [c.CheckID, c.Status, c.Name, c.Type]),
+      [["service:a", "critical", "Service 'a' check", "ttl"]],
+    );
     const b = (await get(consul, "/v1/health/service/b")).json<Entry[]>()[0];
     assert.deepEqual(
       b?.Checks.filter((c) => c.ServiceID !== "").map((c) => [c.CheckID, c.Status, c.Notes]),
-      [["service:b-1:1", "passing", ""], ["service:b-1:2", "warning", "slow"]],
+      [
+        ["service:b-1:1", "passing", ""],
+        ["service:b-1:2", "warning", "slow"],
+      ],
     );
     assert.deepEqual(b?.Service.TaggedAddresses, {
       lan_ipv4: { Address: "10.0.0.2", Port: 2 },
@@ -169,10 +190,15 @@ describe("createEmbeddedConsul()", () => {
 
   it("should block until the service changes, and wake only that service's waiters", async (t) => {
     const consul = await useEmbeddedConsul(t);
-    consul.store.seed("dc1", Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, instances: [{ port: 80 }] })));
+    consul.store.seed(
+      "dc1",
+      Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, instances: [{ port: 80 }] })),
+    );
     const index = indexOf(await get(consul, "/v1/health/service/s0"));
     const others = Array.from({ length: 49 }, (_, i) =>
-      fetch(`${consul.url}/v1/health/service/s${i + 1}?index=${index}&wait=5s`, { signal: AbortSignal.timeout(6_000) }).catch(() => undefined),
+      fetch(`${consul.url}/v1/health/service/s${i + 1}?index=${index}&wait=5s`, { signal: AbortSignal.timeout(6_000) }).catch(
+        () => undefined,
+      ),
     );
     const blocked = get(consul, `/v1/health/service/s0?index=${index}&wait=5s`);
     await until(() => consul.store.waiters.size === 50, consul.onRequest, "50 parked queries");
@@ -263,20 +289,29 @@ describe("createEmbeddedConsul()", () => {
     assert.deepEqual(await ids(`?filter=${encodeURIComponent('"v1" in Service.Tags')}`), ["a", "b"]);
     assert.deepEqual(await ids(`?filter=${encodeURIComponent('Service.Meta.version == "2"')}`), ["b", "c"]);
     const catalog = (await get(consul, "/v1/catalog/service/web?tag=v2")).json<Array<Record<string, unknown>>>();
-    assert.deepEqual(catalog.map((r) => [r.ServiceID, r.ServicePort]), [["c", 3]]);
+    assert.deepEqual(
+      catalog.map((r) => [r.ServiceID, r.ServicePort]),
+      [["c", 3]],
+    );
   });
 
   it("should list every check with /v1/health/state/:state", async (t) => {
     const consul = await useEmbeddedConsul(t, { consulService: false });
     consul.store.seed("dc1", [{ name: "web", instances: [{ port: 1 }, { port: 2, status: "critical" }] }]);
     const any = (await get(consul, "/v1/health/state/any")).json<Array<Record<string, unknown>>>();
-    assert.deepEqual(any.map((c) => [c.Node, c.CheckID, c.ServiceName]), [
-      ["agent-1", "serfHealth", ""],
-      ["node-0", "service:web-0", "web"],
-      ["node-1", "service:web-1", "web"],
-    ]);
+    assert.deepEqual(
+      any.map((c) => [c.Node, c.CheckID, c.ServiceName]),
+      [
+        ["agent-1", "serfHealth", ""],
+        ["node-0", "service:web-0", "web"],
+        ["node-1", "service:web-1", "web"],
+      ],
+    );
     const critical = (await get(consul, "/v1/health/state/critical")).json<Array<Record<string, unknown>>>();
-    assert.deepEqual(critical.map((c) => c.CheckID), ["service:web-1"]);
+    assert.deepEqual(
+      critical.map((c) => c.CheckID),
+      ["service:web-1"],
+    );
   });
 
   it("should put services and nodes in maintenance with Consul's checks", async (t) => {
@@ -393,7 +428,10 @@ describe("createEmbeddedConsul()", () => {
 
   it("should reset indexes backwards and release every blocking query at once", async (t) => {
     const consul = await useEmbeddedConsul(t);
-    consul.store.seed("dc1", Array.from({ length: 5 }, (_, i) => ({ name: `s${i}`, instances: [{ port: 80 }] })));
+    consul.store.seed(
+      "dc1",
+      Array.from({ length: 5 }, (_, i) => ({ name: `s${i}`, instances: [{ port: 80 }] })),
+    );
     await put(consul, "/v1/agent/service/register", { Name: "web", Port: 80 });
     const high = indexOf(await get(consul, "/v1/catalog/services"));
     assert.ok(high > 2);

@@ -1,16 +1,25 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CatalogStore } from "../src/embedded-consul/index.js";
 import { checkJsonText } from "../src/embedded-consul/consul-json.js";
+import { CatalogStore } from "../src/embedded-consul/index.js";
 
 describe("DatacenterCatalog.allChecksJson()", () => {
   it("should render every check sorted by node then check ID, re-rendering only the nodes a write touched", () => {
-    const store = new CatalogStore({ datacenters: ["dc1"], nodeName: "agent", nodeAddress: "127.0.0.1", consulService: true, ttlExpiry: false });
+    const store = new CatalogStore({
+      datacenters: ["dc1"],
+      nodeName: "agent",
+      nodeAddress: "127.0.0.1",
+      consulService: true,
+      ttlExpiry: false,
+    });
     const dc = store.datacenter("dc1")!;
     const expected = () => `[${dc.allChecks().records.map(checkJsonText).join(",")}]`;
     store.seed(
       "dc1",
-      Array.from({ length: 30 }, (_, s) => ({ name: `svc-${s}`, instances: Array.from({ length: 4 }, (_, i) => ({ port: 8080 + i, node: `n-${(s + i) % 7}` })) })),
+      Array.from({ length: 30 }, (_, s) => ({
+        name: `svc-${s}`,
+        instances: Array.from({ length: 4 }, (_, i) => ({ port: 8080 + i, node: `n-${(s + i) % 7}` })),
+      })),
     );
     const first = dc.allChecksJson();
     assert.equal(first.json.toString(), expected());

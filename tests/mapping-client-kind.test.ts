@@ -4,10 +4,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { NodeSchema } from "../src/gen/envoy/config/core/v3/base_pb.js";
-import { clientKindMetadataKey, detectClientKind, type ClientKind } from "../src/mapping/index.js";
+import { type ClientKind, clientKindMetadataKey, detectClientKind } from "../src/mapping/index.js";
 import { createClientKindNodeGroup } from "../src/publish/index.js";
 
-const table: Array<{ name: string; userAgentName?: string; metadata?: Record<string, unknown>; expected: ClientKind; defaultKind?: ClientKind }> = [
+const table: Array<{
+  name: string;
+  userAgentName?: string;
+  metadata?: Record<string, unknown>;
+  expected: ClientKind;
+  defaultKind?: ClientKind;
+}> = [
   { name: "Envoy", userAgentName: "envoy", expected: "envoy" },
   { name: "grpc-js", userAgentName: "gRPC Node Pure JS", expected: "grpc" },
   { name: "grpc-go", userAgentName: "gRPC Go", expected: "grpc" },
@@ -18,8 +24,18 @@ const table: Array<{ name: string; userAgentName?: string; metadata?: Record<str
   { name: "unknown user agent, default grpc", userAgentName: "my-client", expected: "grpc", defaultKind: "grpc" },
   { name: "metadata overrides the user agent", userAgentName: "envoy", metadata: { [clientKindMetadataKey]: "grpc" }, expected: "grpc" },
   { name: "metadata is case-insensitive", userAgentName: "gRPC Go", metadata: { [clientKindMetadataKey]: " Envoy " }, expected: "envoy" },
-  { name: "an invalid metadata value is ignored", userAgentName: "gRPC Go", metadata: { [clientKindMetadataKey]: "proxy" }, expected: "grpc" },
-  { name: "a non-string metadata value is ignored", userAgentName: "gRPC Go", metadata: { [clientKindMetadataKey]: true }, expected: "grpc" },
+  {
+    name: "an invalid metadata value is ignored",
+    userAgentName: "gRPC Go",
+    metadata: { [clientKindMetadataKey]: "proxy" },
+    expected: "grpc",
+  },
+  {
+    name: "a non-string metadata value is ignored",
+    userAgentName: "gRPC Go",
+    metadata: { [clientKindMetadataKey]: true },
+    expected: "grpc",
+  },
 ];
 
 describe("detectClientKind()", () => {

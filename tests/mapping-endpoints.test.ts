@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import { Cluster_DiscoveryType } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { HealthStatus } from "../src/gen/envoy/config/core/v3/health_check_pb.js";
 import type { MappingWarningCode } from "../src/mapping/index.js";
+import { type EntrySpec, healthEntry, instanceFromEntry } from "./support/consul-entries.js";
 import { addressesOf, mapEntries, summarize } from "./support/mapping-assertions.js";
-import { healthEntry, instanceFromEntry, type EntrySpec } from "./support/consul-entries.js";
 
 const { HEALTHY, UNKNOWN } = HealthStatus;
 
@@ -55,7 +55,11 @@ const cases: EndpointCase[] = [
   { name: "weight 0 removes the instance", entries: [web({ weights: { Passing: 0, Warning: 1 } })], endpoints: [] },
   { name: "weight 1", entries: [web({ weights: { Passing: 1, Warning: 1 } })], endpoints: [["10.0.0.1:8080", HEALTHY, 1]] },
   { name: "weight 128", entries: [web({ weights: { Passing: 128, Warning: 1 } })], endpoints: [["10.0.0.1:8080", HEALTHY, 128]] },
-  { name: "weight 200 is capped at 128", entries: [web({ weights: { Passing: 200, Warning: 1 } })], endpoints: [["10.0.0.1:8080", HEALTHY, 128]] },
+  {
+    name: "weight 200 is capped at 128",
+    entries: [web({ weights: { Passing: 200, Warning: 1 } })],
+    endpoints: [["10.0.0.1:8080", HEALTHY, 128]],
+  },
   { name: "Weights null (catalog API) means 1", entries: [web({ weights: null })], endpoints: [["10.0.0.1:8080", HEALTHY, 1]] },
   {
     name: "IPv6 addresses, canonicalised",
@@ -67,7 +71,11 @@ const cases: EndpointCase[] = [
   },
   {
     name: "duplicate address:port keeps the first instance",
-    entries: [web({ node: "n1", id: "a", address: "10.0.0.5" }), web({ node: "n2", id: "b", address: "10.0.0.5" }), web({ node: "n3", id: "c", address: "10.0.0.5", port: 8081 })],
+    entries: [
+      web({ node: "n1", id: "a", address: "10.0.0.5" }),
+      web({ node: "n2", id: "b", address: "10.0.0.5" }),
+      web({ node: "n3", id: "c", address: "10.0.0.5", port: 8081 }),
+    ],
     endpoints: [
       ["10.0.0.5:8080", HEALTHY, 1],
       ["10.0.0.5:8081", HEALTHY, 1],
@@ -92,9 +100,24 @@ const cases: EndpointCase[] = [
     warnings: ["invalid-port"],
   },
   { name: "port 70000 is skipped with a warning", entries: [web({ port: 70000 })], endpoints: [], warnings: ["invalid-port"] },
-  { name: "an empty address (service and node) is skipped", entries: [web({ nodeAddress: "", address: "" })], endpoints: [], warnings: ["invalid-address"] },
-  { name: "an address that is not an IP or hostname is skipped", entries: [web({ address: "not an address!" })], endpoints: [], warnings: ["invalid-address"] },
-  { name: "a mistyped IPv4 address is not taken for a hostname", entries: [web({ address: "10.0.0.256" })], endpoints: [], warnings: ["invalid-address"] },
+  {
+    name: "an empty address (service and node) is skipped",
+    entries: [web({ nodeAddress: "", address: "" })],
+    endpoints: [],
+    warnings: ["invalid-address"],
+  },
+  {
+    name: "an address that is not an IP or hostname is skipped",
+    entries: [web({ address: "not an address!" })],
+    endpoints: [],
+    warnings: ["invalid-address"],
+  },
+  {
+    name: "a mistyped IPv4 address is not taken for a hostname",
+    entries: [web({ address: "10.0.0.256" })],
+    endpoints: [],
+    warnings: ["invalid-address"],
+  },
   { name: "0.0.0.0 is skipped", entries: [web({ address: "0.0.0.0" })], endpoints: [], warnings: ["invalid-address"] },
   { name: "a scoped IPv6 address is skipped", entries: [web({ address: "fe80::1%eth0" })], endpoints: [], warnings: ["invalid-address"] },
   {
@@ -128,13 +151,22 @@ describe("mapping endpoints from health entries", () => {
 
   it("should send an empty assignment (no endpoints) when nothing is routable", () => {
     const mapping = mapEntries([healthEntry(web({ status: "critical" }))]);
-    assert.deepEqual(mapping.envoy.assignments.map((a) => [a.clusterName, a.endpoints.length]), [["web", 0]]);
-    assert.deepEqual(mapping.grpc.assignments.map((a) => [a.clusterName, a.endpoints.length]), [["web", 0]]);
+    assert.deepEqual(
+      mapping.envoy.assignments.map((a) => [a.clusterName, a.endpoints.length]),
+      [["web", 0]],
+    );
+    assert.deepEqual(
+      mapping.grpc.assignments.map((a) => [a.clusterName, a.endpoints.length]),
+      [["web", 0]],
+    );
   });
 
   it("should send an empty assignment for a service Consul knows with no instance", () => {
     const mapping = mapEntries([], { services: { dc1: ["ghost"] } });
-    assert.deepEqual(mapping.envoy.clusters.map((c) => c.name), ["ghost"]);
+    assert.deepEqual(
+      mapping.envoy.clusters.map((c) => c.name),
+      ["ghost"],
+    );
     assert.equal(mapping.envoy.assignments[0]?.endpoints.length, 0);
   });
 
@@ -164,7 +196,16 @@ describe("mapping endpoints from health entries", () => {
   });
 
   it("should convert health entries exactly as the Consul reference documents", () => {
-    const entry = healthEntry({ service: "web", id: "web-1", node: "n1", nodeAddress: "10.0.0.9", address: "", weights: null, status: "warning", maintenance: "service" });
+    const entry = healthEntry({
+      service: "web",
+      id: "web-1",
+      node: "n1",
+      nodeAddress: "10.0.0.9",
+      address: "",
+      weights: null,
+      status: "warning",
+      maintenance: "service",
+    });
     const instance = instanceFromEntry(entry);
     assert.equal(instance.address, "10.0.0.9");
     assert.deepEqual(instance.weights, { passing: 1, warning: 1 });
@@ -174,13 +215,44 @@ describe("mapping endpoints from health entries", () => {
 
 describe("mapping failover datacenters", () => {
   const entries = (spec: { dc1?: string; dc2?: string; dc3?: string }) =>
-    Object.entries(spec).map(([dc, status], i) => healthEntry(web({ node: `${dc}-n`, datacenter: dc, nodeAddress: `10.${i + 1}.0.1`, status })));
+    Object.entries(spec).map(([dc, status], i) =>
+      healthEntry(web({ node: `${dc}-n`, datacenter: dc, nodeAddress: `10.${i + 1}.0.1`, status })),
+    );
   const failover = { failoverDatacenters: ["dc2", "dc3"] };
   const table: Array<{ name: string; statuses: { dc1?: string; dc2?: string; dc3?: string }; expected: Array<[number, string]> }> = [
-    { name: "every datacenter healthy: priorities 0, 1, 2", statuses: { dc1: "passing", dc2: "passing", dc3: "passing" }, expected: [[0, "dc1"], [1, "dc2"], [2, "dc3"]] },
-    { name: "local datacenter down: dc2 moves to priority 0", statuses: { dc1: "critical", dc2: "passing", dc3: "passing" }, expected: [[0, "dc2"], [1, "dc3"]] },
-    { name: "middle datacenter down: no gap", statuses: { dc1: "passing", dc2: "critical", dc3: "passing" }, expected: [[0, "dc1"], [1, "dc3"]] },
-    { name: "a datacenter without the service: no gap", statuses: { dc1: "passing", dc3: "passing" }, expected: [[0, "dc1"], [1, "dc3"]] },
+    {
+      name: "every datacenter healthy: priorities 0, 1, 2",
+      statuses: { dc1: "passing", dc2: "passing", dc3: "passing" },
+      expected: [
+        [0, "dc1"],
+        [1, "dc2"],
+        [2, "dc3"],
+      ],
+    },
+    {
+      name: "local datacenter down: dc2 moves to priority 0",
+      statuses: { dc1: "critical", dc2: "passing", dc3: "passing" },
+      expected: [
+        [0, "dc2"],
+        [1, "dc3"],
+      ],
+    },
+    {
+      name: "middle datacenter down: no gap",
+      statuses: { dc1: "passing", dc2: "critical", dc3: "passing" },
+      expected: [
+        [0, "dc1"],
+        [1, "dc3"],
+      ],
+    },
+    {
+      name: "a datacenter without the service: no gap",
+      statuses: { dc1: "passing", dc3: "passing" },
+      expected: [
+        [0, "dc1"],
+        [1, "dc3"],
+      ],
+    },
     { name: "only the last datacenter left", statuses: { dc1: "critical", dc2: "critical", dc3: "passing" }, expected: [[0, "dc3"]] },
     { name: "nothing routable anywhere", statuses: { dc1: "critical", dc2: "critical", dc3: "critical" }, expected: [] },
   ];
@@ -188,7 +260,10 @@ describe("mapping failover datacenters", () => {
     it(`should assign contiguous priorities: ${row.name}`, () => {
       const mapping = mapEntries(entries(row.statuses), failover);
       const assignment = mapping.services.get("web")!.envoy.assignment!;
-      assert.deepEqual(summarize(assignment).map((g) => [g.priority, g.region]), row.expected);
+      assert.deepEqual(
+        summarize(assignment).map((g) => [g.priority, g.region]),
+        row.expected,
+      );
     });
   }
 
@@ -206,7 +281,10 @@ describe("mapping failover datacenters", () => {
       { failoverDatacenters: ["dc2"] },
     );
     const groups = summarize(mapping.services.get("web")!.envoy.assignment!);
-    assert.deepEqual(groups.map((g) => [g.priority, g.region]), [[0, "dc1"]]);
+    assert.deepEqual(
+      groups.map((g) => [g.priority, g.region]),
+      [[0, "dc1"]],
+    );
   });
 
   it("should fail over to a datacenter when the local one is in maintenance", () => {
@@ -218,18 +296,24 @@ describe("mapping failover datacenters", () => {
       ],
       { failoverDatacenters: ["dc2"] },
     );
-    assert.deepEqual(summarize(mapping.services.get("web")!.envoy.assignment!).map((g) => [g.priority, g.region, g.endpoints.length]), [[0, "dc2", 1]]);
+    assert.deepEqual(
+      summarize(mapping.services.get("web")!.envoy.assignment!).map((g) => [g.priority, g.region, g.endpoints.length]),
+      [[0, "dc2", 1]],
+    );
   });
 });
 
 describe("mapping hostname services", () => {
   it("should serve an all-hostname service to Envoy as STRICT_DNS and leave it out for gRPC", () => {
-    const mapping = mapEntries([
-      healthEntry({ service: "ext", node: "n1", address: "API.Example.com." }),
-      healthEntry({ service: "ext", node: "n2", address: "api.example.com" }),
-      healthEntry({ service: "ext", node: "n3", address: "backup.example.com", status: "critical" }),
-      healthEntry({ service: "ext", node: "n4", address: "other.example.com", datacenter: "dc2" }),
-    ], { failoverDatacenters: ["dc2"] });
+    const mapping = mapEntries(
+      [
+        healthEntry({ service: "ext", node: "n1", address: "API.Example.com." }),
+        healthEntry({ service: "ext", node: "n2", address: "api.example.com" }),
+        healthEntry({ service: "ext", node: "n3", address: "backup.example.com", status: "critical" }),
+        healthEntry({ service: "ext", node: "n4", address: "other.example.com", datacenter: "dc2" }),
+      ],
+      { failoverDatacenters: ["dc2"] },
+    );
     const service = mapping.services.get("ext")!;
     assert.equal(service.grpc, undefined);
     assert.deepEqual(mapping.grpc.clusters, []);
@@ -239,10 +323,13 @@ describe("mapping hostname services", () => {
     assert.equal(service.envoy.assignment, undefined);
     assert.deepEqual(mapping.envoy.assignments, [], "no EDS assignment for a DNS cluster");
     const inline = cluster.loadAssignment!;
-    assert.deepEqual(summarize(inline).map((g) => [g.priority, g.region, g.endpoints.map((e) => e.address)]), [
-      [0, "dc1", ["api.example.com:8080"]],
-      [1, "dc2", ["other.example.com:8080"]],
-    ]);
+    assert.deepEqual(
+      summarize(inline).map((g) => [g.priority, g.region, g.endpoints.map((e) => e.address)]),
+      [
+        [0, "dc1", ["api.example.com:8080"]],
+        [1, "dc2", ["other.example.com:8080"]],
+      ],
+    );
     const codes = service.warnings.map((w) => w.code);
     assert.ok(codes.includes("dns-cluster"));
     assert.ok(codes.includes("duplicate-address"), "hostnames are deduplicated case-insensitively");

@@ -3,19 +3,19 @@
 // decoders (which run its validation), so "valid" means what the real client accepts.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { ClusterLoadAssignmentSchema } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
-import { ListenerSchema, type Listener } from "../src/gen/envoy/config/listener/v3/listener_pb.js";
+import { type Listener, ListenerSchema } from "../src/gen/envoy/config/listener/v3/listener_pb.js";
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import { RouterSchema } from "../src/gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import {
-  HttpConnectionManagerSchema,
   type HttpConnectionManager,
+  HttpConnectionManagerSchema,
 } from "../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { envoyListenerName, envoyRouteConfigurationName, resolveMappingOptions, routerFilterName } from "../src/mapping/index.js";
-import { mapEntries } from "./support/mapping-assertions.js";
 import { healthEntry } from "./support/consul-entries.js";
+import { mapEntries } from "./support/mapping-assertions.js";
 
 function managerOf(listener: Listener): HttpConnectionManager {
   if (listener.apiListener?.apiListener) return fromBinary(HttpConnectionManagerSchema, listener.apiListener.apiListener.value);
@@ -39,8 +39,20 @@ function assertRdsOverAdsWithRouterLast(manager: HttpConnectionManager, routeCon
 const entries = [
   healthEntry({ service: "web", node: "n1", nodeAddress: "10.0.0.1", nodeMeta: { zone: "a" } }),
   healthEntry({ service: "web", node: "n2", address: "2001:db8::2", weights: { Passing: 200, Warning: 1 } }),
-  healthEntry({ service: "api", node: "n1", nodeAddress: "10.0.0.1", port: 9000, meta: { "xds-bridge-lb-policy": "ring_hash", "xds-bridge-hash-header": "x-user" } }),
-  healthEntry({ service: "rpc", node: "n3", nodeAddress: "10.0.0.3", port: 50051, meta: { "xds-bridge-protocol": "grpc", "xds-bridge-lb-policy": "least_request" } }),
+  healthEntry({
+    service: "api",
+    node: "n1",
+    nodeAddress: "10.0.0.1",
+    port: 9000,
+    meta: { "xds-bridge-lb-policy": "ring_hash", "xds-bridge-hash-header": "x-user" },
+  }),
+  healthEntry({
+    service: "rpc",
+    node: "n3",
+    nodeAddress: "10.0.0.3",
+    port: 50051,
+    meta: { "xds-bridge-protocol": "grpc", "xds-bridge-lb-policy": "least_request" },
+  }),
   healthEntry({ service: "down", node: "n4", nodeAddress: "10.0.0.4", status: "critical" }),
   healthEntry({ service: "web", node: "r1", datacenter: "dc2", nodeAddress: "10.2.0.1" }),
   healthEntry({ service: "ext", node: "n5", address: "api.example.com" }),
@@ -75,9 +87,19 @@ describe("Envoy listener and routes", () => {
     const mapping = mapEntries(entries, { failoverDatacenters: ["dc2"] });
     const route = mapping.envoy.routeConfigurations[0]!;
     assert.equal(route.name, envoyRouteConfigurationName);
-    assert.deepEqual(route.virtualHosts.map((v) => v.name), ["api", "down", "ext", "rpc", "web"]);
+    assert.deepEqual(
+      route.virtualHosts.map((v) => v.name),
+      ["api", "down", "ext", "rpc", "web"],
+    );
     for (const host of route.virtualHosts) {
-      assert.deepEqual(host.domains, [host.name, `${host.name}:*`, `${host.name}.service.consul`, `${host.name}.service.consul:*`, `${host.name}.service.dc1.consul`, `${host.name}.service.dc1.consul:*`]);
+      assert.deepEqual(host.domains, [
+        host.name,
+        `${host.name}:*`,
+        `${host.name}.service.consul`,
+        `${host.name}.service.consul:*`,
+        `${host.name}.service.dc1.consul`,
+        `${host.name}.service.dc1.consul:*`,
+      ]);
       const action = host.routes[0]!.action;
       assert.ok(action.case === "route");
       assert.deepEqual(action.value.clusterSpecifier, { case: "cluster", value: host.name });
@@ -92,7 +114,11 @@ describe("Envoy listener and routes", () => {
 describe("gRPC listeners and routes", () => {
   it("should give each EDS service an api_listener named like its target, RDS over ADS, router last", () => {
     const mapping = mapEntries(entries, { failoverDatacenters: ["dc2"] });
-    assert.deepEqual(mapping.grpc.listeners.map((l) => l.name), ["api", "down", "rpc", "web"], "ext (hostnames) is not served to gRPC");
+    assert.deepEqual(
+      mapping.grpc.listeners.map((l) => l.name),
+      ["api", "down", "rpc", "web"],
+      "ext (hostnames) is not served to gRPC",
+    );
     for (const listener of mapping.grpc.listeners) {
       assert.equal(listener.filterChains.length, 0, "gRPC never gets Envoy's filter chains");
       assert.equal(listener.address, undefined);
@@ -130,10 +156,12 @@ describe("gRPC resources through grpc-js-xds's own decoders", () => {
 
   function assertAccepted(schema: DescMessage, message: Message): void {
     const typeUrl = `type.googleapis.com/${schema.typeName}`;
-    const result = decoders.get(schema.typeName)!.decode(
-      { server: {}, bootstrap: { certificateProviders: {} } },
-      { type_url: typeUrl, value: Buffer.from(toBinary(schema, message as never)) },
-    );
+    const result = decoders
+      .get(schema.typeName)!
+      .decode(
+        { server: {}, bootstrap: { certificateProviders: {} } },
+        { type_url: typeUrl, value: Buffer.from(toBinary(schema, message as never)) },
+      );
     assert.equal(result.error, undefined, `${schema.typeName} rejected by grpc-js-xds`);
   }
 

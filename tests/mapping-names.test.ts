@@ -2,9 +2,15 @@
 // collide with a service's; Envoy virtual host domains stay unique across services.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { domainClaimsFor, envoyListenerName, envoyRouteConfigurationName, resolveDomainClaims, resourceNameFor } from "../src/mapping/index.js";
-import { assertRouteConfigurationLoads, mapEntries } from "./support/mapping-assertions.js";
+import {
+  domainClaimsFor,
+  envoyListenerName,
+  envoyRouteConfigurationName,
+  resolveDomainClaims,
+  resourceNameFor,
+} from "../src/mapping/index.js";
 import { healthEntry } from "./support/consul-entries.js";
+import { assertRouteConfigurationLoads, mapEntries } from "./support/mapping-assertions.js";
 
 const escapes: Array<[string, string]> = [
   ["web", "web"],
@@ -35,7 +41,7 @@ const oddNames = [
   "🚀",
   "tab\tname",
   "new\nline",
-  "quote\"s",
+  'quote"s',
   "-leading-dash",
   "_underscore",
   "a".repeat(300),
@@ -76,7 +82,10 @@ describe("mapping odd service names", () => {
       assert.deepEqual(m.grpc!.routeConfiguration.virtualHosts[0]!.domains, [name]);
     }
     // Envoy's listener and route configuration keep their own names next to every service.
-    assert.deepEqual(mapping.envoy.listeners.map((l) => l.name), [envoyListenerName]);
+    assert.deepEqual(
+      mapping.envoy.listeners.map((l) => l.name),
+      [envoyListenerName],
+    );
     assert.ok(!mapping.grpc.listeners.some((l) => l.name === envoyListenerName));
     assert.ok(!mapping.envoy.clusters.some((c) => c.name === envoyListenerName));
   });
@@ -109,7 +118,10 @@ describe("virtual host domains", () => {
     ]);
     const route = mapping.envoy.routeConfigurations[0]!;
     assertRouteConfigurationLoads(route);
-    assert.deepEqual(route.virtualHosts.map((v) => v.name), ["Web"]);
+    assert.deepEqual(
+      route.virtualHosts.map((v) => v.name),
+      ["Web"],
+    );
     assert.ok(mapping.warnings.some((w) => w.service === "web" && w.code === "unrouted-service"));
     // Both clusters still exist; gRPC clients are not affected (one route configuration per target).
     assert.deepEqual(mapping.envoy.clusters.map((c) => c.name).sort(), ["Web", "web"]);

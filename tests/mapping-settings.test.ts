@@ -4,11 +4,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Cluster_LbPolicy, type Cluster } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { type Cluster, Cluster_LbPolicy } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { HttpProtocolOptionsSchema } from "../src/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
-import { defaultServiceSettings, httpProtocolOptionsKey, readServiceSettings, type MappingWarningCode, type ServiceSettings } from "../src/mapping/index.js";
-import { mapEntries } from "./support/mapping-assertions.js";
+import {
+  defaultServiceSettings,
+  httpProtocolOptionsKey,
+  type MappingWarningCode,
+  readServiceSettings,
+  type ServiceSettings,
+} from "../src/mapping/index.js";
 import { healthEntry, instance } from "./support/consul-entries.js";
+import { mapEntries } from "./support/mapping-assertions.js";
 
 /** Maps one service whose instances carry the given metas (one instance per meta). */
 function mapWithMeta(...metas: Record<string, string>[]) {
@@ -21,10 +27,18 @@ function http2Configured(cluster: Cluster): boolean {
   const any = cluster.typedExtensionProtocolOptions[httpProtocolOptionsKey];
   if (!any) return false;
   const options = fromBinary(HttpProtocolOptionsSchema, any.value);
-  return options.upstreamProtocolOptions.case === "explicitHttpConfig" && options.upstreamProtocolOptions.value.protocolConfig.case === "http2ProtocolOptions";
+  return (
+    options.upstreamProtocolOptions.case === "explicitHttpConfig" &&
+    options.upstreamProtocolOptions.value.protocolConfig.case === "http2ProtocolOptions"
+  );
 }
 
-const settingsTable: Array<{ name: string; meta: Record<string, string>; expect: Partial<ServiceSettings>; warnings?: MappingWarningCode[] }> = [
+const settingsTable: Array<{
+  name: string;
+  meta: Record<string, string>;
+  expect: Partial<ServiceSettings>;
+  warnings?: MappingWarningCode[];
+}> = [
   { name: "no meta: defaults", meta: {}, expect: defaultServiceSettings },
   { name: "protocol http2", meta: { "xds-bridge-protocol": "http2" }, expect: { protocol: "http2" } },
   { name: "protocol grpc (case-insensitive, trimmed)", meta: { "xds-bridge-protocol": " GRPC " }, expect: { protocol: "grpc" } },
@@ -32,25 +46,70 @@ const settingsTable: Array<{ name: string; meta: Record<string, string>; expect:
   { name: "protocol tcp is invalid", meta: { "xds-bridge-protocol": "tcp" }, expect: { protocol: "http1" }, warnings: ["invalid-setting"] },
   { name: "lb policy least_request", meta: { "xds-bridge-lb-policy": "least_request" }, expect: { lbPolicy: "least_request" } },
   { name: "lb policy ring-hash with a dash", meta: { "xds-bridge-lb-policy": "ring-hash" }, expect: { lbPolicy: "ring_hash" } },
-  { name: "lb policy maglev is invalid", meta: { "xds-bridge-lb-policy": "maglev" }, expect: { lbPolicy: "round_robin" }, warnings: ["invalid-setting"] },
+  {
+    name: "lb policy maglev is invalid",
+    meta: { "xds-bridge-lb-policy": "maglev" },
+    expect: { lbPolicy: "round_robin" },
+    warnings: ["invalid-setting"],
+  },
   { name: "connect timeout 250ms", meta: { "xds-bridge-connect-timeout": "250ms" }, expect: { connectTimeoutMs: 250 } },
   { name: "connect timeout 1m30s", meta: { "xds-bridge-connect-timeout": "1m30s" }, expect: { connectTimeoutMs: 90_000 } },
   { name: "connect timeout 1.5s", meta: { "xds-bridge-connect-timeout": "1.5s" }, expect: { connectTimeoutMs: 1500 } },
-  { name: "connect timeout without unit is invalid", meta: { "xds-bridge-connect-timeout": "5" }, expect: { connectTimeoutMs: 5000 }, warnings: ["invalid-setting"] },
-  { name: "connect timeout 0s is invalid", meta: { "xds-bridge-connect-timeout": "0s" }, expect: { connectTimeoutMs: 5000 }, warnings: ["invalid-setting"] },
-  { name: "connect timeout -1s is invalid", meta: { "xds-bridge-connect-timeout": "-1s" }, expect: { connectTimeoutMs: 5000 }, warnings: ["invalid-setting"] },
-  { name: "connect timeout 2h is too long", meta: { "xds-bridge-connect-timeout": "2h" }, expect: { connectTimeoutMs: 5000 }, warnings: ["invalid-setting"] },
+  {
+    name: "connect timeout without unit is invalid",
+    meta: { "xds-bridge-connect-timeout": "5" },
+    expect: { connectTimeoutMs: 5000 },
+    warnings: ["invalid-setting"],
+  },
+  {
+    name: "connect timeout 0s is invalid",
+    meta: { "xds-bridge-connect-timeout": "0s" },
+    expect: { connectTimeoutMs: 5000 },
+    warnings: ["invalid-setting"],
+  },
+  {
+    name: "connect timeout -1s is invalid",
+    meta: { "xds-bridge-connect-timeout": "-1s" },
+    expect: { connectTimeoutMs: 5000 },
+    warnings: ["invalid-setting"],
+  },
+  {
+    name: "connect timeout 2h is too long",
+    meta: { "xds-bridge-connect-timeout": "2h" },
+    expect: { connectTimeoutMs: 5000 },
+    warnings: ["invalid-setting"],
+  },
   { name: "fail-open", meta: { "xds-bridge-when-unhealthy": "fail-open" }, expect: { whenUnhealthy: "fail-open" } },
-  { name: "unhealthy mode typo is invalid", meta: { "xds-bridge-when-unhealthy": "open" }, expect: { whenUnhealthy: "fail-closed" }, warnings: ["invalid-setting"] },
+  {
+    name: "unhealthy mode typo is invalid",
+    meta: { "xds-bridge-when-unhealthy": "open" },
+    expect: { whenUnhealthy: "fail-closed" },
+    warnings: ["invalid-setting"],
+  },
   {
     name: "hash header with ring_hash",
     meta: { "xds-bridge-lb-policy": "ring_hash", "xds-bridge-hash-header": "X-User-Id" },
     expect: { lbPolicy: "ring_hash", hashHeader: "x-user-id" },
   },
-  { name: "hash header without ring_hash is ignored", meta: { "xds-bridge-hash-header": "x-user" }, expect: { hashHeader: "x-user" }, warnings: ["ignored-setting"] },
-  { name: "invalid hash header", meta: { "xds-bridge-lb-policy": "ring_hash", "xds-bridge-hash-header": "bad header" }, expect: { hashHeader: undefined }, warnings: ["invalid-setting"] },
+  {
+    name: "hash header without ring_hash is ignored",
+    meta: { "xds-bridge-hash-header": "x-user" },
+    expect: { hashHeader: "x-user" },
+    warnings: ["ignored-setting"],
+  },
+  {
+    name: "invalid hash header",
+    meta: { "xds-bridge-lb-policy": "ring_hash", "xds-bridge-hash-header": "bad header" },
+    expect: { hashHeader: undefined },
+    warnings: ["invalid-setting"],
+  },
   { name: "an empty value is invalid", meta: { "xds-bridge-protocol": "" }, expect: { protocol: "http1" }, warnings: ["invalid-setting"] },
-  { name: "unknown xds-bridge- key", meta: { "xds-bridge-protcol": "http2" }, expect: { protocol: "http1" }, warnings: ["unknown-setting"] },
+  {
+    name: "unknown xds-bridge- key",
+    meta: { "xds-bridge-protcol": "http2" },
+    expect: { protocol: "http1" },
+    warnings: ["unknown-setting"],
+  },
   { name: "other meta keys are not ours", meta: { version: "2", "consul-xds-bridge-x": "y" }, expect: defaultServiceSettings },
 ];
 
@@ -72,7 +131,10 @@ describe("readServiceSettings()", () => {
       instance({ service: "web", node: "c", meta: { "xds-bridge-protocol": "grpc" } }),
     ]);
     assert.equal(settings.protocol, "http2");
-    assert.deepEqual(warnings.map((w) => w.code), ["conflicting-setting"]);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ["conflicting-setting"],
+    );
   });
 
   it("should count instances without the key as votes for the default (a one-instance canary does not switch the service)", () => {
@@ -123,7 +185,10 @@ describe("settings in the resources", () => {
   });
 
   it("should disable Envoy's route timeout for grpc upstreams only", () => {
-    for (const [protocol, timeout] of [["grpc", 0n], ["http2", undefined]] as const) {
+    for (const [protocol, timeout] of [
+      ["grpc", 0n],
+      ["http2", undefined],
+    ] as const) {
       const { mapping } = mapWithMeta({ "xds-bridge-protocol": protocol });
       const route = mapping.envoy.routeConfigurations[0]!.virtualHosts[0]!.routes[0]!;
       assert.equal(route.action.case, "route");
@@ -133,7 +198,8 @@ describe("settings in the resources", () => {
 
   it("should set the connect timeout", () => {
     const { envoyCluster, grpcCluster } = mapWithMeta({ "xds-bridge-connect-timeout": "1500ms" });
-    for (const cluster of [envoyCluster, grpcCluster]) assert.deepEqual([cluster.connectTimeout?.seconds, cluster.connectTimeout?.nanos], [1n, 500_000_000]);
+    for (const cluster of [envoyCluster, grpcCluster])
+      assert.deepEqual([cluster.connectTimeout?.seconds, cluster.connectTimeout?.nanos], [1n, 500_000_000]);
   });
 
   const lbTable: Array<[string, Cluster_LbPolicy, Cluster_LbPolicy, boolean]> = [

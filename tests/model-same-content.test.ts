@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { sameContent } from "../src/model/same-content.js";
-import { ServiceModel } from "../src/model/service-model.js";
 import type { ServiceInstance } from "../src/model/service-instance.js";
+import { ServiceModel } from "../src/model/service-model.js";
 
 const instance = (id: string, extra: Partial<ServiceInstance> = {}): ServiceInstance => ({
   id,
@@ -37,7 +37,8 @@ describe("sameContent()", () => {
       [{ a: 1, b: undefined }, { a: 1 }],
       [1, "1"],
     ];
-    for (const [a, b] of cases) assert.equal(sameContent(a, b), JSON.stringify(a) === JSON.stringify(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    for (const [a, b] of cases)
+      assert.equal(sameContent(a, b), JSON.stringify(a) === JSON.stringify(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
     assert.equal(sameContent({ a: 1, b: 2 }, { b: 2, a: 1 }), true, "key order does not matter");
   });
 

@@ -8,8 +8,8 @@ import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js"
 import { VirtualHostSchema } from "../src/gen/envoy/config/route/v3/route_components_pb.js";
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import { buildEnvoyRouteConfiguration, domainClaimsFor, resolveDomainClaims } from "../src/mapping/index.js";
-import { DomainRegistry, resolvePublishedSlots, RouteConfigurationAssembler, type Slot, type Slots } from "../src/publish/index.js";
-import { clusterType, encodeResource, type EncodedResource } from "../src/snapshot/index.js";
+import { DomainRegistry, RouteConfigurationAssembler, resolvePublishedSlots, type Slot, type Slots } from "../src/publish/index.js";
+import { clusterType, type EncodedResource, encodeResource } from "../src/snapshot/index.js";
 
 /** A stand-in resource: only name, references and identity matter to slot resolution. */
 function resource(name: string, references: string[] = [], tag = ""): EncodedResource {
@@ -25,19 +25,76 @@ describe("resolvePublishedSlots()", () => {
   const envoyWanted = (...slots: Slot[]) => new Set<Slot>(slots);
 
   const table: Array<{ name: string; previous: Slots; wanted: Set<Slot>; accepted: Slots; expected: Slots }> = [
-    { name: "everything accepted", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted("cluster", "assignment"), accepted: { cluster: eds2, assignment: cla2 }, expected: { cluster: eds2, assignment: cla2 } },
-    { name: "assignment rejected: last good assignment with the new cluster", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted("cluster", "assignment"), accepted: { cluster: eds2 }, expected: { cluster: eds2, assignment: cla } },
-    { name: "cluster rejected: last good cluster with the new assignment", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted("cluster", "assignment"), accepted: { assignment: cla2 }, expected: { cluster: eds, assignment: cla2 } },
-    { name: "brand-new service with a rejected cluster: left out", previous: {}, wanted: envoyWanted("cluster", "assignment"), accepted: { assignment: cla }, expected: {} },
-    { name: "brand-new service with a rejected assignment: left out", previous: {}, wanted: envoyWanted("cluster", "assignment"), accepted: { cluster: eds }, expected: {} },
-    { name: "EDS → DNS accepted: the assignment goes", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted("cluster"), accepted: { cluster: dns }, expected: { cluster: dns } },
-    { name: "EDS → DNS rejected: the last good EDS pair stays whole", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted("cluster"), accepted: {}, expected: { cluster: eds, assignment: cla } },
-    { name: "DNS → EDS with the assignment rejected: the last good DNS cluster stays", previous: { cluster: dns }, wanted: envoyWanted("cluster", "assignment"), accepted: { cluster: eds }, expected: { cluster: dns } },
-    { name: "nothing wanted (service gone): nothing", previous: { cluster: eds, assignment: cla }, wanted: envoyWanted(), accepted: {}, expected: {} },
+    {
+      name: "everything accepted",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { cluster: eds2, assignment: cla2 },
+      expected: { cluster: eds2, assignment: cla2 },
+    },
+    {
+      name: "assignment rejected: last good assignment with the new cluster",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { cluster: eds2 },
+      expected: { cluster: eds2, assignment: cla },
+    },
+    {
+      name: "cluster rejected: last good cluster with the new assignment",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { assignment: cla2 },
+      expected: { cluster: eds, assignment: cla2 },
+    },
+    {
+      name: "brand-new service with a rejected cluster: left out",
+      previous: {},
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { assignment: cla },
+      expected: {},
+    },
+    {
+      name: "brand-new service with a rejected assignment: left out",
+      previous: {},
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { cluster: eds },
+      expected: {},
+    },
+    {
+      name: "EDS → DNS accepted: the assignment goes",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted("cluster"),
+      accepted: { cluster: dns },
+      expected: { cluster: dns },
+    },
+    {
+      name: "EDS → DNS rejected: the last good EDS pair stays whole",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted("cluster"),
+      accepted: {},
+      expected: { cluster: eds, assignment: cla },
+    },
+    {
+      name: "DNS → EDS with the assignment rejected: the last good DNS cluster stays",
+      previous: { cluster: dns },
+      wanted: envoyWanted("cluster", "assignment"),
+      accepted: { cluster: eds },
+      expected: { cluster: dns },
+    },
+    {
+      name: "nothing wanted (service gone): nothing",
+      previous: { cluster: eds, assignment: cla },
+      wanted: envoyWanted(),
+      accepted: {},
+      expected: {},
+    },
   ];
   for (const row of table) {
     it(`should resolve: ${row.name}`, () => {
-      assert.deepEqual(resolvePublishedSlots({ kind: "envoy", previous: row.previous, wanted: row.wanted, accepted: row.accepted }), row.expected);
+      assert.deepEqual(
+        resolvePublishedSlots({ kind: "envoy", previous: row.previous, wanted: row.wanted, accepted: row.accepted }),
+        row.expected,
+      );
     });
   }
 
@@ -67,7 +124,11 @@ describe("DomainRegistry", () => {
     assert.deepEqual([...registry.update("web", domainClaimsFor("web", "dc1"))], ["web"]);
     assert.deepEqual([...registry.update("Web", domainClaimsFor("Web", "dc1"))].sort(), ["Web", "web"]);
     assert.deepEqual([...registry.update("api", domainClaimsFor("api", "dc1"))], ["api"]);
-    const full = resolveDomainClaims([...domainClaimsFor("web", "dc1"), ...domainClaimsFor("Web", "dc1"), ...domainClaimsFor("api", "dc1")]);
+    const full = resolveDomainClaims([
+      ...domainClaimsFor("web", "dc1"),
+      ...domainClaimsFor("Web", "dc1"),
+      ...domainClaimsFor("api", "dc1"),
+    ]);
     for (const service of ["web", "Web", "api"]) assert.deepEqual(registry.won(service), full.get(service), service);
     assert.deepEqual(registry.won("web"), []);
     assert.deepEqual([...registry.update("Web", [])].sort(), ["Web", "web"]);
@@ -85,7 +146,12 @@ describe("RouteConfigurationAssembler", () => {
     for (const name of ["web", "api", "zeta", "db", "API"]) assembler.set(name, encoded(name));
     assembler.delete("zeta");
     const whole = buildEnvoyRouteConfiguration(["API", "api", "db", "web"].map(host));
-    const expected = encodeResource("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", RouteConfigurationSchema, whole, whole.name);
+    const expected = encodeResource(
+      "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+      RouteConfigurationSchema,
+      whole,
+      whole.name,
+    );
     assert.equal(assembler.resource().hash, expected.hash);
     assert.deepEqual(assembler.resource().any, expected.any);
     assert.equal(assembler.size, 4);

@@ -9,8 +9,8 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { ServiceModel } from "../src/model/service-model.js";
 import { createSnapshotPublisher, type SnapshotPublisher } from "../src/publish/index.js";
-import { XdsServer, listenXds, type XdsListener } from "../src/xds/index.js";
-import { instance, type EntrySpec } from "./support/consul-entries.js";
+import { listenXds, type XdsListener, XdsServer } from "../src/xds/index.js";
+import { type EntrySpec, instance } from "./support/consul-entries.js";
 import { exitAfterSuite } from "./support/grpc-backends.js";
 
 exitAfterSuite();
@@ -22,7 +22,17 @@ const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
 async function startBackend(name: string): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server();
   server.addService(
-    { whoami: { path: method, requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize } },
+    {
+      whoami: {
+        path: method,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: raw.serialize,
+        requestDeserialize: raw.deserialize,
+        responseSerialize: raw.serialize,
+        responseDeserialize: raw.deserialize,
+      },
+    },
     { whoami: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from(name)) },
   );
   const port = await new Promise<number>((resolve, reject) =>
@@ -46,7 +56,8 @@ describe("proxyless gRPC end to end", () => {
     port: backends.get(name)!.port,
     ...extra,
   });
-  const setDc1 = (a: Partial<EntrySpec>, b: Partial<EntrySpec>) => model.setService("dc1", "web", [instance(entry("a", a)), instance(entry("b", b))]);
+  const setDc1 = (a: Partial<EntrySpec>, b: Partial<EntrySpec>) =>
+    model.setService("dc1", "web", [instance(entry("a", a)), instance(entry("b", b))]);
 
   /** Calls the service once; resolves with the backend's name. */
   const call = () =>
@@ -71,7 +82,12 @@ describe("proxyless gRPC end to end", () => {
     for (const name of ["a", "b", "c"]) backends.set(name, await startBackend(name));
     publisher = createSnapshotPublisher({ model, debounceMs: 0 });
     const server = new XdsServer({ cache: publisher.cache });
-    listener = await listenXds({ host: "127.0.0.1", port: 0, routes: (router) => server.registerRoutes(router), endStreams: () => server.endStreams() });
+    listener = await listenXds({
+      host: "127.0.0.1",
+      port: 0,
+      routes: (router) => server.registerRoutes(router),
+      endStreams: () => server.endStreams(),
+    });
     process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
       xds_servers: [{ server_uri: `127.0.0.1:${listener.port}`, channel_creds: [{ type: "insecure" }], server_features: ["xds_v3"] }],
       node: { id: "e2e-client", locality: {} },

@@ -4,9 +4,9 @@
 // from bytes. Timings are reported as test diagnostics; the bounds are loose on purpose.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mapService } from "../src/mapping/index.js";
 import type { ServiceInstance } from "../src/model/service-instance.js";
 import { ServiceModel } from "../src/model/service-model.js";
-import { mapService } from "../src/mapping/index.js";
 import { createSnapshotPublisher } from "../src/publish/index.js";
 import { clusterType, endpointType, listenerType, routeType, type Snapshot } from "../src/snapshot/index.js";
 

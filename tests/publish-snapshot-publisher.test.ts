@@ -4,27 +4,32 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { create, fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { pino } from "pino";
+import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { NodeSchema } from "../src/gen/envoy/config/core/v3/base_pb.js";
+import { ClusterLoadAssignmentSchema } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import { ListenerSchema } from "../src/gen/envoy/config/listener/v3/listener_pb.js";
-import { RouteConfigurationSchema, type RouteConfiguration } from "../src/gen/envoy/config/route/v3/route_pb.js";
+import { type RouteConfiguration, RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import {
+  type ClientKind,
   envoyListenerName,
   envoyRouteConfigurationName,
+  type MappingWarning,
   mapModel,
   mapService,
-  resolveMappingOptions,
-  type ClientKind,
-  type MappingWarning,
   type ResolvedMappingOptions,
+  resolveMappingOptions,
   type ServiceMapping,
 } from "../src/mapping/index.js";
-import { ServiceModel, type ModelView } from "../src/model/service-model.js";
-import { createSnapshotPublisher, type PublishScheduler, type SnapshotPublisherOptions, type ValidationFailure } from "../src/publish/index.js";
-import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
-import { ClusterLoadAssignmentSchema } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import { type ModelView, ServiceModel } from "../src/model/service-model.js";
+import {
+  createSnapshotPublisher,
+  type PublishScheduler,
+  type SnapshotPublisherOptions,
+  type ValidationFailure,
+} from "../src/publish/index.js";
 import {
   checkSnapshotConsistency,
   clusterType,
@@ -35,8 +40,8 @@ import {
   type Snapshot,
   type XdsTypeUrl,
 } from "../src/snapshot/index.js";
+import { type EntrySpec, instance } from "./support/consul-entries.js";
 import { assertRouteConfigurationLoads } from "./support/mapping-assertions.js";
-import { instance, type EntrySpec } from "./support/consul-entries.js";
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -74,7 +79,11 @@ function spec(service: string, i: number, extra: Partial<EntrySpec> = {}): Entry
 }
 
 function setInstances(model: ServiceModel, service: string, specs: Array<Partial<EntrySpec>>, datacenter = "dc1"): void {
-  model.setService(datacenter, service, specs.map((s, i) => instance(spec(service, i, { datacenter, ...s }))));
+  model.setService(
+    datacenter,
+    service,
+    specs.map((s, i) => instance(spec(service, i, { datacenter, ...s }))),
+  );
 }
 
 function names(snapshot: Snapshot, type: XdsTypeUrl): string[] {
@@ -92,16 +101,31 @@ function envoyRoutes(snapshot: Snapshot): RouteConfiguration {
 }
 
 /** Asserts that the publisher's snapshots equal the full mapping of the current model, encoded. */
-function assertMatchesFullMapping(publisher: ReturnType<typeof createSnapshotPublisher>, view: ModelView, options: ResolvedMappingOptions): void {
+function assertMatchesFullMapping(
+  publisher: ReturnType<typeof createSnapshotPublisher>,
+  view: ModelView,
+  options: ResolvedMappingOptions,
+): void {
   const full = mapModel(view, options);
   for (const kind of ["envoy", "grpc"] as const) {
     const snapshot = publisher.cache.getSnapshot(kind)!;
     assert.deepEqual(checkSnapshotConsistency(snapshot), []);
     const expected: Array<[XdsTypeUrl, Map<string, string>]> = [
       [clusterType, new Map(full[kind].clusters.map((m) => [m.name, encodeResource(clusterType, ClusterSchema, m, m.name).hash]))],
-      [endpointType, new Map(full[kind].assignments.map((m) => [m.clusterName, encodeResource(endpointType, ClusterLoadAssignmentSchema, m, m.clusterName).hash]))],
+      [
+        endpointType,
+        new Map(
+          full[kind].assignments.map((m) => [
+            m.clusterName,
+            encodeResource(endpointType, ClusterLoadAssignmentSchema, m, m.clusterName).hash,
+          ]),
+        ),
+      ],
       [listenerType, new Map(full[kind].listeners.map((m) => [m.name, encodeResource(listenerType, ListenerSchema, m, m.name).hash]))],
-      [routeType, new Map(full[kind].routeConfigurations.map((m) => [m.name, encodeResource(routeType, RouteConfigurationSchema, m, m.name).hash]))],
+      [
+        routeType,
+        new Map(full[kind].routeConfigurations.map((m) => [m.name, encodeResource(routeType, RouteConfigurationSchema, m, m.name).hash])),
+      ],
     ];
     for (const [type, hashes] of expected) {
       const got = new Map([...snapshot.get(type).resources].map(([name, r]) => [name, r.hash]));
@@ -219,7 +243,11 @@ describe("createSnapshotPublisher()", () => {
     assert.equal(afterFlap.virtualHostsBuilt - before.virtualHostsBuilt, 0, "a health flap does not touch Envoy's routes");
     setInstances(model, "web", [{ meta: { "xds-bridge-protocol": "grpc" } }]);
     await publish();
-    assert.equal(publisher.stats().virtualHostsBuilt - afterFlap.virtualHostsBuilt, 1, "a protocol change does (gRPC routes have no timeout)");
+    assert.equal(
+      publisher.stats().virtualHostsBuilt - afterFlap.virtualHostsBuilt,
+      1,
+      "a protocol change does (gRPC routes have no timeout)",
+    );
     publisher.close();
   });
 
@@ -230,7 +258,10 @@ describe("createSnapshotPublisher()", () => {
     await publisher.nextPublish();
     let publishes = 0;
     const next = publisher.nextPublish();
-    publisher.nextPublish().then(() => (publishes += 1), () => undefined);
+    publisher.nextPublish().then(
+      () => (publishes += 1),
+      () => undefined,
+    );
     setInstances(model, "web", [{ status: "critical" }, {}]);
     setInstances(model, "api", [{ status: "critical" }]);
     const report = await next;
@@ -294,7 +325,10 @@ describe("createSnapshotPublisher()", () => {
       assert.deepEqual(names(snapshot, endpointType), ["db", "web"]);
     }
     assert.deepEqual(names(publisher.cache.getSnapshot("grpc")!, listenerType), ["db", "web"]);
-    assert.deepEqual(envoyRoutes(publisher.cache.getSnapshot("envoy")!).virtualHosts.map((v) => v.name), ["db", "web"]);
+    assert.deepEqual(
+      envoyRoutes(publisher.cache.getSnapshot("envoy")!).virtualHosts.map((v) => v.name),
+      ["db", "web"],
+    );
     assert.equal(publisher.stats().services, 2);
     publisher.close();
   });
@@ -308,12 +342,18 @@ describe("createSnapshotPublisher()", () => {
     assert.deepEqual(built, ["Web"], "the loser's virtual host is rebuilt without remapping its service");
     let routes = envoyRoutes(publisher.cache.getSnapshot("envoy")!);
     assertRouteConfigurationLoads(routes);
-    assert.deepEqual(routes.virtualHosts.map((v) => v.name), ["Web"]);
+    assert.deepEqual(
+      routes.virtualHosts.map((v) => v.name),
+      ["Web"],
+    );
     assert.equal(publisher.stats().warnings, 2, "web: domain-conflict + unrouted-service");
     model.removeService("dc1", "Web");
     await publish();
     routes = envoyRoutes(publisher.cache.getSnapshot("envoy")!);
-    assert.deepEqual(routes.virtualHosts.map((v) => v.name), ["web"]);
+    assert.deepEqual(
+      routes.virtualHosts.map((v) => v.name),
+      ["web"],
+    );
     assert.equal(routes.virtualHosts[0]!.domains.length, 6);
     assert.equal(publisher.stats().warnings, 0);
     publisher.close();
@@ -336,7 +376,10 @@ describe("createSnapshotPublisher()", () => {
     const options = resolveMappingOptions();
     const { publisher } = await syncedPublisher(model);
     let seed = 42;
-    const random = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
+    const random = (n: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
     const services = ["web", "Web", "api", "web.service.consul", "ext", "my svc", "rpc"];
     const statuses = ["passing", "warning", "critical"];
     for (let round = 0; round < 40; round++) {
@@ -358,7 +401,10 @@ describe("createSnapshotPublisher()", () => {
             address: service === "ext" ? `h${i}.example.com` : random(5) === 0 ? "10.0.0.1" : "",
             weights: { Passing: random(3) * 100, Warning: 1 },
             maintenance: random(8) === 0 ? ("node" as const) : undefined,
-            meta: random(4) === 0 ? { "xds-bridge-lb-policy": "random", "xds-bridge-when-unhealthy": "fail-open" } : ({} as Record<string, string>),
+            meta:
+              random(4) === 0
+                ? { "xds-bridge-lb-policy": "random", "xds-bridge-when-unhealthy": "fail-open" }
+                : ({} as Record<string, string>),
           })),
           dc,
         );
@@ -377,8 +423,15 @@ describe("createSnapshotPublisher()", () => {
     setInstances(model, "web", [{ nodeAddress: "10.2.0.1" }], "dc2");
     const { publisher, publish } = await syncedPublisher(model);
     const priorities = () =>
-      decode(publisher.cache.getSnapshot("grpc")!, endpointType, "web", ClusterLoadAssignmentSchema).endpoints.map((g) => [g.priority, g.locality?.region, g.lbEndpoints.length]);
-    assert.deepEqual(priorities(), [[0, "dc1", 2], [1, "dc2", 1]]);
+      decode(publisher.cache.getSnapshot("grpc")!, endpointType, "web", ClusterLoadAssignmentSchema).endpoints.map((g) => [
+        g.priority,
+        g.locality?.region,
+        g.lbEndpoints.length,
+      ]);
+    assert.deepEqual(priorities(), [
+      [0, "dc1", 2],
+      [1, "dc2", 1],
+    ]);
     setInstances(model, "web", [{ maintenance: "service" }, { maintenance: "node" }], "dc1");
     await publish();
     assert.deepEqual(priorities(), [[0, "dc2", 1]]);
@@ -444,13 +497,10 @@ describe("validation failures", () => {
     const report = await publish();
     assert.equal(report.validationFailures, 2, "rejected once per client kind");
     assert.equal(publisher.stats().validationFailures, 2);
-    assert.deepEqual(
-      failures.map((f) => [f.service, f.clientKind, f.typeUrl, f.kept]).sort(),
-      [
-        ["web", "envoy", endpointType, "last-good"],
-        ["web", "grpc", endpointType, "last-good"],
-      ],
-    );
+    assert.deepEqual(failures.map((f) => [f.service, f.clientKind, f.typeUrl, f.kept]).sort(), [
+      ["web", "envoy", endpointType, "last-good"],
+      ["web", "grpc", endpointType, "last-good"],
+    ]);
     assert.ok(failures[0]!.errors.some((e) => e.path.endsWith("port_value")));
     for (const kind of ["envoy", "grpc"] as const) {
       const snapshot = publisher.cache.getSnapshot(kind)!;
@@ -496,7 +546,8 @@ describe("validation failures", () => {
     assert.equal(failures.length, 2);
     for (const kind of ["envoy", "grpc"] as const) {
       const snapshot = publisher.cache.getSnapshot(kind)!;
-      for (const type of [clusterType, endpointType, listenerType] as const) assert.ok(!snapshot.get(type).resources.has("new"), `${kind} ${type}`);
+      for (const type of [clusterType, endpointType, listenerType] as const)
+        assert.ok(!snapshot.get(type).resources.has("new"), `${kind} ${type}`);
       assert.deepEqual(checkSnapshotConsistency(snapshot), []);
     }
     assert.ok(!publisher.cache.getSnapshot("grpc")!.get(routeType).resources.has("new"));
@@ -520,7 +571,10 @@ describe("validation failures", () => {
     const { publisher, failures, publish } = await syncedPublisher(model, { mapService: corrupting(corrupt) });
     setInstances(model, "new", [{}]);
     await publish();
-    assert.deepEqual(failures.map((f) => [f.clientKind, f.typeUrl, f.kept]), [["grpc", listenerType, "nothing"]]);
+    assert.deepEqual(
+      failures.map((f) => [f.clientKind, f.typeUrl, f.kept]),
+      [["grpc", listenerType, "nothing"]],
+    );
     assert.ok(publisher.cache.getSnapshot("envoy")!.get(clusterType).resources.has("new"));
     const grpc = publisher.cache.getSnapshot("grpc")!;
     for (const type of [clusterType, endpointType, listenerType, routeType] as const) assert.ok(!grpc.get(type).resources.has("new"), type);
@@ -535,7 +589,10 @@ describe("validation failures", () => {
     corrupt.set("web", (m) => ({ ...m, settings: { ...m.settings, lbPolicy: "ring_hash", hashHeader: "bad header\n" } }));
     setInstances(model, "web", [{ status: "critical" }, {}]);
     await publish();
-    assert.deepEqual(failures.map((f) => [f.service, f.clientKind, f.typeUrl, f.kept]), [["web", "envoy", "type.googleapis.com/envoy.config.route.v3.VirtualHost", "last-good"]]);
+    assert.deepEqual(
+      failures.map((f) => [f.service, f.clientKind, f.typeUrl, f.kept]),
+      [["web", "envoy", "type.googleapis.com/envoy.config.route.v3.VirtualHost", "last-good"]],
+    );
     assert.deepEqual(envoyRoutes(publisher.cache.getSnapshot("envoy")!), before);
     publisher.close();
   });
@@ -566,7 +623,10 @@ describe("warnings", () => {
     const model = new ServiceModel({ localDatacenter: "dc1" });
     setInstances(model, "web", [{ meta: { "xds-bridge-typo": "x" } }, {}]);
     const { publisher, warnings, publish } = await syncedPublisher(model);
-    assert.deepEqual(warnings.map(([s, w]) => [s, w.map((x) => x.code)]), [["web", ["unknown-setting"]]]);
+    assert.deepEqual(
+      warnings.map(([s, w]) => [s, w.map((x) => x.code)]),
+      [["web", ["unknown-setting"]]],
+    );
     setInstances(model, "web", [{ meta: { "xds-bridge-typo": "x" }, status: "critical" }, {}]);
     await publish();
     assert.equal(warnings.length, 1, "same warnings: not reported again");

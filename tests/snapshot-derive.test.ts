@@ -5,11 +5,11 @@ import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js"
 import {
   clusterType,
   createTypeSnapshot,
-  deriveTypeSnapshot,
   derivedChanges,
+  deriveTypeSnapshot,
   diffTypeSnapshots,
-  encodeResourceValue,
   type EncodedResource,
+  encodeResourceValue,
 } from "../src/snapshot/index.js";
 
 const cluster = (name: string, version: number): EncodedResource =>
@@ -17,7 +17,10 @@ const cluster = (name: string, version: number): EncodedResource =>
 
 describe("deriveTypeSnapshot()", () => {
   it("should give what createTypeSnapshot gives for the same resources, and record the diff", () => {
-    const base = createTypeSnapshot(clusterType, Array.from({ length: 50 }, (_, i) => cluster(`c${i}`, 0)));
+    const base = createTypeSnapshot(
+      clusterType,
+      Array.from({ length: 50 }, (_, i) => cluster(`c${i}`, 0)),
+    );
     const changes = new Map<string, EncodedResource | undefined>([
       ["c1", cluster("c1", 1)], // changed content
       ["c2", cluster("c2", 0)], // a new object with the same content
@@ -27,7 +30,10 @@ describe("deriveTypeSnapshot()", () => {
       ["nope", undefined], // removing what is not there: not a change
     ]);
     const derived = deriveTypeSnapshot(base, changes);
-    const expected = createTypeSnapshot(clusterType, [...base.resources.values(), cluster("c99", 0)].filter((r) => r.name !== "c3").map((r) => changes.get(r.name) ?? r));
+    const expected = createTypeSnapshot(
+      clusterType,
+      [...base.resources.values(), cluster("c99", 0)].filter((r) => r.name !== "c3").map((r) => changes.get(r.name) ?? r),
+    );
     assert.equal(derived.version, expected.version);
     assert.deepEqual([...derived.resources.keys()].sort(), [...expected.resources.keys()].sort());
     for (const [name, resource] of expected.resources) assert.equal(derived.resources.get(name)?.hash, resource.hash);

@@ -8,13 +8,13 @@ import {
   clusterType,
   createTypeSnapshot,
   deriveTypeSnapshot,
+  type EncodedResource,
   encodeResourceValue,
   endpointType,
   listenerType,
   routeType,
-  snapshotOf,
   SnapshotCache,
-  type EncodedResource,
+  snapshotOf,
   type TypeSnapshot,
   type XdsTypeUrl,
 } from "../src/snapshot/index.js";
@@ -55,7 +55,8 @@ describe("IncrementalConsistency", () => {
           const dice = next();
           const parent = type === clusterType || type === listenerType;
           if (dice < 0.3) map.delete(name);
-          else if (dice < 0.5 && parent) map.set(name, resource(type, name, step, next() < 0.5 ? [] : [names[Math.floor(next() * names.length)]!]));
+          else if (dice < 0.5 && parent)
+            map.set(name, resource(type, name, step, next() < 0.5 ? [] : [names[Math.floor(next() * names.length)]!]));
           else map.set(name, resource(type, name, step, parent ? [name] : []));
         }
         // Sometimes the same bytes with other references: only object identity tells them apart.
@@ -68,7 +69,8 @@ describe("IncrementalConsistency", () => {
         if (base && next() < 0.5) {
           // Derived from the last consistent snapshot: the check then reads the recorded changes.
           const changes = new Map<string, EncodedResource | undefined>();
-          for (const name of new Set([...base.resources.keys(), ...map.keys()])) if (base.resources.get(name) !== map.get(name)) changes.set(name, map.get(name));
+          for (const name of new Set([...base.resources.keys(), ...map.keys()]))
+            if (base.resources.get(name) !== map.get(name)) changes.set(name, map.get(name));
           types.set(type, deriveTypeSnapshot(base, changes));
         } else types.set(type, createTypeSnapshot(type, map.values()));
       }
@@ -79,7 +81,8 @@ describe("IncrementalConsistency", () => {
       else {
         refused += 1;
         // A refused snapshot never becomes the base: go back to the last consistent one.
-        for (const type of [clusterType, endpointType, listenerType, routeType] as const) state.set(type, new Map(previous.get(type)?.resources ?? []));
+        for (const type of [clusterType, endpointType, listenerType, routeType] as const)
+          state.set(type, new Map(previous.get(type)?.resources ?? []));
       }
     }
     assert.ok(refused > 20 && refused < 380, `a useful mix of verdicts (${refused} refused)`);
@@ -87,10 +90,23 @@ describe("IncrementalConsistency", () => {
 
   it("should be what SnapshotCache.setSnapshot decides with", () => {
     const cache = new SnapshotCache();
-    const good = snapshotOf(new Map([[clusterType, createTypeSnapshot(clusterType, [resource(clusterType, "a", 0, ["a"])])], [endpointType, createTypeSnapshot(endpointType, [resource(endpointType, "a", 0)])]]));
+    const good = snapshotOf(
+      new Map([
+        [clusterType, createTypeSnapshot(clusterType, [resource(clusterType, "a", 0, ["a"])])],
+        [endpointType, createTypeSnapshot(endpointType, [resource(endpointType, "a", 0)])],
+      ]),
+    );
     assert.deepEqual(cache.setSnapshot("g", good), { published: true });
-    const bad = snapshotOf(new Map([[clusterType, good.get(clusterType)], [endpointType, createTypeSnapshot(endpointType, [])]]));
-    assert.deepEqual(cache.setSnapshot("g", bad), { published: false, problems: ["cluster a needs ClusterLoadAssignment a, which is missing"] });
+    const bad = snapshotOf(
+      new Map([
+        [clusterType, good.get(clusterType)],
+        [endpointType, createTypeSnapshot(endpointType, [])],
+      ]),
+    );
+    assert.deepEqual(cache.setSnapshot("g", bad), {
+      published: false,
+      problems: ["cluster a needs ClusterLoadAssignment a, which is missing"],
+    });
     assert.equal(cache.getSnapshot("g"), good);
   });
 });

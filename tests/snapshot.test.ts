@@ -3,7 +3,6 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import {
-  SnapshotCache,
   checkSnapshotConsistency,
   clusterType,
   contentVersion,
@@ -15,6 +14,7 @@ import {
   listenerType,
   routeType,
   type Snapshot,
+  SnapshotCache,
 } from "../src/snapshot/index.js";
 import { fixtureResources, fixtureSnapshot } from "./support/fixtures.js";
 
@@ -86,13 +86,17 @@ describe("checkSnapshotConsistency()", () => {
     assert.deepEqual(checkSnapshotConsistency(snapshotWith({ assignments: ["a"] })), ["ClusterLoadAssignment a matches no cluster"]);
   });
   it("should report a cluster whose ClusterLoadAssignment is missing", () => {
-    assert.deepEqual(checkSnapshotConsistency(snapshotWith({ clusters: ["a"] })), ["cluster a needs ClusterLoadAssignment a, which is missing"]);
+    assert.deepEqual(checkSnapshotConsistency(snapshotWith({ clusters: ["a"] })), [
+      "cluster a needs ClusterLoadAssignment a, which is missing",
+    ]);
   });
   it("should report a RouteConfiguration without a listener", () => {
     assert.deepEqual(checkSnapshotConsistency(snapshotWith({ routes: ["a"] })), ["RouteConfiguration a matches no listener"]);
   });
   it("should report a listener whose RouteConfiguration is missing", () => {
-    assert.deepEqual(checkSnapshotConsistency(snapshotWith({ listeners: ["a"] })), ["listener a needs RouteConfiguration a, which is missing"]);
+    assert.deepEqual(checkSnapshotConsistency(snapshotWith({ listeners: ["a"] })), [
+      "listener a needs RouteConfiguration a, which is missing",
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, createRegistry } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ClusterSchema, type Cluster_DiscoveryType } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { type Cluster_DiscoveryType, ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { MetadataSchema } from "../src/gen/envoy/config/core/v3/base_pb.js";
 import { UpstreamHttpProtocolOptionsSchema } from "../src/gen/envoy/config/core/v3/protocol_pb.js";
 import { ClusterLoadAssignmentSchema } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
@@ -51,7 +51,9 @@ describe("validateEnvoyResource()", () => {
       const cluster = edsCluster();
       cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = anyPack(
         HttpProtocolOptionsSchema,
-        create(HttpProtocolOptionsSchema, { upstreamProtocolOptions: { case: "explicitHttpConfig", value: { protocolConfig: { case: "http2ProtocolOptions", value: {} } } } }),
+        create(HttpProtocolOptionsSchema, {
+          upstreamProtocolOptions: { case: "explicitHttpConfig", value: { protocolConfig: { case: "http2ProtocolOptions", value: {} } } },
+        }),
       );
       assertValid(validateEnvoyResource(ClusterSchema, cluster));
     });
@@ -75,7 +77,11 @@ describe("validateEnvoyResource()", () => {
     it("should report locality weight 0 (wrapped UInt32Value gte 1)", () => {
       const cla = clusterLoadAssignment();
       cla.endpoints[1]!.loadBalancingWeight = 0;
-      assertErrorAt(validateEnvoyResource(ClusterLoadAssignmentSchema, cla), "endpoints[1].load_balancing_weight", /greater than or equal to 1/);
+      assertErrorAt(
+        validateEnvoyResource(ClusterLoadAssignmentSchema, cla),
+        "endpoints[1].load_balancing_weight",
+        /greater than or equal to 1/,
+      );
     });
 
     it("should not check an unset wrapper field (locality weight absent)", () => {
@@ -87,7 +93,11 @@ describe("validateEnvoyResource()", () => {
     it("should report an unknown enum value (Cluster.type = 99, defined_only)", () => {
       const cluster = edsCluster();
       cluster.clusterDiscoveryType = { case: "type", value: 99 as Cluster_DiscoveryType };
-      assertErrorAt(validateEnvoyResource(ClusterSchema, cluster), "type", /defined values of envoy\.config\.cluster\.v3\.Cluster\.DiscoveryType \(got 99\)/);
+      assertErrorAt(
+        validateEnvoyResource(ClusterSchema, cluster),
+        "type",
+        /defined values of envoy\.config\.cluster\.v3\.Cluster\.DiscoveryType \(got 99\)/,
+      );
     });
 
     it("should report connect_timeout 0 (Duration gt 0s)", () => {
@@ -165,12 +175,20 @@ describe("validateEnvoyResource()", () => {
       const match = create(RouteMatchSchema, { pathSpecifier: { case: "prefix", value: "/" }, headers: [matcher] });
       const routes = routeConfiguration();
       routes.virtualHosts[0]!.routes[0]!.match = match;
-      assertErrorAt(validateEnvoyResource(RouteConfigurationSchema, routes), "virtual_hosts[0].routes[0].match.headers[0].name", /valid HTTP header name/);
+      assertErrorAt(
+        validateEnvoyResource(RouteConfigurationSchema, routes),
+        "virtual_hosts[0].routes[0].match.headers[0].name",
+        /valid HTTP header name/,
+      );
     });
 
     it("should apply the strict header-name regex and honour ignore_empty where Envoy's proto has it", () => {
       const options = create(UpstreamHttpProtocolOptionsSchema, { overrideAutoSniHeader: "x sni" });
-      assertErrorAt(validateEnvoyResource(UpstreamHttpProtocolOptionsSchema, options), "override_auto_sni_header", /valid HTTP header name/);
+      assertErrorAt(
+        validateEnvoyResource(UpstreamHttpProtocolOptionsSchema, options),
+        "override_auto_sni_header",
+        /valid HTTP header name/,
+      );
       options.overrideAutoSniHeader = "";
       assertValid(validateEnvoyResource(UpstreamHttpProtocolOptionsSchema, options));
     });
@@ -178,7 +196,11 @@ describe("validateEnvoyResource()", () => {
     it("should report a string pattern violation (RouteMatch.path_separated_prefix)", () => {
       const routes = routeConfiguration();
       routes.virtualHosts[0]!.routes[0]!.match!.pathSpecifier = { case: "pathSeparatedPrefix", value: "/api/" };
-      assertErrorAt(validateEnvoyResource(RouteConfigurationSchema, routes), "virtual_hosts[0].routes[0].match.path_separated_prefix", /does not match regex pattern/);
+      assertErrorAt(
+        validateEnvoyResource(RouteConfigurationSchema, routes),
+        "virtual_hosts[0].routes[0].match.path_separated_prefix",
+        /does not match regex pattern/,
+      );
     });
 
     it("should report a map key rule violation (Metadata.filter_metadata keys min_len)", () => {
@@ -191,7 +213,10 @@ describe("validateEnvoyResource()", () => {
 
     it("should report a required oneof inside an Any held in a map value (HttpProtocolOptions)", () => {
       const cluster = edsCluster();
-      cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = anyPack(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema));
+      cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = anyPack(
+        HttpProtocolOptionsSchema,
+        create(HttpProtocolOptionsSchema),
+      );
       assertErrorAt(
         validateEnvoyResource(ClusterSchema, cluster),
         'typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].upstream_protocol_options',
@@ -221,7 +246,11 @@ describe("validateEnvoyResource()", () => {
       assertValid(validator.validateMessage(edsCluster()));
       assertErrorAt(validator.validateMessage(edsCluster("")), "name", /at least 1/);
       const tiny = createEnvoyValidator({ registry: createRegistry(ClusterSchema) });
-      assertErrorAt(tiny.validateMessage(clusterLoadAssignment()), "", /unknown message type envoy\.config\.endpoint\.v3\.ClusterLoadAssignment/);
+      assertErrorAt(
+        tiny.validateMessage(clusterLoadAssignment()),
+        "",
+        /unknown message type envoy\.config\.endpoint\.v3\.ClusterLoadAssignment/,
+      );
     });
 
     it("should validate a packed resource as sent on the wire", () => {
@@ -236,7 +265,11 @@ describe("validateXdsResource()", () => {
   it("should apply Envoy rules only for Envoy, and Envoy plus gRPC rules for gRPC clients", () => {
     const cla = clusterLoadAssignment("payments", [lbEndpoint("10.0.0.1", 8080), lbEndpoint("10.0.0.1", 8080)]);
     assertValid(validateXdsResource(cla, { client: "envoy" }));
-    assertErrorAt(validateXdsResource(cla, { client: "grpc" }), "endpoints[0].lb_endpoints[1].endpoint.address.socket_address", /duplicate/);
+    assertErrorAt(
+      validateXdsResource(cla, { client: "grpc" }),
+      "endpoints[0].lb_endpoints[1].endpoint.address.socket_address",
+      /duplicate/,
+    );
   });
 
   it("should pass every well-formed fixture for its client kind", () => {

@@ -3,28 +3,43 @@
 // takes for Envoy's generated descriptors, but covering rules Envoy's resources do not use.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create, createFileRegistry, createRegistry, setExtension, type DescMessage, type Message, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  createFileRegistry,
+  createRegistry,
+  type DescMessage,
+  type Message,
+  type MessageInitShape,
+  setExtension,
+} from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import {
   anyPack,
+  type DescriptorProto,
   DescriptorProtoSchema,
+  type FieldDescriptorProto,
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
   FieldDescriptorProtoSchema,
   FieldOptionsSchema,
+  FileDescriptorProtoSchema,
   file_google_protobuf_any,
   file_google_protobuf_duration,
   file_google_protobuf_timestamp,
   file_google_protobuf_wrappers,
-  FileDescriptorProtoSchema,
   MessageOptionsSchema,
   OneofDescriptorProtoSchema,
   OneofOptionsSchema,
-  type DescriptorProto,
-  type FieldDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
-import { WireType } from "@bufbuild/protobuf/wire";
-import { disabled, FieldRulesSchema, KnownRegex, required, rules, type FieldRules } from "../src/gen/validate/validate_pb.js";
-import { file_validate_validate } from "../src/gen/validate/validate_pb.js";
+import {
+  disabled,
+  type FieldRules,
+  FieldRulesSchema,
+  file_validate_validate,
+  KnownRegex,
+  required,
+  rules,
+} from "../src/gen/validate/validate_pb.js";
 import { createEnvoyValidator, envoyTypeRegistry } from "../src/validate/index.js";
 import { assertErrorAt, assertValid, errorsOf } from "./support/validate-fixtures.js";
 
@@ -61,13 +76,35 @@ const file = create(FileDescriptorProtoSchema, {
   name: "vtest/sample.proto",
   package: "vtest",
   syntax: "proto3",
-  dependency: ["validate/validate.proto", "google/protobuf/any.proto", "google/protobuf/duration.proto", "google/protobuf/timestamp.proto", "google/protobuf/wrappers.proto"],
-  enumType: [{ name: "Color", value: [{ name: "RED", number: 0 }, { name: "GREEN", number: 1 }, { name: "BLUE", number: 2 }] }],
+  dependency: [
+    "validate/validate.proto",
+    "google/protobuf/any.proto",
+    "google/protobuf/duration.proto",
+    "google/protobuf/timestamp.proto",
+    "google/protobuf/wrappers.proto",
+  ],
+  enumType: [
+    {
+      name: "Color",
+      value: [
+        { name: "RED", number: 0 },
+        { name: "GREEN", number: 1 },
+        { name: "BLUE", number: 2 },
+      ],
+    },
+  ],
   messageType: [
     message("Child", [field("name", 1, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })]),
-    message("Disabled", [field("name", 1, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })], { options: disabledOptions }),
-    message("Ignored", [field("name", 1, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })], { options: ignoredOptions }),
-    message("Node", [field("next", 1, T.MESSAGE, { typeName: ".vtest.Node" }), field("v", 2, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })]),
+    message("Disabled", [field("name", 1, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })], {
+      options: disabledOptions,
+    }),
+    message("Ignored", [field("name", 1, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } })], {
+      options: ignoredOptions,
+    }),
+    message("Node", [
+      field("next", 1, T.MESSAGE, { typeName: ".vtest.Node" }),
+      field("v", 2, T.STRING, { rules: { type: { case: "string", value: { minLen: 1n } } } }),
+    ]),
     message("Loop", [field("next", 1, T.MESSAGE, { typeName: ".vtest.Loop" }), field("v", 2, T.STRING)]),
     message(
       "Sample",
@@ -75,7 +112,9 @@ const file = create(FileDescriptorProtoSchema, {
         field("s_const", 1, T.STRING, { rules: { type: { case: "string", value: { const: "x" } } } }),
         field("s_len", 2, T.STRING, { rules: { type: { case: "string", value: { len: 3n } } } }),
         field("s_bytes", 3, T.STRING, { rules: { type: { case: "string", value: { minBytes: 2n, maxBytes: 4n } } } }),
-        field("s_affix", 4, T.STRING, { rules: { type: { case: "string", value: { prefix: "a", suffix: "z", contains: "m", notContains: "q" } } } }),
+        field("s_affix", 4, T.STRING, {
+          rules: { type: { case: "string", value: { prefix: "a", suffix: "z", contains: "m", notContains: "q" } } },
+        }),
         field("s_in", 5, T.STRING, { rules: { type: { case: "string", value: { in: ["a", "b"], notIn: ["b"] } } } }),
         field("s_hostname", 6, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "hostname", value: true } } } } }),
         field("s_ip", 7, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "ip", value: true } } } } }),
@@ -86,11 +125,17 @@ const file = create(FileDescriptorProtoSchema, {
         field("s_uri_ref", 12, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "uriRef", value: true } } } } }),
         field("s_uuid", 13, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "uuid", value: true } } } } }),
         field("s_email", 14, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "email", value: true } } } } }),
-        field("s_header_name", 15, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "wellKnownRegex", value: KnownRegex.HTTP_HEADER_NAME } } } } }),
-        field("s_header_value", 16, T.STRING, { rules: { type: { case: "string", value: { wellKnown: { case: "wellKnownRegex", value: KnownRegex.HTTP_HEADER_VALUE } } } } }),
+        field("s_header_name", 15, T.STRING, {
+          rules: { type: { case: "string", value: { wellKnown: { case: "wellKnownRegex", value: KnownRegex.HTTP_HEADER_NAME } } } },
+        }),
+        field("s_header_value", 16, T.STRING, {
+          rules: { type: { case: "string", value: { wellKnown: { case: "wellKnownRegex", value: KnownRegex.HTTP_HEADER_VALUE } } } },
+        }),
         field("s_pattern", 17, T.STRING, { rules: { type: { case: "string", value: { pattern: "(?i)^[a-z]+\\z" } } } }),
         field("s_max_len", 18, T.STRING, { rules: { type: { case: "string", value: { maxLen: 2n } } } }),
-        field("b", 19, T.BYTES, { rules: { type: { case: "bytes", value: { minLen: 1n, maxLen: 4n, prefix: new Uint8Array([1]), suffix: new Uint8Array([9]) } } } }),
+        field("b", 19, T.BYTES, {
+          rules: { type: { case: "bytes", value: { minLen: 1n, maxLen: 4n, prefix: new Uint8Array([1]), suffix: new Uint8Array([9]) } } },
+        }),
         field("b_ip", 20, T.BYTES, { rules: { type: { case: "bytes", value: { wellKnown: { case: "ipv4", value: true } } } } }),
         field("i32", 21, T.INT32, { rules: { type: { case: "int32", value: { gt: 0, lt: 10 } } } }),
         field("i32_outside", 22, T.INT32, { rules: { type: { case: "int32", value: { gt: 10, lt: 5 } } } }),
@@ -101,40 +146,95 @@ const file = create(FileDescriptorProtoSchema, {
         field("s32", 27, T.SINT32, { rules: { type: { case: "sint32", value: { gte: 0 } } } }),
         field("fx64", 28, T.FIXED64, { rules: { type: { case: "fixed64", value: { lt: 100n } } } }),
         field("flag", 29, T.BOOL, { rules: { type: { case: "bool", value: { const: true } } } }),
-        field("color", 30, T.ENUM, { typeName: ".vtest.Color", rules: { type: { case: "enum", value: { definedOnly: true, notIn: [2] } } } }),
+        field("color", 30, T.ENUM, {
+          typeName: ".vtest.Color",
+          rules: { type: { case: "enum", value: { definedOnly: true, notIn: [2] } } },
+        }),
         field("color_in", 31, T.ENUM, { typeName: ".vtest.Color", rules: { type: { case: "enum", value: { in: [0] } } } }),
-        field("items", 32, T.STRING, { label: REPEATED, rules: { type: { case: "repeated", value: { minItems: 1n, maxItems: 2n, unique: true, items: { type: { case: "string", value: { minLen: 2n } } } } } } }),
+        field("items", 32, T.STRING, {
+          label: REPEATED,
+          rules: {
+            type: {
+              case: "repeated",
+              value: { minItems: 1n, maxItems: 2n, unique: true, items: { type: { case: "string", value: { minLen: 2n } } } },
+            },
+          },
+        }),
         field("tags", 33, T.MESSAGE, {
           typeName: ".vtest.Sample.TagsEntry",
           label: REPEATED,
-          rules: { type: { case: "map", value: { minPairs: 1n, maxPairs: 2n, keys: { type: { case: "string", value: { prefix: "k" } } }, values: { type: { case: "int32", value: { gt: 0 } } } } } },
+          rules: {
+            type: {
+              case: "map",
+              value: {
+                minPairs: 1n,
+                maxPairs: 2n,
+                keys: { type: { case: "string", value: { prefix: "k" } } },
+                values: { type: { case: "int32", value: { gt: 0 } } },
+              },
+            },
+          },
         }),
         field("child", 34, T.MESSAGE, { typeName: ".vtest.Child", rules: { message: { required: true } } }),
         field("skipped", 35, T.MESSAGE, { typeName: ".vtest.Child", rules: { message: { skip: true } } }),
-        field("any", 36, T.MESSAGE, { typeName: ".google.protobuf.Any", rules: { type: { case: "any", value: { required: true, in: ["type.googleapis.com/vtest.Child"] } } } }),
-        field("dur", 37, T.MESSAGE, { typeName: ".google.protobuf.Duration", rules: { type: { case: "duration", value: { required: true, gte: { seconds: 1n }, lt: { seconds: 10n } } } } }),
-        field("dur_in", 38, T.MESSAGE, { typeName: ".google.protobuf.Duration", rules: { type: { case: "duration", value: { in: [{ seconds: 1n }] } } } }),
-        field("ts", 39, T.MESSAGE, { typeName: ".google.protobuf.Timestamp", rules: { type: { case: "timestamp", value: { ltNow: true } } } }),
-        field("ts_within", 40, T.MESSAGE, { typeName: ".google.protobuf.Timestamp", rules: { type: { case: "timestamp", value: { within: { seconds: 3600n } } } } }),
-        field("ts_gt", 41, T.MESSAGE, { typeName: ".google.protobuf.Timestamp", rules: { type: { case: "timestamp", value: { gt: { seconds: 0n } } } } }),
+        field("any", 36, T.MESSAGE, {
+          typeName: ".google.protobuf.Any",
+          rules: { type: { case: "any", value: { required: true, in: ["type.googleapis.com/vtest.Child"] } } },
+        }),
+        field("dur", 37, T.MESSAGE, {
+          typeName: ".google.protobuf.Duration",
+          rules: { type: { case: "duration", value: { required: true, gte: { seconds: 1n }, lt: { seconds: 10n } } } },
+        }),
+        field("dur_in", 38, T.MESSAGE, {
+          typeName: ".google.protobuf.Duration",
+          rules: { type: { case: "duration", value: { in: [{ seconds: 1n }] } } },
+        }),
+        field("ts", 39, T.MESSAGE, {
+          typeName: ".google.protobuf.Timestamp",
+          rules: { type: { case: "timestamp", value: { ltNow: true } } },
+        }),
+        field("ts_within", 40, T.MESSAGE, {
+          typeName: ".google.protobuf.Timestamp",
+          rules: { type: { case: "timestamp", value: { within: { seconds: 3600n } } } },
+        }),
+        field("ts_gt", 41, T.MESSAGE, {
+          typeName: ".google.protobuf.Timestamp",
+          rules: { type: { case: "timestamp", value: { gt: { seconds: 0n } } } },
+        }),
         field("choice_a", 42, T.STRING, { oneofIndex: 0, rules: { type: { case: "string", value: { minLen: 2n } } } }),
         field("choice_b", 43, T.INT32, { oneofIndex: 0 }),
         field("opt", 44, T.STRING, { oneofIndex: 1, proto3Optional: true, rules: { type: { case: "string", value: { minLen: 3n } } } }),
-        field("wrapped", 45, T.MESSAGE, { typeName: ".google.protobuf.StringValue", rules: { type: { case: "string", value: { minLen: 2n } } } }),
+        field("wrapped", 45, T.MESSAGE, {
+          typeName: ".google.protobuf.StringValue",
+          rules: { type: { case: "string", value: { minLen: 2n } } },
+        }),
         field("children", 46, T.MESSAGE, { typeName: ".vtest.Child", label: REPEATED }),
         field("child_map", 47, T.MESSAGE, { typeName: ".vtest.Sample.ChildMapEntry", label: REPEATED }),
         field("off", 48, T.MESSAGE, { typeName: ".vtest.Disabled" }),
         field("node", 49, T.MESSAGE, { typeName: ".vtest.Node" }),
         field("loop", 50, T.MESSAGE, { typeName: ".vtest.Loop" }),
-        field("wrapped_list", 51, T.MESSAGE, { typeName: ".google.protobuf.UInt32Value", label: REPEATED, rules: { type: { case: "repeated", value: { items: { type: { case: "uint32", value: { lte: 9 } } } } } } }),
+        field("wrapped_list", 51, T.MESSAGE, {
+          typeName: ".google.protobuf.UInt32Value",
+          label: REPEATED,
+          rules: { type: { case: "repeated", value: { items: { type: { case: "uint32", value: { lte: 9 } } } } } },
+        }),
         field("ignored", 53, T.MESSAGE, { typeName: ".vtest.Ignored" }),
-        field("u32_in_oneof", 52, T.MESSAGE, { typeName: ".google.protobuf.UInt32Value", oneofIndex: 0, rules: { type: { case: "uint32", value: { gte: 5 } } } }),
+        field("u32_in_oneof", 52, T.MESSAGE, {
+          typeName: ".google.protobuf.UInt32Value",
+          oneofIndex: 0,
+          rules: { type: { case: "uint32", value: { gte: 5 } } },
+        }),
       ],
       {
-        oneofDecl: [create(OneofDescriptorProtoSchema, { name: "choice", options: requiredOneof }), create(OneofDescriptorProtoSchema, { name: "_opt" })],
+        oneofDecl: [
+          create(OneofDescriptorProtoSchema, { name: "choice", options: requiredOneof }),
+          create(OneofDescriptorProtoSchema, { name: "_opt" }),
+        ],
         nestedType: [
           message("TagsEntry", [field("key", 1, T.STRING), field("value", 2, T.INT32)], { options: mapEntry }),
-          message("ChildMapEntry", [field("key", 1, T.STRING), field("value", 2, T.MESSAGE, { typeName: ".vtest.Child" })], { options: mapEntry }),
+          message("ChildMapEntry", [field("key", 1, T.STRING), field("value", 2, T.MESSAGE, { typeName: ".vtest.Child" })], {
+            options: mapEntry,
+          }),
         ],
       },
     ),
@@ -281,7 +381,12 @@ describe("createEnvoyValidator() rule kinds", () => {
     ["timestamp gt", { tsGt: { seconds: 0n } }, "ts_gt", /greater than 1970-01-01T00:00:00.000Z/],
     ["required oneof", { choice: { case: undefined } }, "choice", /one of choice_a, choice_b, u32_in_oneof must be set/],
     ["rules of the selected oneof field", { choice: { case: "choiceA", value: "x" } }, "choice_a", /at least 2 characters/],
-    ["wrapper in a oneof (not unwrapped)", { choice: { case: "u32InOneof", value: { value: 4 } } }, "u32_in_oneof", /greater than or equal to 5/],
+    [
+      "wrapper in a oneof (not unwrapped)",
+      { choice: { case: "u32InOneof", value: { value: 4 } } },
+      "u32_in_oneof",
+      /greater than or equal to 5/,
+    ],
     ["proto3 optional when set", { opt: "ab" }, "opt", /at least 3 characters/],
     ["wrapper field rules on the wrapped value", { wrapped: "a" }, "wrapped", /at least 2 characters/],
     ["recursion into repeated messages", { children: [{ name: "a" }, { name: "" }] }, "children[1].name", /at least 1/],

@@ -11,15 +11,15 @@ import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { AggregatedDiscoveryService } from "../src/gen/envoy/service/discovery/v3/ads_pb.js";
 import { ClusterDiscoveryService } from "../src/gen/envoy/service/cluster/v3/cds_pb.js";
+import { AggregatedDiscoveryService } from "../src/gen/envoy/service/discovery/v3/ads_pb.js";
+import { DiscoveryRequestSchema, type DiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType, endpointType, listenerType, routeType } from "../src/snapshot/index.js";
 import type { RequestKind, StreamInfo, XdsServerHooks } from "../src/xds/index.js";
-import { responseAssignments, responseNames, type RawXdsClient } from "./support/raw-xds-client.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 import { grpcFrame, openRawAdsStream } from "./support/raw-grpc-request.js";
+import { type RawXdsClient, responseAssignments, responseNames } from "./support/raw-xds-client.js";
 import { useXdsHarness } from "./support/xds-harness.js";
-import { DiscoveryRequestSchema, type DiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 
 const twoServices = { a: { endpoints: ["10.0.0.1:8080"] }, b: { endpoints: ["10.0.0.2:8080"] } };
 
@@ -30,7 +30,9 @@ function recordingHooks() {
   const nacks: Array<{ typeUrl: string; version: string; message: string }> = [];
   const closes: Array<{ stream: number; error: ConnectError | undefined }> = [];
   const waiters: Array<() => void> = [];
-  const notify = () => waiters.splice(0).forEach((wake) => wake());
+  const notify = () => {
+    for (const wake of waiters.splice(0)) wake();
+  };
   const hooks: XdsServerHooks = {
     onStreamRequest: (stream, request, kind) => {
       requests.push({ stream, kind, typeUrl: request.typeUrl });
@@ -549,7 +551,10 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     const h = await useXdsHarness({ listener: { readMaxBytes: 1024 } });
     h.publish(twoServices);
     const big = h.client();
-    big.subscribe(endpointType, Array.from({ length: 100 }, (_, i) => `service-with-a-long-name-${i}`));
+    big.subscribe(
+      endpointType,
+      Array.from({ length: 100 }, (_, i) => `service-with-a-long-name-${i}`),
+    );
     const error = await big.ended;
     assert.equal(error?.code, Code.ResourceExhausted);
     const small = h.client();
@@ -590,7 +595,9 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     const session = http2.connect(h.baseUrl);
     try {
       const stream = openRawAdsStream(session, { "grpc-accept-encoding": "identity,deflate,gzip" });
-      stream.write(grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "gzip" } }))));
+      stream.write(
+        grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "gzip" } }))),
+      );
       // The headers may name gzip (negotiated); each message says whether it is compressed.
       const [chunk] = (await once(stream, "data")) as [Buffer];
       assert.ok(chunk.readUInt32BE(1) > 1024, "the response is large enough that Connect would compress it");
@@ -610,7 +617,9 @@ describe("xDS server conformance (SotW over HTTP/2)", () => {
     try {
       const stream = openRawAdsStream(session);
       stream.pause(); // never reads: the CDS response (~300 kB) outgrows the 64 kB window
-      stream.write(grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "stuck" } }))));
+      stream.write(
+        grpcFrame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: clusterType, node: { id: "stuck" } }))),
+      );
       await rec.until(() => rec.responses.length === 1);
       assert.equal(h.cache.watchCount(), 1);
       stream.close(http2.constants.NGHTTP2_CANCEL); // the session stays open

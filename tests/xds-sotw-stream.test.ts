@@ -5,7 +5,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DiscoveryRequestSchema } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType, endpointType, listenerType, routeType, type Snapshot } from "../src/snapshot/index.js";
-import { SotwStream, type PendingResponse, type StreamKind } from "../src/xds/index.js";
+import { type PendingResponse, SotwStream, type StreamKind } from "../src/xds/index.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 
 function streamOn(snapshot: Snapshot, kind: StreamKind = "ads", now = () => 0) {
@@ -139,7 +139,9 @@ describe("SotwStream", () => {
     const cdsC = stream.nextResponse()!;
     assert.deepEqual(names(cdsC), ["a", "c"]);
     stream.setSnapshot(fixtureSnapshot({ a: {}, c: {}, d: {} })); // d arrives before c's CDS is ACKed
-    stream.handleRequest(request({ typeUrl: endpointType, versionInfo: eds.sent.version, responseNonce: eds.sent.nonce, resourceNames: ["a", "c"] }));
+    stream.handleRequest(
+      request({ typeUrl: endpointType, versionInfo: eds.sent.version, responseNonce: eds.sent.nonce, resourceNames: ["a", "c"] }),
+    );
     const edsC = stream.nextResponse()!;
     assert.deepEqual(names(edsC), ["c"]);
     stream.handleRequest(ackOf(edsC, ["a", "c"]));

@@ -14,10 +14,31 @@ export function consulConnectionsResult(flaps: FlapRuns, connections: { peak: nu
     title: "Consul load",
     rows: [
       metricRow(6, "connections to Consul, peak over the run", "count", [connections.peak], { stat: "max", op: "<=", value: 200 }),
-      metricRow(6, "change → push, all streams × runs", "ms", flaps.runs.flatMap((r) => r.changeToPushMs), { stat: "p99", op: "<=", value: 1_000 }),
-      metricRow(6, "  of which: change → check feed answer processed", "ms", flaps.runs.map((r) => r.probe.feedAt - r.change.at)),
-      metricRow(6, "  of which: feed answer → service read answered", "ms", flaps.runs.map((r) => r.probe.answerAt - r.probe.feedAt)),
-      metricRow(6, "  of which: service answer → client (scenario 1)", "ms", flaps.runs.flatMap((r) => r.fanoutMs)),
+      metricRow(
+        6,
+        "change → push, all streams × runs",
+        "ms",
+        flaps.runs.flatMap((r) => r.changeToPushMs),
+        { stat: "p99", op: "<=", value: 1_000 },
+      ),
+      metricRow(
+        6,
+        "  of which: change → check feed answer processed",
+        "ms",
+        flaps.runs.map((r) => r.probe.feedAt - r.change.at),
+      ),
+      metricRow(
+        6,
+        "  of which: feed answer → service read answered",
+        "ms",
+        flaps.runs.map((r) => r.probe.answerAt - r.probe.feedAt),
+      ),
+      metricRow(
+        6,
+        "  of which: service answer → client (scenario 1)",
+        "ms",
+        flaps.runs.flatMap((r) => r.fanoutMs),
+      ),
     ],
     details: { connections },
   };

@@ -25,9 +25,13 @@ export async function runRawFanouts(ctx: BenchContext, frame: Uint8Array): Promi
     for (let r = 0; r < options.runs; r++) {
       await Promise.all(workers.map((w) => w.call("rawArm", undefined)));
       const result = await bridge.call("rawFanout", { frame, echoes: options.clients, timeoutMs: 30_000 });
-      const times = await Promise.all(ctx.workers.map((w, i) => w.call("rawCollect", { expected: ctx.shares[i]!.length, timeoutMs: 10_000 })));
+      const times = await Promise.all(
+        ctx.workers.map((w, i) => w.call("rawCollect", { expected: ctx.shares[i]!.length, timeoutMs: 10_000 })),
+      );
       runs.push({ result, latencyMs: times.flat().map((t) => t - result.startedAt) });
-      ctx.log(`  raw ${r + 1}/${options.runs}: CPU ${result.cpuMs.toFixed(1)} ms, ${result.echoes}/${result.streams} echoes in ${(result.lastEchoAt - result.startedAt).toFixed(1)} ms`);
+      ctx.log(
+        `  raw ${r + 1}/${options.runs}: CPU ${result.cpuMs.toFixed(1)} ms, ${result.echoes}/${result.streams} echoes in ${(result.lastEchoAt - result.startedAt).toFixed(1)} ms`,
+      );
       await sleep(100);
     }
   } finally {
@@ -54,7 +58,12 @@ export function fanoutEfficiencyResult(flaps: FlapRuns, raw: readonly RawRun[]):
       metricRow(7, "bridge CPU, answer → last ACK", "ms", fanoutCpu),
       metricRow(7, "raw HTTP/2 CPU, same bytes to K streams", "ms", rawCpu),
       metricRow(7, "CPU ratio fan-out ÷ raw (run by run)", "×", ratios, { stat: "median", op: "<=", value: 2 }),
-      metricRow(7, "raw: first write → client", "ms", raw.flatMap((r) => r.latencyMs)),
+      metricRow(
+        7,
+        "raw: first write → client",
+        "ms",
+        raw.flatMap((r) => r.latencyMs),
+      ),
     ],
     details: { frameBytes: flaps.frame.byteLength, raw: raw.map((r) => r.result) },
   };

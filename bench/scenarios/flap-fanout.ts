@@ -10,7 +10,12 @@ import type { FlapRuns } from "./flap-runs.js";
  */
 export function flapFanoutResult(flaps: FlapRuns, clients: number): ScenarioResult {
   const all = flaps.runs.flatMap((r) => r.fanoutMs);
-  const perRunP99 = flaps.runs.map((r) => percentile([...r.fanoutMs].sort((a, b) => a - b), 99));
+  const perRunP99 = flaps.runs.map((r) =>
+    percentile(
+      [...r.fanoutMs].sort((a, b) => a - b),
+      99,
+    ),
+  );
   const missing = flaps.runs.reduce((n, r) => n + r.missing, 0);
   return {
     id: 1,
@@ -18,10 +23,36 @@ export function flapFanoutResult(flaps: FlapRuns, clients: number): ScenarioResu
     rows: [
       metricRow(1, `answer → client, all ${clients} streams × ${flaps.runs.length} runs`, "ms", all, { stat: "p99", op: "<=", value: 50 }),
       metricRow(1, "p99 over the K streams, per run", "ms", perRunP99),
-      metricRow(1, "answer → snapshot published", "ms", flaps.runs.map((r) => r.probe.publishAt - r.probe.answerAt)),
-      metricRow(1, "answer → last ACK processed", "ms", flaps.runs.map((r) => r.probe.lastAckAt - r.probe.answerAt)),
-      metricRow(1, "streams that missed the push", "count", flaps.runs.map((r) => r.missing), { stat: "max", op: "<=", value: 0 }),
+      metricRow(
+        1,
+        "answer → snapshot published",
+        "ms",
+        flaps.runs.map((r) => r.probe.publishAt - r.probe.answerAt),
+      ),
+      metricRow(
+        1,
+        "answer → last ACK processed",
+        "ms",
+        flaps.runs.map((r) => r.probe.lastAckAt - r.probe.answerAt),
+      ),
+      metricRow(
+        1,
+        "streams that missed the push",
+        "count",
+        flaps.runs.map((r) => r.missing),
+        { stat: "max", op: "<=", value: 0 },
+      ),
     ],
-    details: { missing, runs: flaps.runs.map((r) => ({ ...r.probe, changeAt: r.change.at, p99: percentile([...r.fanoutMs].sort((a, b) => a - b), 99) })) },
+    details: {
+      missing,
+      runs: flaps.runs.map((r) => ({
+        ...r.probe,
+        changeAt: r.change.at,
+        p99: percentile(
+          [...r.fanoutMs].sort((a, b) => a - b),
+          99,
+        ),
+      })),
+    },
   };
 }

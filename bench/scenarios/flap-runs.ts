@@ -1,8 +1,8 @@
 import { endpointType } from "../../src/snapshot/index.js";
+import { type BenchContext, sleep } from "../bench-context.js";
 import type { FanoutProbe } from "../bridge-process.js";
 import type { CatalogChange } from "../catalog-process.js";
 import { hotService } from "../client-subscriptions.js";
-import { type BenchContext, sleep } from "../bench-context.js";
 import { percentile } from "../stats.js";
 
 /** One flap of an instance of the hot service, seen from the catalog, the bridge and every client. */

@@ -54,7 +54,12 @@ export async function runSteadyChurn(ctx: BenchContext): Promise<ScenarioResult>
   const services = [...subscribers.keys()].sort();
   await Promise.all(workers.map((w) => w.call("record", { on: true, typeUrl: endpointType })));
   await bridge.call("recordPublishes", { on: true });
-  const changes = await catalog.call("churn", { services, instances: options.instances, ratePerSecond: options.churnRate, durationMs: options.churnSeconds * 1000 });
+  const changes = await catalog.call("churn", {
+    services,
+    instances: options.instances,
+    ratePerSecond: options.churnRate,
+    durationMs: options.churnSeconds * 1000,
+  });
   // Let the bridge catch up: wait until nothing was published for 2 s (at most 60 s).
   const drainDeadline = monoMs() + 60_000;
   for (;;) {
@@ -66,9 +71,21 @@ export async function runSteadyChurn(ctx: BenchContext): Promise<ScenarioResult>
   const published = pipeline.published;
   const received = (await Promise.all(workers.map((w) => w.call("record", { on: false, typeUrl: endpointType })))).flat();
 
-  const byClient = index(received, (r) => `${r.client}\u0000${r.name}`, (r) => r.at);
-  const byPublish = index(published, (p) => p.name, (p) => p.at);
-  const byAnswer = index(pipeline.answers, (a) => a.name, (a) => a.at);
+  const byClient = index(
+    received,
+    (r) => `${r.client}\u0000${r.name}`,
+    (r) => r.at,
+  );
+  const byPublish = index(
+    published,
+    (p) => p.name,
+    (p) => p.at,
+  );
+  const byAnswer = index(
+    pipeline.answers,
+    (a) => a.name,
+    (a) => a.at,
+  );
   const feeds = [...pipeline.feeds].sort((a, b) => a - b);
   // Where the time goes, stage by stage: Consul's change feed, the service read, the publish.
   const toFeed: number[] = [];
@@ -107,14 +124,21 @@ export async function runSteadyChurn(ctx: BenchContext): Promise<ScenarioResult>
     perChange.push({ at: change.at, lag: worst });
   }
   const third = Math.floor(perChange.length / 3);
-  const lags = (part: typeof perChange) => part.map((c) => c.lag).filter((lag) => !Number.isNaN(lag)).sort((a, b) => a - b);
+  const lags = (part: typeof perChange) =>
+    part
+      .map((c) => c.lag)
+      .filter((lag) => !Number.isNaN(lag))
+      .sort((a, b) => a - b);
   const first = lags(perChange.slice(0, third));
   const last = lags(perChange.slice(perChange.length - third));
   const growth = percentile(last, 50) / percentile(first, 50);
   const spanS = changes.length > 1 ? (changes.at(-1)!.at - changes[0]!.at) / 1000 : Number.NaN;
   const rate = changes.length / Math.max(spanS, options.churnSeconds);
   ctx.log(
-    `  churn: ${changes.length} changes over ${services.length} services at ${rate.toFixed(0)}/s; push lag p50 ${percentile([...pushLags].sort((a, b) => a - b), 50).toFixed(0)} ms, growth ${growth.toFixed(2)}×, delivered ${delivered}/${expected}`,
+    `  churn: ${changes.length} changes over ${services.length} services at ${rate.toFixed(0)}/s; push lag p50 ${percentile(
+      [...pushLags].sort((a, b) => a - b),
+      50,
+    ).toFixed(0)} ms, growth ${growth.toFixed(2)}×, delivered ${delivered}/${expected}`,
   );
   return {
     id: 4,
@@ -127,8 +151,20 @@ export async function runSteadyChurn(ctx: BenchContext): Promise<ScenarioResult>
       metricRow(4, "  of which: feed answer → service read answered", "ms", feedToAnswer),
       metricRow(4, "  of which: service answer → snapshot published", "ms", answerToPublish),
       metricRow(4, "lag growth: p50 last third ÷ first third", "×", [growth], { stat: "median", op: "<=", value: 1.5 }),
-      metricRow(4, "pushes delivered", "%", [expected === 0 ? Number.NaN : (100 * delivered) / expected], { stat: "median", op: ">=", value: 100 }),
+      metricRow(4, "pushes delivered", "%", [expected === 0 ? Number.NaN : (100 * delivered) / expected], {
+        stat: "median",
+        op: ">=",
+        value: 100,
+      }),
     ],
-    details: { feedAnswers: feeds.length, changes: changes.length, services: services.length, expected, delivered, firstThirdP50: percentile(first, 50), lastThirdP50: percentile(last, 50) },
+    details: {
+      feedAnswers: feeds.length,
+      changes: changes.length,
+      services: services.length,
+      expected,
+      delivered,
+      firstThirdP50: percentile(first, 50),
+      lastThirdP50: percentile(last, 50),
+    },
   };
 }

@@ -2,10 +2,10 @@ import { once } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { envoyTypeRegistry } from "../validate/index.js";
-import { AdminService } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
-import { registerAdminService, type AdminSources } from "./admin-service.js";
+import { type AdminSources, registerAdminService } from "./admin-service.js";
 
 /** Options of {@link listenAdmin}. */
 export interface AdminServerOptions extends AdminSources {

@@ -11,7 +11,7 @@ import {
   TypeStateSchema,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { StatusReading } from "../observe/status-reading.js";
-import { adsTypeOrder, shortTypeName, type Snapshot } from "../snapshot/index.js";
+import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
 
 /** What the admin API reads. */

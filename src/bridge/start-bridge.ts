@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import { listenAdmin, type AdminServer } from "../admin/admin-server.js";
+import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
-  createConsulClient,
-  createConsulWatcher,
   type ConsulTlsOptions,
   type ConsulWatcher,
   type ConsulWatcherHooks,
+  createConsulClient,
+  createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
@@ -18,11 +18,11 @@ import { xdsLogHooks } from "../observe/xds-log-hooks.js";
 import { createSnapshotPublisher, type SnapshotPublisher } from "../publish/index.js";
 import type { SnapshotCache } from "../snapshot/index.js";
 import {
-  XdsServer,
   listenXds,
   registerClientStatusService,
   registerHealthService,
   type XdsListener,
+  XdsServer,
   type XdsServerHooks,
   type XdsTlsOptions,
 } from "../xds/index.js";
@@ -130,7 +130,11 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       },
       onErrorClassChange: (previous, next) => {
         const error = watcher.status.error;
-        if (next) consulLog.warn({ class: next, previous, endpoint: error?.endpoint, datacenter: error?.datacenter, error: error?.message }, "Consul requests failing");
+        if (next)
+          consulLog.warn(
+            { class: next, previous, endpoint: error?.endpoint, datacenter: error?.datacenter, error: error?.message },
+            "Consul requests failing",
+          );
         else consulLog.info({ previous }, "Consul requests succeed again");
         config.consulHooks?.onErrorClassChange?.(previous, next);
       },

@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { BridgeConfig } from "../bridge/start-bridge.js";
 import { passingOnly } from "../model/health-policy.js";
 import { logLevels } from "../observe/create-logger.js";
 import {
   consulBaseUrl,
+  type HostPort,
   integerIn,
   parseBoolean,
   parseDatacenter,
   parseDatacenterList,
   parseDuration,
   parseHostPort,
-  type HostPort,
 } from "./option-values.js";
 
 /** Health policies the CLI accepts: which Consul check states receive traffic. */
@@ -59,7 +59,9 @@ export function addServingOptions(command: Command): Command {
     .addOption(new Option("--prefix <prefix>", "bridge only services whose names start with <prefix>"))
     .addOption(new Option("--tag <tag>", "bridge only services carrying this Consul tag"))
     .addOption(
-      new Option("--xds-listen <host:port>", "where the xDS gRPC server listens").default(parseHostPort("0.0.0.0:18000"), "0.0.0.0:18000").argParser(parseHostPort),
+      new Option("--xds-listen <host:port>", "where the xDS gRPC server listens")
+        .default(parseHostPort("0.0.0.0:18000"), "0.0.0.0:18000")
+        .argParser(parseHostPort),
     )
     .addOption(
       new Option("--admin-listen <host:port>", "where /metrics, /healthz, /readyz and the admin API listen")
@@ -79,35 +81,54 @@ export function addServingOptions(command: Command): Command {
     .addOption(
       new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),
     )
-    .addOption(new Option("--debounce <duration>", "coalesce Consul changes for this long before publishing").default(50, "50ms").argParser(parseDuration))
+    .addOption(
+      new Option("--debounce <duration>", "coalesce Consul changes for this long before publishing")
+        .default(50, "50ms")
+        .argParser(parseDuration),
+    )
     .addOption(
       new Option("--readiness-max-staleness <duration>", "report not ready when Consul data is older than this")
         .default(120_000, "2m")
         .argParser(parseDuration),
     )
-    .addOption(new Option("--max-streams <n>", "xDS streams open at once before new ones are refused").default(20_000).argParser(integerIn(1, 1_000_000)))
     .addOption(
-      new Option("--max-resource-names <n>", "resource names one DiscoveryRequest may carry").default(100_000).argParser(integerIn(1, 10_000_000)),
+      new Option("--max-streams <n>", "xDS streams open at once before new ones are refused")
+        .default(20_000)
+        .argParser(integerIn(1, 1_000_000)),
     )
     .addOption(
-      new Option("--max-request-bytes <n>", "largest DiscoveryRequest accepted, in bytes").default(4 * 1024 * 1024, "4194304").argParser(integerIn(1024, 1 << 30)),
+      new Option("--max-resource-names <n>", "resource names one DiscoveryRequest may carry")
+        .default(100_000)
+        .argParser(integerIn(1, 10_000_000)),
     )
-    .addOption(new Option("--shutdown-grace <duration>", "how long SIGTERM waits for streams to end").default(10_000, "10s").argParser(parseDuration))
+    .addOption(
+      new Option("--max-request-bytes <n>", "largest DiscoveryRequest accepted, in bytes")
+        .default(4 * 1024 * 1024, "4194304")
+        .argParser(integerIn(1024, 1 << 30)),
+    )
+    .addOption(
+      new Option("--shutdown-grace <duration>", "how long SIGTERM waits for streams to end")
+        .default(10_000, "10s")
+        .argParser(parseDuration),
+    )
     .addOption(new Option("--log-level <level>", "log verbosity").choices(logLevels).default("info" as const))
-    .addOption(new Option("--log-format <format>", "json lines, or pretty (auto: pretty on a terminal)").choices(logFormats).default("auto" as const));
+    .addOption(
+      new Option("--log-format <format>", "json lines, or pretty (auto: pretty on a terminal)")
+        .choices(logFormats)
+        .default("auto" as const),
+    );
 }
 
 /** Adds the options that say which Consul to read and how (serve). */
 export function addConsulOptions(command: Command): Command {
   return command
-    .addOption(
-      new Option("--consul <address>", "Consul HTTP API address").env("CONSUL_HTTP_ADDR").default("http://127.0.0.1:8500"),
-    )
+    .addOption(new Option("--consul <address>", "Consul HTTP API address").env("CONSUL_HTTP_ADDR").default("http://127.0.0.1:8500"))
     .addOption(new Option("--datacenter <dc>", "datacenter to serve (default: the agent's)").argParser(parseDatacenter))
     .addOption(
-      new Option("--failover-datacenters <dc,...>", "also route to these datacenters, in this order, when the local one has no healthy instance").argParser(
-        parseDatacenterList,
-      ),
+      new Option(
+        "--failover-datacenters <dc,...>",
+        "also route to these datacenters, in this order, when the local one has no healthy instance",
+      ).argParser(parseDatacenterList),
     )
     .addOption(new Option("--stale", "let any Consul server answer reads (no leader round trip)"))
     .addOption(new Option("--token-file <file>", "file holding the Consul ACL token").env("CONSUL_HTTP_TOKEN_FILE"))

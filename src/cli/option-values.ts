@@ -36,7 +36,10 @@ export function integerIn(min: number, max: number): (value: string) => number {
 
 /** Parses a comma-separated list of Consul datacenter names. */
 export function parseDatacenterList(value: string): string[] {
-  const list = value.split(",").map((item) => item.trim()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (list.length === 0 || list.some((dc) => !/^[A-Za-z0-9_.-]+$/.test(dc))) {
     throw new InvalidArgumentError("expected datacenter names separated by commas, e.g. dc2,dc3");
   }

@@ -1,8 +1,14 @@
 import { createRequire } from "node:module";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { BridgeConfig } from "../bridge/start-bridge.js";
-import { addConsulOptions, addServingOptions, bridgeConfigFromOptions, checkServingOptions, type BridgeOptionValues } from "./bridge-options.js";
-import { parseHostPort, type HostPort } from "./option-values.js";
+import {
+  addConsulOptions,
+  addServingOptions,
+  type BridgeOptionValues,
+  bridgeConfigFromOptions,
+  checkServingOptions,
+} from "./bridge-options.js";
+import { type HostPort, parseHostPort } from "./option-values.js";
 
 /** What `dev` adds to the bridge options. */
 export interface DevSettings {
@@ -130,7 +136,9 @@ export function createProgram(actions: CommandActions): Command {
   const demoBackend = new Command("demo-backend")
     .description("run one demo service instance (HTTP, or the gRPC Greeter) for trying the bridge out")
     .addOption(new Option("--protocol <protocol>", "what to serve").choices(["http", "grpc"] as const).default("http" as const))
-    .addOption(new Option("--listen <host:port>", "where to listen").default(parseHostPort("0.0.0.0:8080"), "0.0.0.0:8080").argParser(parseHostPort))
+    .addOption(
+      new Option("--listen <host:port>", "where to listen").default(parseHostPort("0.0.0.0:8080"), "0.0.0.0:8080").argParser(parseHostPort),
+    )
     .addOption(new Option("--id <id>", "instance name shown in answers").default("demo"))
     .addHelpText(
       "after",

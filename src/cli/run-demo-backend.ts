@@ -8,7 +8,10 @@ export async function runDemoBackend(settings: DemoBackendSettings): Promise<voi
   const logger = createLogger();
   const start = settings.protocol === "grpc" ? startGrpcDemo : startHttpDemo;
   const backend = await start(settings.id, settings.listen.host, settings.listen.port);
-  logger.info({ id: settings.id, protocol: settings.protocol, listen: `${settings.listen.host}:${backend.port}` }, "demo backend listening");
+  logger.info(
+    { id: settings.id, protocol: settings.protocol, listen: `${settings.listen.host}:${backend.port}` },
+    "demo backend listening",
+  );
   await shutdownSignal(logger);
   await backend.close();
   process.exit(0);

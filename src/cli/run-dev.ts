@@ -1,6 +1,6 @@
+import { type DevEnvironment, startDevEnvironment } from "../dev/start-dev-environment.js";
 import { createLogger } from "../observe/create-logger.js";
-import { startDevEnvironment, type DevEnvironment } from "../dev/start-dev-environment.js";
-import { bridgeConfigFromOptions, type BridgeOptionValues } from "./bridge-options.js";
+import { type BridgeOptionValues, bridgeConfigFromOptions } from "./bridge-options.js";
 import type { DevSettings } from "./program.js";
 import { describeStartError } from "./run-serve.js";
 import { shutdownSignal } from "./shutdown-signal.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { startBridge, type Bridge, type BridgeConfig } from "../bridge/start-bridge.js";
+import { type Bridge, type BridgeConfig, startBridge } from "../bridge/start-bridge.js";
 import { createLogger } from "../observe/create-logger.js";
 import type { BridgeOptionValues } from "./bridge-options.js";
 import { shutdownSignal } from "./shutdown-signal.js";

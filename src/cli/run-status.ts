@@ -4,10 +4,10 @@ import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import {
   AdminService,
-  GetSyncStatusResponseSchema,
-  ListClientsResponseSchema,
   type Client,
   type GetSyncStatusResponse,
+  GetSyncStatusResponseSchema,
+  ListClientsResponseSchema,
   type TypeState,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { StatusSettings } from "./program.js";
@@ -44,10 +44,19 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
     client.clientKind || "-",
     client.address,
     client.streamKind,
-    ...typeColumns.map((name) => cell(client.types.find((t) => t.shortName === name), now)),
+    ...typeColumns.map((name) =>
+      cell(
+        client.types.find((t) => t.shortName === name),
+        now,
+      ),
+    ),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((text, i) => text.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((text, i) => text.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const consul = [
     `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : "NOT READY"}`,
     `data ${Number.isFinite(sync.stalenessSeconds) ? `${Math.round(sync.stalenessSeconds)}s old` : "never synced"}`,

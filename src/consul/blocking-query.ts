@@ -44,6 +44,7 @@ export interface BlockingQueryOptions<T> {
    * Called with an answer whose content differs from the previous answer's (the first answer
    * included) — or with every answer when `contentKey` is false, returning whether it changed.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing are the common case
   readonly onChange: (body: T, change: BlockingChange) => void | boolean;
   /** Called with the metadata of an answer whose content equals the previous one (a timeout, or a change elsewhere). */
   readonly onUnchanged?: (change: BlockingChange) => void;

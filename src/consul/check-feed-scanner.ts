@@ -29,7 +29,7 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-const enum Field {
+enum Field {
   Other,
   Node,
   CheckId,
@@ -123,7 +123,8 @@ export class CheckFeedScanner {
 
   /** The decoded text of a string span. */
   text(start: number, end: number): string {
-    for (let i = start; i < end; i++) if (this.buf[i] === BACKSLASH) return JSON.parse(this.buf.toString("utf8", start - 1, end + 1)) as string;
+    for (let i = start; i < end; i++)
+      if (this.buf[i] === BACKSLASH) return JSON.parse(this.buf.toString("utf8", start - 1, end + 1)) as string;
     return this.buf.toString("utf8", start, end);
   }
 
@@ -270,7 +271,10 @@ export class CheckFeedScanner {
     let value = 0;
     while (i < buf.length && buf[i]! >= 0x30 && buf[i]! <= 0x39) value = value * 10 + (buf[i++]! - 0x30);
     const next = buf[i];
-    const plain = i > start && (buf[start] !== 0x30 || i === start + 1) && !(next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2d || next === 0x2b);
+    const plain =
+      i > start &&
+      (buf[start] !== 0x30 || i === start + 1) &&
+      !(next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2d || next === 0x2b);
     if (plain && i - start <= 15) {
       this.pos = i;
       return value;

@@ -82,7 +82,11 @@ export class CheckFeedTracker {
       // Answers come in a stable order (Consul sorts by node, then check ID): first try the row that
       // followed the previous one last time, comparing bytes with its strings, which decodes nothing.
       let before: TrackedRow | undefined = order[cursor];
-      if (!before || !scanner.equals(row.nodeStart, row.nodeEnd, before.node) || !scanner.equals(row.checkIdStart, row.checkIdEnd, before.checkId)) {
+      if (
+        !before ||
+        !scanner.equals(row.nodeStart, row.nodeEnd, before.node) ||
+        !scanner.equals(row.checkIdStart, row.checkIdEnd, before.checkId)
+      ) {
         before = this.rows.get(scanner.text(row.nodeStart, row.nodeEnd))?.get(scanner.text(row.checkIdStart, row.checkIdEnd));
       }
       if (before) cursor = before.position + 1;

@@ -58,10 +58,7 @@ function readRows(body: unknown): { rows: Map<string, CheckRow>; malformed: numb
 
 function sameRow(a: CheckRow, b: CheckRow): boolean {
   return (
-    a.modifyIndex === b.modifyIndex &&
-    a.createIndex === b.createIndex &&
-    a.serviceId === b.serviceId &&
-    a.serviceName === b.serviceName
+    a.modifyIndex === b.modifyIndex && a.createIndex === b.createIndex && a.serviceId === b.serviceId && a.serviceName === b.serviceName
   );
 }
 

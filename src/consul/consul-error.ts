@@ -118,7 +118,11 @@ export function consulErrorFromReason(reason: unknown, secrets: readonly string[
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(anyCode)) {
     return new ConsulError("tls", shorten(`${anyCode}: ${message}`));
   }
-  if (networkCodes.has(anyCode) || /socket hang up|ECONNRESET|ECONNREFUSED/i.test(message) || (anyCode.startsWith("E") && !anyCode.startsWith("ERR_"))) {
+  if (
+    networkCodes.has(anyCode) ||
+    /socket hang up|ECONNRESET|ECONNREFUSED/i.test(message) ||
+    (anyCode.startsWith("E") && !anyCode.startsWith("ERR_"))
+  ) {
     return new ConsulError("unreachable", shorten(anyCode ? `${anyCode}: ${message}` : message));
   }
   if (reason instanceof TypeError || reason instanceof RangeError || reason instanceof SyntaxError) {

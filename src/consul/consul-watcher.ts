@@ -53,7 +53,7 @@
  * Each read classifies its failures (ConsulError codes) and retries with jittered exponential backoff;
  * the status exposes the current error and the staleness.
  */
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 import type { ServiceModel } from "../model/service-model.js";
 import { createBackoff } from "./backoff.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -229,7 +229,10 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       since: before?.since ?? clock.now(),
     });
     if (!before || before.code !== error.code) {
-      logger.warn({ endpoint, datacenter, service, code: error.code, error: error.message }, "consul read failing; keeping the last good model");
+      logger.warn(
+        { endpoint, datacenter, service, code: error.code, error: error.message },
+        "consul read failing; keeping the last good model",
+      );
     }
     checkSynced();
     notify();
@@ -268,7 +271,14 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
         const retryInMs = backoff.next();
         channel("agent-self", "", error);
         safely(() =>
-          hooks.onRequest?.({ endpoint: "agent-self", datacenter: "", outcome: "error", errorCode: error.code, durationMs: clock.now() - started, retryInMs }),
+          hooks.onRequest?.({
+            endpoint: "agent-self",
+            datacenter: "",
+            outcome: "error",
+            errorCode: error.code,
+            durationMs: clock.now() - started,
+            retryInMs,
+          }),
         );
         await clock.sleep(retryInMs, signal);
       }

@@ -1,18 +1,18 @@
 import type { Logger } from "pino";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { ServiceModel } from "../model/service-model.js";
+import { type Backoff, createBackoff } from "./backoff.js";
 import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
 import { FeedSyntaxError } from "./check-feed-scanner.js";
 import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js";
 import type { Clock } from "./clock.js";
-import { createBackoff, type Backoff } from "./backoff.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
 import { instanceFromHealthEntry } from "./health-entry.js";
 import { InstanceInterner } from "./instance-interner.js";
+import { isObject } from "./is-object.js";
 import { createTokenBucket } from "./token-bucket.js";
 import type { ConsulRequestEvent, WatchEndpoint } from "./watcher-status.js";
-import { isObject } from "./is-object.js";
 
 /** Timings and limits of a watch; every field has a default in the watcher. */
 export interface WatchTiming {
@@ -155,7 +155,8 @@ export class DatacenterWatch {
     };
     const catalog = runBlockingQuery({
       ...common,
-      fetch: (p) => client.catalogServices({ datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal }),
+      fetch: (p) =>
+        client.catalogServices({ datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal }),
       onChange: (body, change) => this.onCatalog(body, change.index, change.reset),
       onUnchanged: (change) => this.onCatalogIndex(change.index, change.reset),
       onOutcome: (outcome) => this.onLoopOutcome("catalog-services", outcome),
@@ -166,7 +167,14 @@ export class DatacenterWatch {
       // and JSON.parse would build every check only for change detection to drop it. A body that is
       // not JSON fails the request, as a JSON.parse failure would.
       fetch: async (p) => {
-        const response = await client.healthStateBytes("any", { datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal });
+        const response = await client.healthStateBytes("any", {
+          datacenter,
+          stale,
+          index: p.index,
+          waitMs: p.waitMs,
+          timeoutMs: p.timeoutMs,
+          signal: p.signal,
+        });
         try {
           return { ...response, body: this.feed.read(response.body, response.index) };
         } catch (error) {
@@ -188,7 +196,12 @@ export class DatacenterWatch {
     const { datacenter } = this.options;
     if (outcome.ok) {
       this.options.events.channel(endpoint, datacenter, undefined);
-      this.options.events.request({ endpoint, datacenter, outcome: outcome.changed ? "changed" : "unchanged", durationMs: outcome.durationMs });
+      this.options.events.request({
+        endpoint,
+        datacenter,
+        outcome: outcome.changed ? "changed" : "unchanged",
+        durationMs: outcome.durationMs,
+      });
       return;
     }
     if (!this.syncedFlag) this.failedBeforeSync = true;
@@ -426,7 +439,13 @@ export class DatacenterWatch {
     this.options.events.channel("health-service", datacenter, undefined);
     if (!this.bridged.has(name)) {
       // Deregistered (or filtered out) while the read was in flight: the answer is already stale.
-      this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: "unchanged", durationMs: clock.now() - started });
+      this.options.events.request({
+        endpoint: "health-service",
+        datacenter,
+        service: name,
+        outcome: "unchanged",
+        durationMs: clock.now() - started,
+      });
       return;
     }
     const required = this.required.get(name) ?? 0;
@@ -435,7 +454,13 @@ export class DatacenterWatch {
       const attempts = (this.staleAttempts.get(name) ?? 0) + 1;
       if (attempts <= staleRetries) {
         this.staleAttempts.set(name, attempts);
-        this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: "unchanged", durationMs: clock.now() - started });
+        this.options.events.request({
+          endpoint: "health-service",
+          datacenter,
+          service: name,
+          outcome: "unchanged",
+          durationMs: clock.now() - started,
+        });
         await clock.sleep(50 * attempts, signal);
         this.rerun.add(name);
         return;
@@ -444,7 +469,13 @@ export class DatacenterWatch {
     this.staleAttempts.delete(name);
     this.required.delete(name);
     const changed = this.apply(name, body as unknown[], index);
-    this.options.events.request({ endpoint: "health-service", datacenter, service: name, outcome: changed ? "changed" : "unchanged", durationMs: clock.now() - started });
+    this.options.events.request({
+      endpoint: "health-service",
+      datacenter,
+      service: name,
+      outcome: changed ? "changed" : "unchanged",
+      durationMs: clock.now() - started,
+    });
   }
 
   private apply(name: string, entries: readonly unknown[], index: number): boolean {
@@ -473,7 +504,10 @@ export class DatacenterWatch {
       if (!this.warned.has(key)) {
         if (this.warned.size > warnedCap) this.warned.clear();
         this.warned.add(key);
-        this.log.warn({ service: name, instance: result.instanceId, reason: result.reason }, `skipped instance ${result.instanceId} of service ${name}: ${result.reason}`);
+        this.log.warn(
+          { service: name, instance: result.instanceId, reason: result.reason },
+          `skipped instance ${result.instanceId} of service ${name}: ${result.reason}`,
+        );
       }
     }
     this.setNodes(name, nodes);

@@ -1,25 +1,25 @@
+export { type Backoff, type BackoffOptions, createBackoff } from "./backoff.js";
 export {
-  createConsulClient,
+  type BlockingChange,
+  type BlockingOutcome,
+  type BlockingQueryOptions,
+  nextBlockingIndex,
+  runBlockingQuery,
+} from "./blocking-query.js";
+export { type CheckFeedDiff, type CheckRow, type CheckSnapshot, diffCheckFeed } from "./check-feed.js";
+export { type Clock, systemClock } from "./clock.js";
+export {
   type ConsulClient,
   type ConsulClientOptions,
   type ConsulQuery,
   type ConsulResponse,
   type ConsulTlsOptions,
+  createConsulClient,
 } from "./consul-client.js";
-export { ConsulError, consulErrorFromReason, consulErrorFromStatus, type ConsulErrorCode } from "./consul-error.js";
-export { createConsulWatcher, defaultWatchTiming, type ConsulWatcher, type ConsulWatcherOptions } from "./consul-watcher.js";
+export { ConsulError, type ConsulErrorCode, consulErrorFromReason, consulErrorFromStatus } from "./consul-error.js";
+export { type ConsulWatcher, type ConsulWatcherOptions, createConsulWatcher, defaultWatchTiming } from "./consul-watcher.js";
 export type { WatchTiming } from "./datacenter-watch.js";
-export type { ConsulRequestEvent, ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
-export {
-  nextBlockingIndex,
-  runBlockingQuery,
-  type BlockingChange,
-  type BlockingOutcome,
-  type BlockingQueryOptions,
-} from "./blocking-query.js";
-export { healthFromChecks, instanceFromHealthEntry, type HealthEntryResult } from "./health-entry.js";
-export { diffCheckFeed, type CheckFeedDiff, type CheckRow, type CheckSnapshot } from "./check-feed.js";
-export { createBackoff, type Backoff, type BackoffOptions } from "./backoff.js";
-export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
-export { systemClock, type Clock } from "./clock.js";
 export { parseGoDuration } from "./go-duration.js";
+export { type HealthEntryResult, healthFromChecks, instanceFromHealthEntry } from "./health-entry.js";
+export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
+export type { ConsulRequestEvent, ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";

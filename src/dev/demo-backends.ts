@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Greeter, SayHelloResponseSchema } from "../gen/consulxdsbridge/demo/v1/greeter_pb.js";
-import { registerHealthService, type ReadinessSource } from "../xds/index.js";
+import { type ReadinessSource, registerHealthService } from "../xds/index.js";
 
 /** A demo instance is ready as long as it runs: its health answer is always SERVING. */
 const alwaysReady: ReadinessSource = { isReady: () => true, onChange: () => () => {} };

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { startBridge, type Bridge, type BridgeConfig } from "../bridge/start-bridge.js";
+import { type Bridge, type BridgeConfig, startBridge } from "../bridge/start-bridge.js";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../embedded-consul/index.js";
 import { serviceMetaKeys } from "../mapping/index.js";
-import { startGrpcDemo, startHttpDemo, type DemoBackend } from "./demo-backends.js";
+import { type DemoBackend, startGrpcDemo, startHttpDemo } from "./demo-backends.js";
 
 /** A demo service instance as registered with the (embedded) agent. */
 export interface DemoInstance {

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { parseGoDuration } from "../consul/go-duration.js";
 import { compileFilter } from "./bexpr-filter.js";
 import type { CheckRecord, CheckStatus, HealthEntry } from "./catalog-records.js";
 import type { CatalogStore } from "./catalog-store.js";
 import { agentServiceJson, catalogServiceJson, checkJson, healthEntryJson } from "./consul-json.js";
 import { type DatacenterCatalog, topics } from "./datacenter-catalog.js";
 import { type FaultInjector, tooManyConnectionsText } from "./fault-injector.js";
-import { parseGoDuration } from "../consul/go-duration.js";
 import { BadRequest, isObject, stringField } from "./json-fields.js";
 import { parseAgentRegistration, parseCatalogRegistration } from "./registration.js";
 
@@ -294,7 +294,10 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       if (!matches) return query.dc.catalogServices();
       const body: Record<string, string[]> = {};
       for (const name of [...query.dc.serviceNames()].sort()) {
-        const rows = query.dc.healthEntries(name).records.map((r) => catalogServiceJson(r.node, r.service)).filter(matches);
+        const rows = query.dc
+          .healthEntries(name)
+          .records.map((r) => catalogServiceJson(r.node, r.service))
+          .filter(matches);
         if (rows.length === 0) continue;
         body[name] = [...new Set(rows.flatMap((r) => r.ServiceTags as string[]))].sort();
       }
@@ -310,9 +313,7 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       const denied = anonymousEmpty(ctx, query.dc.serviceIndex(name), "[]");
       if (denied) return denied;
       const { index, records } = query.dc.healthEntries(name);
-      const rows = records
-        .filter((r) => tags.every((t) => r.service.tags.includes(t)))
-        .map((r) => catalogServiceJson(r.node, r.service));
+      const rows = records.filter((r) => tags.every((t) => r.service.tags.includes(t))).map((r) => catalogServiceJson(r.node, r.service));
       return { index, json: JSON.stringify(matches ? rows.filter(matches) : rows) };
     });
   }
@@ -390,7 +391,10 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
   async function route(ctx: RequestContext): Promise<void> {
     const { req, path } = ctx;
     const method = req.method ?? "GET";
-    const segments = path.split("/").slice(1).map((s) => decodeURIComponent(s));
+    const segments = path
+      .split("/")
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     const [v1, group, action, ...rest] = segments;
     if (v1 !== "v1") throw new HttpFailure(404, "404 page not found");
     const restName = rest.join("/");

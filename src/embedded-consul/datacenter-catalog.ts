@@ -1,12 +1,4 @@
-import type {
-  CheckRecord,
-  CheckSpec,
-  HealthEntry,
-  NodeRecord,
-  NodeSpec,
-  ServiceRecord,
-  ServiceSpec,
-} from "./catalog-records.js";
+import type { CheckRecord, CheckSpec, HealthEntry, NodeRecord, NodeSpec, ServiceRecord, ServiceSpec } from "./catalog-records.js";
 import { checkJsonText, healthEntryJsonText } from "./consul-json.js";
 
 /** Topic names a blocking query waits on; a commit names the topics whose index moved. */
@@ -512,7 +504,8 @@ export class DatacenterCatalog {
   private nodeChunk(node: string): { records: readonly CheckRecord[]; json: Buffer } {
     const checks = this.nodeChecks.get(node) ?? new Map<string, CheckRecord>();
     const cached = this.nodeChunks.get(node);
-    if (cached && cached.records.length === checks.size && cached.records.every((record) => checks.get(record.checkId) === record)) return cached;
+    if (cached && cached.records.length === checks.size && cached.records.every((record) => checks.get(record.checkId) === record))
+      return cached;
     const records = [...checks.values()].sort(byNodeThenCheck);
     const chunk = { records, json: Buffer.from(records.map(checkJsonText).join(",")) };
     this.nodeChunks.set(node, chunk);

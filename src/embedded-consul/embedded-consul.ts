@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 import { CatalogStore } from "./catalog-store.js";
 import { createConsulHttpHandler } from "./consul-http-handler.js";
 import { FaultInjector } from "./fault-injector.js";

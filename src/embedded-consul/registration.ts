@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
-import type { CheckSpec, CheckStatus, ServiceAddress, ServiceSpec, ServiceWeights } from "./catalog-records.js";
 import { parseGoDuration } from "../consul/go-duration.js";
+import type { CheckSpec, CheckStatus, ServiceAddress, ServiceSpec, ServiceWeights } from "./catalog-records.js";
 import {
   BadRequest,
   booleanField,

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { SocketAddress_Protocol } from "../gen/envoy/config/core/v3/address_pb.js";
-import { ListenerSchema, type Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
+import { type Listener, ListenerSchema } from "../gen/envoy/config/listener/v3/listener_pb.js";
 import { HttpConnectionManagerSchema } from "../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { buildHttpConnectionManager } from "./build-http-connection-manager.js";
 import { envoyListenerName, envoyRouteConfigurationName } from "./resource-names.js";

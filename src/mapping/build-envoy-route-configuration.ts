@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
-import { RouteConfigurationSchema, type RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
+import { type RouteConfiguration, RouteConfigurationSchema } from "../gen/envoy/config/route/v3/route_pb.js";
 import { envoyRouteConfigurationName } from "./resource-names.js";
 
 /**

@@ -13,7 +13,10 @@ export type VirtualHostSource = Pick<ServiceMapping, "service" | "resourceName" 
  * domain-claims.ts). Lost domains give a `domain-conflict` warning; a service that won none has no
  * virtual host (Envoy requires at least one domain) and gets an `unrouted-service` warning.
  */
-export function buildEnvoyVirtualHost(mapping: VirtualHostSource, won: readonly string[]): { virtualHost: VirtualHost | undefined; warnings: MappingWarning[] } {
+export function buildEnvoyVirtualHost(
+  mapping: VirtualHostSource,
+  won: readonly string[],
+): { virtualHost: VirtualHost | undefined; warnings: MappingWarning[] } {
   const warnings: MappingWarning[] = [];
   const wonSet = new Set(won);
   const lost = mapping.envoy.domainClaims.filter((claim) => !wonSet.has(claim.domain)).map((claim) => claim.domain);
@@ -26,7 +29,12 @@ export function buildEnvoyVirtualHost(mapping: VirtualHostSource, won: readonly 
     });
   }
   if (won.length === 0) {
-    warnings.push({ service: mapping.service, clientKind: "envoy", code: "unrouted-service", message: "no virtual host domain left: Envoy's listener does not route to this service" });
+    warnings.push({
+      service: mapping.service,
+      clientKind: "envoy",
+      code: "unrouted-service",
+      message: "no virtual host domain left: Envoy's listener does not route to this service",
+    });
     return { virtualHost: undefined, warnings };
   }
   const virtualHost = buildVirtualHost({

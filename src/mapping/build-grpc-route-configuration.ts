@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { RouteConfigurationSchema, type RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
+import { type RouteConfiguration, RouteConfigurationSchema } from "../gen/envoy/config/route/v3/route_pb.js";
 import { buildVirtualHost } from "./build-virtual-host.js";
 import type { ServiceSettings } from "./service-settings.js";
 

@@ -3,8 +3,8 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ApiVersion } from "../gen/envoy/config/core/v3/config_source_pb.js";
 import { RouterSchema } from "../gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import {
-  HttpConnectionManagerSchema,
   type HttpConnectionManager,
+  HttpConnectionManagerSchema,
 } from "../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 
 /** The router's filter name, as Envoy and grpc-js know it. */

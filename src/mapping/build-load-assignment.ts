@@ -1,8 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { HealthStatus } from "../gen/envoy/config/core/v3/health_check_pb.js";
-import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
-import { LbEndpointSchema, LocalityLbEndpointsSchema, type LocalityLbEndpoints } from "../gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
-import { routability, type HealthPolicy } from "../model/health-policy.js";
+import {
+  LbEndpointSchema,
+  type LocalityLbEndpoints,
+  LocalityLbEndpointsSchema,
+} from "../gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
+import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import { type HealthPolicy, routability } from "../model/health-policy.js";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { MappingWarning } from "./mapping-warning.js";
 

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { RouteSchema, VirtualHostSchema, type VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
+import { RouteSchema, type VirtualHost, VirtualHostSchema } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import type { ClientKind } from "./client-kind.js";
 import type { ServiceSettings } from "./service-settings.js";
 

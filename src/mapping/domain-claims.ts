@@ -23,7 +23,10 @@ export interface DomainClaim {
  */
 export function domainClaimsFor(service: string, localDatacenter: string): DomainClaim[] {
   const name = resourceNameFor(service);
-  const hosts: Array<[string, 0 | 1]> = [[name, 0], [`${name}.service.consul`, 1]];
+  const hosts: Array<[string, 0 | 1]> = [
+    [name, 0],
+    [`${name}.service.consul`, 1],
+  ];
   if (localDatacenter !== "") hosts.push([`${name}.service.${resourceNameFor(localDatacenter)}.consul`, 1]);
   const claims: DomainClaim[] = [];
   for (const [host, rank] of hosts) {

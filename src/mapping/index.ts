@@ -1,7 +1,7 @@
 // Public surface of the mapping: pure functions from the model (ModelView) to Envoy/xDS messages
 // for each client kind, with warnings as data. Nothing here validates, encodes, logs or does I/O;
 // the publisher (src/publish) does that. See docs/mapping.md for the rules.
-export { buildCluster, httpProtocolOptionsKey, type ClusterInput } from "./build-cluster.js";
+export { buildCluster, type ClusterInput, httpProtocolOptionsKey } from "./build-cluster.js";
 export { buildEnvoyListener, type EnvoyListenerAddress } from "./build-envoy-listener.js";
 export { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
 export { buildEnvoyVirtualHost, type VirtualHostSource } from "./build-envoy-virtual-host.js";
@@ -16,33 +16,33 @@ export {
 } from "./build-load-assignment.js";
 export { buildVirtualHost, type VirtualHostInput } from "./build-virtual-host.js";
 export {
+  type ClientKind,
+  type ClientKindOptions,
   clientKindMetadataKey,
   clientKinds,
   detectClientKind,
   isClientKind,
-  type ClientKind,
-  type ClientKindOptions,
 } from "./client-kind.js";
-export { compareDomainClaims, domainClaimsFor, resolveDomainClaims, type DomainClaim } from "./domain-claims.js";
+export { compareDomainClaims, type DomainClaim, domainClaimsFor, resolveDomainClaims } from "./domain-claims.js";
 export { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
-export { compareByResourceName, mapModel, type ClientResources, type ModelMapping } from "./map-model.js";
+export { type ClientResources, compareByResourceName, type ModelMapping, mapModel } from "./map-model.js";
 export {
-  mapService,
-  servedDatacenters,
   type EnvoyServiceResources,
   type GrpcServiceResources,
+  mapService,
   type ServiceMapping,
+  servedDatacenters,
 } from "./map-service.js";
-export { resolveMappingOptions, type MappingOptions, type ResolvedMappingOptions } from "./mapping-options.js";
+export { type MappingOptions, type ResolvedMappingOptions, resolveMappingOptions } from "./mapping-options.js";
 export type { MappingWarning, MappingWarningCode } from "./mapping-warning.js";
 export { envoyListenerName, envoyRouteConfigurationName, resourceNameFor } from "./resource-names.js";
 export {
   defaultServiceSettings,
+  type LbPolicyName,
   readServiceSettings,
+  type ServiceSettings,
   serviceMetaKeys,
   serviceMetaPrefix,
-  type LbPolicyName,
-  type ServiceSettings,
   type UnhealthyMode,
   type UpstreamProtocol,
 } from "./service-settings.js";

@@ -9,8 +9,8 @@ import { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.
 import { buildEnvoyVirtualHost } from "./build-envoy-virtual-host.js";
 import { resolveDomainClaims } from "./domain-claims.js";
 import { mapService, type ServiceMapping } from "./map-service.js";
-import type { MappingWarning } from "./mapping-warning.js";
 import type { ResolvedMappingOptions } from "./mapping-options.js";
+import type { MappingWarning } from "./mapping-warning.js";
 
 /** The resources of one client kind, by type. */
 export interface ClientResources {

@@ -8,10 +8,10 @@ import { buildCluster } from "./build-cluster.js";
 import { buildGrpcListener } from "./build-grpc-listener.js";
 import { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
 import { buildLoadAssignment, type EndpointCandidate } from "./build-load-assignment.js";
-import { domainClaimsFor, type DomainClaim } from "./domain-claims.js";
+import { type DomainClaim, domainClaimsFor } from "./domain-claims.js";
 import { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
-import type { MappingWarning } from "./mapping-warning.js";
 import type { ResolvedMappingOptions } from "./mapping-options.js";
+import type { MappingWarning } from "./mapping-warning.js";
 import { resourceNameFor } from "./resource-names.js";
 import { readServiceSettings, type ServiceSettings } from "./service-settings.js";
 
@@ -159,7 +159,9 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
   if (!dnsMode) {
     // When nothing differs between the kinds, gRPC shares Envoy's cluster object (encoded once).
     const shared = settings.protocol === "http1" && (settings.lbPolicy === "round_robin" || settings.lbPolicy === "ring_hash");
-    const grpcCluster = shared ? { cluster: envoyCluster.cluster, warnings: [] } : buildCluster({ service, name: resourceName, kind: "grpc", settings });
+    const grpcCluster = shared
+      ? { cluster: envoyCluster.cluster, warnings: [] }
+      : buildCluster({ service, name: resourceName, kind: "grpc", settings });
     warnings.push(...grpcCluster.warnings);
     grpc = {
       cluster: grpcCluster.cluster,

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { passingOnly, type HealthPolicy } from "../model/health-policy.js";
+import { type HealthPolicy, passingOnly } from "../model/health-policy.js";
 import type { EnvoyListenerAddress } from "./build-envoy-listener.js";
 
 /** Options of the mapping from the model to xDS resources. */

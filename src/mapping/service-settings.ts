@@ -1,6 +1,6 @@
+import { parseGoDuration } from "../consul/go-duration.js";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { MappingWarning } from "./mapping-warning.js";
-import { parseGoDuration } from "../consul/go-duration.js";
 
 /** How the upstream speaks: HTTP/1.1, HTTP/2, or gRPC (HTTP/2 with streaming-friendly routes). */
 export type UpstreamProtocol = "http1" | "http2" | "grpc";
@@ -95,7 +95,10 @@ const knownKeys: ReadonlySet<string> = new Set(Object.values(serviceMetaKeys));
  * instance order or health and a setting rolled out instance by instance switches at the majority.
  * Disagreement, invalid values (→ default) and unknown `xds-bridge-` keys come back as warnings.
  */
-export function readServiceSettings(service: string, instances: Iterable<ServiceInstance>): { settings: ServiceSettings; warnings: MappingWarning[] } {
+export function readServiceSettings(
+  service: string,
+  instances: Iterable<ServiceInstance>,
+): { settings: ServiceSettings; warnings: MappingWarning[] } {
   const votes = new Map<SettingKey, Map<string | undefined, number>>();
   for (const key of Object.keys(serviceMetaKeys) as SettingKey[]) votes.set(key, new Map());
   const unknown = new Set<string>();
@@ -139,11 +142,19 @@ export function readServiceSettings(service: string, instances: Iterable<Service
     settings[settingFields[key]] = parsed;
   }
   for (const metaKey of [...unknown].sort()) {
-    warnings.push({ service, code: "unknown-setting", message: `unknown Service Meta key ${metaKey} (known: ${[...knownKeys].join(", ")})` });
+    warnings.push({
+      service,
+      code: "unknown-setting",
+      message: `unknown Service Meta key ${metaKey} (known: ${[...knownKeys].join(", ")})`,
+    });
   }
   const result = settings as unknown as ServiceSettings;
   if (result.hashHeader !== undefined && result.lbPolicy !== "ring_hash") {
-    warnings.push({ service, code: "ignored-setting", message: `${serviceMetaKeys.hashHeader} has no effect without ${serviceMetaKeys.lbPolicy}=ring_hash` });
+    warnings.push({
+      service,
+      code: "ignored-setting",
+      message: `${serviceMetaKeys.hashHeader} has no effect without ${serviceMetaKeys.lbPolicy}=ring_hash`,
+    });
   }
   return { settings: Object.freeze(result), warnings };
 }

@@ -13,9 +13,7 @@ export const passingOnly: HealthPolicy = { routeWarning: false };
 export const maxEndpointWeight = 128;
 
 /** The routing decision for one instance. */
-export type Routability =
-  | { readonly routable: true; readonly weight: number }
-  | { readonly routable: false; readonly reason: string };
+export type Routability = { readonly routable: true; readonly weight: number } | { readonly routable: false; readonly reason: string };
 
 /**
  * Applies Consul's own weight mapping (agent/xds/endpoints.go) under a policy: maintenance or any

@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { shortTypeName, type SnapshotCache, type TypeSnapshot } from "../snapshot/index.js";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
 import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
 import type { StatusReading } from "./status-reading.js";
 
@@ -57,9 +57,26 @@ export class BridgeMetrics {
       registers,
     });
     const flush = () => this.flushPending();
-    this.responses = new Counter({ name: `${prefix}xds_responses_total`, help: "DiscoveryResponses sent, by type", labelNames: ["type"], registers, collect: flush });
-    this.acks = new Counter({ name: `${prefix}xds_acks_total`, help: "Responses acknowledged by clients, by type", labelNames: ["type"], registers, collect: flush });
-    this.nacks = new Counter({ name: `${prefix}xds_nacks_total`, help: "Responses rejected by clients (NACK), by type", labelNames: ["type"], registers });
+    this.responses = new Counter({
+      name: `${prefix}xds_responses_total`,
+      help: "DiscoveryResponses sent, by type",
+      labelNames: ["type"],
+      registers,
+      collect: flush,
+    });
+    this.acks = new Counter({
+      name: `${prefix}xds_acks_total`,
+      help: "Responses acknowledged by clients, by type",
+      labelNames: ["type"],
+      registers,
+      collect: flush,
+    });
+    this.nacks = new Counter({
+      name: `${prefix}xds_nacks_total`,
+      help: "Responses rejected by clients (NACK), by type",
+      labelNames: ["type"],
+      registers,
+    });
     this.changeToAck = new Histogram({
       name: `${prefix}xds_change_to_ack_seconds`,
       help: "Time from publishing a snapshot to a client acknowledging a response planned from it, by type",
@@ -180,7 +197,7 @@ export class BridgeMetrics {
       },
       onStreamRequest: (stream) => {
         const labels = this.streamLabels.get(stream.id);
-        if (!labels || labels.client_kind !== "pending" || stream.group === undefined) return;
+        if (labels?.client_kind !== "pending" || stream.group === undefined) return;
         this.streams.dec(labels);
         const known = labelsOf(stream);
         this.streamLabels.set(stream.id, known);

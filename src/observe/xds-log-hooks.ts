@@ -30,7 +30,13 @@ export function xdsLogHooks(logger: Logger): XdsServerHooks {
     onStreamResponse: (stream, response) => {
       if (!log.isLevelEnabled("debug")) return;
       log.debug(
-        { ...who(stream), type: shortTypeName(response.typeUrl), version: response.version, nonce: response.nonce, resources: response.resources.length },
+        {
+          ...who(stream),
+          type: shortTypeName(response.typeUrl),
+          version: response.version,
+          nonce: response.nonce,
+          resources: response.resources.length,
+        },
         "xDS response",
       );
     },

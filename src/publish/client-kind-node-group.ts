@@ -1,5 +1,5 @@
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
-import { detectClientKind, type ClientKind, type ClientKindOptions } from "../mapping/index.js";
+import { type ClientKind, type ClientKindOptions, detectClientKind } from "../mapping/index.js";
 
 /**
  * The SnapshotCache `nodeGroup` function that matches the publisher's groups: each client lands in

@@ -6,9 +6,9 @@
 //   // hand publisher.cache to the xDS server; it serves nothing until the model's initial sync.
 export { createClientKindNodeGroup } from "./client-kind-node-group.js";
 export { DomainRegistry } from "./domain-registry.js";
-export { timerScheduler, type PublishScheduler } from "./publish-scheduler.js";
+export { type PublishScheduler, timerScheduler } from "./publish-scheduler.js";
 export type { PublisherHooks, PublisherStats, PublishReport, ValidationFailure } from "./publisher-events.js";
-export { resolvePublishedSlots, slotPairs, type Slot, type SlotResolution, type Slots } from "./resolve-published-slots.js";
+export { resolvePublishedSlots, type Slot, type SlotResolution, type Slots, slotPairs } from "./resolve-published-slots.js";
 export { RouteConfigurationAssembler } from "./route-configuration-assembler.js";
 export {
   createSnapshotPublisher,

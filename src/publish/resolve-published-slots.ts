@@ -51,7 +51,10 @@ export function resolvePublishedSlots(input: SlotResolution): Slots {
 }
 
 /** The pair as it can be published (child dropped when unreferenced), or undefined when the parent's reference is unmet. */
-function satisfied(parent: EncodedResource | undefined, child: EncodedResource | undefined): [EncodedResource, EncodedResource | undefined] | undefined {
+function satisfied(
+  parent: EncodedResource | undefined,
+  child: EncodedResource | undefined,
+): [EncodedResource, EncodedResource | undefined] | undefined {
   if (!parent) return undefined;
   if (parent.references.length === 0) return [parent, undefined];
   if (!child || !parent.references.every((name) => name === child.name)) return undefined;

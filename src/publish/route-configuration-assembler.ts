@@ -2,7 +2,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
 import { RouteConfigurationSchema } from "../gen/envoy/config/route/v3/route_pb.js";
-import { encodeResourceValue, routeType, type EncodedResource } from "../snapshot/index.js";
+import { type EncodedResource, encodeResourceValue, routeType } from "../snapshot/index.js";
 
 /** RouteConfiguration.virtual_hosts. */
 const VIRTUAL_HOSTS_FIELD = 2;

@@ -1,4 +1,4 @@
-import { toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ClusterSchema } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import { ClusterLoadAssignmentSchema } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
@@ -9,15 +9,15 @@ import {
   buildEnvoyListener,
   buildEnvoyRouteConfiguration,
   buildEnvoyVirtualHost,
-  clientKinds,
-  envoyListenerName,
-  mapService,
-  resolveMappingOptions,
   type ClientKind,
   type ClientKindOptions,
+  clientKinds,
+  envoyListenerName,
   type MappingOptions,
   type MappingWarning,
+  mapService,
   type ResolvedMappingOptions,
+  resolveMappingOptions,
   type ServiceMapping,
   type VirtualHostSource,
 } from "../mapping/index.js";
@@ -26,21 +26,21 @@ import {
   clusterType,
   createTypeSnapshot,
   deriveTypeSnapshot,
+  type EncodedResource,
   encodeResource,
   endpointType,
   listenerType,
-  routeType,
-  snapshotOf,
-  SnapshotCache,
-  type EncodedResource,
   type NodeGroupFunction,
+  routeType,
+  SnapshotCache,
+  snapshotOf,
   type TypeSnapshot,
   type XdsTypeUrl,
 } from "../snapshot/index.js";
-import { validateXdsResource, type ValidationError } from "../validate/index.js";
+import { type ValidationError, validateXdsResource } from "../validate/index.js";
 import { createClientKindNodeGroup } from "./client-kind-node-group.js";
 import { DomainRegistry } from "./domain-registry.js";
-import { timerScheduler, type PublishScheduler } from "./publish-scheduler.js";
+import { type PublishScheduler, timerScheduler } from "./publish-scheduler.js";
 import type { PublisherHooks, PublisherStats, PublishReport, ValidationFailure } from "./publisher-events.js";
 import { resolvePublishedSlots, type Slot, type Slots } from "./resolve-published-slots.js";
 import { RouteConfigurationAssembler } from "./route-configuration-assembler.js";
@@ -100,7 +100,12 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
   return new Publisher(options);
 }
 
-const slotTypes: Readonly<Record<Slot, XdsTypeUrl>> = { cluster: clusterType, assignment: endpointType, listener: listenerType, route: routeType };
+const slotTypes: Readonly<Record<Slot, XdsTypeUrl>> = {
+  cluster: clusterType,
+  assignment: endpointType,
+  listener: listenerType,
+  route: routeType,
+};
 const slotSchemas: Readonly<Record<Slot, DescMessage>> = {
   cluster: ClusterSchema,
   assignment: ClusterLoadAssignmentSchema,
@@ -180,7 +185,15 @@ class Publisher implements SnapshotPublisher {
   private publishedOnce = false;
   private cancelTimer: (() => void) | undefined;
   private running: Promise<PublishReport> | undefined;
-  private counters = { publishes: 0, servicesBuilt: 0, virtualHostsBuilt: 0, validationFailures: 0, rejectedSnapshots: 0, buildErrors: 0, warnings: 0 };
+  private counters = {
+    publishes: 0,
+    servicesBuilt: 0,
+    virtualHostsBuilt: 0,
+    validationFailures: 0,
+    rejectedSnapshots: 0,
+    buildErrors: 0,
+    warnings: 0,
+  };
   private lastPublish: PublishReport | undefined;
 
   constructor(options: SnapshotPublisherOptions) {
@@ -205,7 +218,8 @@ class Publisher implements SnapshotPublisher {
     const shell = buildEnvoyRouteConfiguration([]);
     for (const message of [listener, shell]) {
       const result = validateXdsResource(message, { client: "envoy" });
-      if (!result.valid) throw new Error(`invalid Envoy ${message.$typeName}: ${result.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
+      if (!result.valid)
+        throw new Error(`invalid Envoy ${message.$typeName}: ${result.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
     }
     this.envoyListener = encodeResource(listenerType, ListenerSchema, listener, envoyListenerName, [shell.name]);
     this.routes = new RouteConfigurationAssembler(shell);
@@ -311,7 +325,13 @@ class Publisher implements SnapshotPublisher {
     // Counting services walks every entry: only when the line is logged (not on each of 100 publishes a second).
     if (this.logger?.isLevelEnabled(level)) {
       this.logger[level](
-        { revision: report.revision, services: this.stats().services, built: report.servicesBuilt, published, ms: Math.round(report.durationMs * 10) / 10 },
+        {
+          revision: report.revision,
+          services: this.stats().services,
+          built: report.servicesBuilt,
+          published,
+          ms: Math.round(report.durationMs * 10) / 10,
+        },
         full ? "published initial snapshots" : "published snapshots",
       );
     }
@@ -449,7 +469,7 @@ class Publisher implements SnapshotPublisher {
     }
     // Keep the last good virtual host only while it claims no domain another service now owns.
     const wonSet = new Set(won);
-    const keep = entry.virtualHost !== undefined && entry.virtualHost.domains.every((domain) => wonSet.has(domain));
+    const keep = entry.virtualHost?.domains.every((domain) => wonSet.has(domain));
     if (!keep) {
       this.routes.delete(entry.resourceName);
       entry.virtualHost = undefined;
@@ -494,7 +514,12 @@ class Publisher implements SnapshotPublisher {
       // Envoy publishes first; where gRPC's map holds the very same resources, share its TypeSnapshot
       // (less copying here, and streams of both kinds share one cached diff).
       const envoyTypes = this.typeSnapshots.envoy.get(type);
-      if (kind === "grpc" && envoyTypes && this.kindDifferences.get(type)?.size === 0 && envoyTypes.resources.size === this.live.grpc.get(type)!.size) {
+      if (
+        kind === "grpc" &&
+        envoyTypes &&
+        this.kindDifferences.get(type)?.size === 0 &&
+        envoyTypes.resources.size === this.live.grpc.get(type)!.size
+      ) {
         types.set(type, envoyTypes);
         continue;
       }
@@ -553,7 +578,10 @@ class Publisher implements SnapshotPublisher {
     this.counters.warnings += warnings.length - entry.warningsCount;
     entry.warningsCount = warnings.length;
     if (warnings.length > 0) {
-      this.logger?.warn({ service: name, warnings: warnings.map(({ code, instance, clientKind, message }) => ({ code, instance, clientKind, message })) }, "mapping warnings");
+      this.logger?.warn(
+        { service: name, warnings: warnings.map(({ code, instance, clientKind, message }) => ({ code, instance, clientKind, message })) },
+        "mapping warnings",
+      );
     } else {
       this.logger?.info({ service: name }, "mapping warnings cleared");
     }

@@ -1,6 +1,6 @@
-import { checkSnapshotConsistency } from "./snapshot-consistency.js";
 import { clusterType, endpointType, listenerType, routeType, type XdsTypeUrl } from "./resource-types.js";
 import type { Snapshot } from "./snapshot.js";
+import { checkSnapshotConsistency } from "./snapshot-consistency.js";
 import { derivedChanges, type TypeSnapshot } from "./type-snapshot.js";
 
 const pairs: ReadonlyArray<readonly [XdsTypeUrl, XdsTypeUrl]> = [
@@ -17,7 +17,8 @@ interface PairState {
 
 function countReferences(parents: TypeSnapshot): Map<string, number> {
   const references = new Map<string, number>();
-  for (const resource of parents.resources.values()) for (const name of resource.references) references.set(name, (references.get(name) ?? 0) + 1);
+  for (const resource of parents.resources.values())
+    for (const name of resource.references) references.set(name, (references.get(name) ?? 0) + 1);
   return references;
 }
 
@@ -38,7 +39,12 @@ export class IncrementalConsistency {
     const previous = this.state;
     if (!previous) {
       const problems = checkSnapshotConsistency(snapshot);
-      if (problems.length === 0) this.state = pairs.map(([p, c]) => ({ parents: snapshot.get(p), children: snapshot.get(c), references: countReferences(snapshot.get(p)) }));
+      if (problems.length === 0)
+        this.state = pairs.map(([p, c]) => ({
+          parents: snapshot.get(p),
+          children: snapshot.get(c),
+          references: countReferences(snapshot.get(p)),
+        }));
       return problems;
     }
     const next: PairState[] = [];

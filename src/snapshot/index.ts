@@ -1,5 +1,5 @@
-export { encodeResource, encodeResourceValue, type EncodedResource } from "./encoded-resource.js";
 export { contentVersion } from "./content-version.js";
+export { type EncodedResource, encodeResource, encodeResourceValue } from "./encoded-resource.js";
 export {
   adsTypeOrder,
   clusterType,
@@ -11,13 +11,13 @@ export {
   shortTypeName,
   type XdsTypeUrl,
 } from "./resource-types.js";
-export { createSnapshot, snapshotOf, type Snapshot, type SnapshotResources } from "./snapshot.js";
+export { createSnapshot, type Snapshot, type SnapshotResources, snapshotOf } from "./snapshot.js";
+export { defaultGroup, type NodeGroupFunction, type PublishResult, SnapshotCache, type SnapshotCacheOptions } from "./snapshot-cache.js";
 export { checkSnapshotConsistency } from "./snapshot-consistency.js";
-export { defaultGroup, SnapshotCache, type NodeGroupFunction, type PublishResult, type SnapshotCacheOptions } from "./snapshot-cache.js";
 export {
   createTypeSnapshot,
-  deriveTypeSnapshot,
   derivedChanges,
+  deriveTypeSnapshot,
   diffTypeSnapshots,
   type TypeSnapshot,
   type TypeSnapshotDiff,

@@ -55,7 +55,8 @@ export function deriveTypeSnapshot(base: TypeSnapshot, changes: ReadonlyMap<stri
   for (const [name, resource] of changes) {
     const previous = byName.get(name);
     if (previous === resource) continue;
-    if (resource && (resource.typeUrl !== base.typeUrl || resource.name !== name)) throw new Error(`${resource.name} is a ${resource.typeUrl}, not a ${base.typeUrl} named ${name}`);
+    if (resource && (resource.typeUrl !== base.typeUrl || resource.name !== name))
+      throw new Error(`${resource.name} is a ${resource.typeUrl}, not a ${base.typeUrl} named ${name}`);
     names.add(name);
     if (previous) {
       a ^= previous.digest[0]!;
@@ -91,13 +92,12 @@ export function derivedChanges(from: TypeSnapshot, to: TypeSnapshot): ReadonlySe
   return derivations.get(from)?.get(to);
 }
 
-
 /**
  * What changed from `from` to `to`, compared by content digest. Each pair is computed once and shared
  * by every stream that moves between the same two snapshots (thousands, on a fan-out).
  */
 export function diffTypeSnapshots(from: TypeSnapshot, to: TypeSnapshot): TypeSnapshotDiff {
-  if (from === to || from.version === to.version && sameContent(from, to)) return emptyDiff;
+  if (from === to || (from.version === to.version && sameContent(from, to))) return emptyDiff;
   let byTarget = diffCache.get(from);
   const cached = byTarget?.get(to);
   if (cached) return cached;

@@ -9,11 +9,15 @@ export function compileAnyRules(rules: AnyRules): ValueCheck | undefined {
   const tests: ((typeUrl: string) => string | undefined)[] = [];
   if (rules.in.length > 0) {
     const allowed = new Set(rules.in);
-    tests.push((url) => (allowed.has(url) ? undefined : `type URL must be in list ${JSON.stringify(rules.in)} (got ${JSON.stringify(url)})`));
+    tests.push((url) =>
+      allowed.has(url) ? undefined : `type URL must be in list ${JSON.stringify(rules.in)} (got ${JSON.stringify(url)})`,
+    );
   }
   if (rules.notIn.length > 0) {
     const denied = new Set(rules.notIn);
-    tests.push((url) => (denied.has(url) ? `type URL must not be in list ${JSON.stringify(rules.notIn)} (got ${JSON.stringify(url)})` : undefined));
+    tests.push((url) =>
+      denied.has(url) ? `type URL must not be in list ${JSON.stringify(rules.notIn)} (got ${JSON.stringify(url)})` : undefined,
+    );
   }
   if (tests.length === 0) return undefined;
   return (value, ctx) => {

@@ -1,5 +1,5 @@
 import { isFieldSet } from "@bufbuild/protobuf";
-import { BoolRulesSchema, type BoolRules } from "../gen/validate/validate_pb.js";
+import { type BoolRules, BoolRulesSchema } from "../gen/validate/validate_pb.js";
 import type { ValueCheck } from "./walk-context.js";
 
 /** Compiles bool field rules (`const`) into a check, or undefined when unset. */

@@ -1,5 +1,5 @@
 import { isFieldSet } from "@bufbuild/protobuf";
-import { BytesRulesSchema, type BytesRules } from "../gen/validate/validate_pb.js";
+import { type BytesRules, BytesRulesSchema } from "../gen/validate/validate_pb.js";
 import { compilePatternTest } from "./compile-pattern-test.js";
 import type { ValueCheck } from "./walk-context.js";
 

@@ -1,5 +1,5 @@
-import { isFieldSet, type DescEnum } from "@bufbuild/protobuf";
-import { EnumRulesSchema, type EnumRules } from "../gen/validate/validate_pb.js";
+import { type DescEnum, isFieldSet } from "@bufbuild/protobuf";
+import { type EnumRules, EnumRulesSchema } from "../gen/validate/validate_pb.js";
 import type { ValueCheck } from "./walk-context.js";
 
 /**

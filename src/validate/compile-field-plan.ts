@@ -1,7 +1,8 @@
-import { getOption, hasOption, isFieldSet, ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { type DescEnum, type DescField, type DescMessage, getOption, hasOption, isFieldSet, ScalarType } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import {
   DoubleRulesSchema,
+  type FieldRules,
   Fixed32RulesSchema,
   Fixed64RulesSchema,
   FloatRulesSchema,
@@ -16,7 +17,6 @@ import {
   SInt64RulesSchema,
   UInt32RulesSchema,
   UInt64RulesSchema,
-  type FieldRules,
 } from "../gen/validate/validate_pb.js";
 import { compileAnyRules } from "./compile-any-rules.js";
 import { compileBoolRules } from "./compile-bool-rules.js";
@@ -29,8 +29,8 @@ import { compileTimestampRules } from "./compile-timestamp-rules.js";
 import { mapKeySegment } from "./field-path.js";
 import { ignoreEmptyFields } from "./ignore-empty-fields.js";
 import type { FieldPlan, MessagePlan } from "./message-plan.js";
-import { walkMessage } from "./walk-message.js";
 import type { ValueCheck, WalkContext } from "./walk-context.js";
+import { walkMessage } from "./walk-message.js";
 
 /** What field compilation needs from the plan compiler. */
 export interface PlanLinker {
@@ -135,7 +135,8 @@ function compileElement(element: Element, rules: FieldRules | undefined, linker:
   if (isWrapperDesc(desc)) {
     // Rules on a wrapper field apply to the wrapped value when the wrapper is set.
     const inner = compileScalarRules(rules, desc.fields[0]!.scalar!, ignoreEmpty);
-    const check = inner && !element.unwrapped ? ((value: unknown, ctx: WalkContext) => inner((value as { value: unknown }).value, ctx)) : inner;
+    const check =
+      inner && !element.unwrapped ? (value: unknown, ctx: WalkContext) => inner((value as { value: unknown }).value, ctx) : inner;
     return { ...NOTHING, check, required: messageRequired, hasOwnRules: check !== undefined || messageRequired };
   }
   switch (desc.typeName) {
@@ -199,12 +200,16 @@ function compileListField(field: DescField & { fieldKind: "list" }, rules: Field
   if (repeated) {
     const min = Number(repeated.minItems);
     const max = Number(repeated.maxItems);
-    if (min > 0) tests.push((list, ctx) => list.length >= min || ctx.report(`value must contain at least ${min} item(s) (got ${list.length})`));
+    if (min > 0)
+      tests.push((list, ctx) => list.length >= min || ctx.report(`value must contain at least ${min} item(s) (got ${list.length})`));
     if (isFieldSet(repeated, RepeatedRulesSchema.field.maxItems!)) {
       tests.push((list, ctx) => list.length <= max || ctx.report(`value must contain no more than ${max} item(s) (got ${list.length})`));
     }
     if (repeated.unique && element.kind !== "message") {
-      const key = element.kind === "scalar" && element.scalar === ScalarType.BYTES ? (v: unknown) => Buffer.from(v as Uint8Array).toString("hex") : (v: unknown) => v;
+      const key =
+        element.kind === "scalar" && element.scalar === ScalarType.BYTES
+          ? (v: unknown) => Buffer.from(v as Uint8Array).toString("hex")
+          : (v: unknown) => v;
       tests.push((list, ctx) => {
         const seen = new Set<unknown>();
         for (let i = 0; i < list.length; i++) {
@@ -304,7 +309,12 @@ export function compileFieldPlan(field: DescField, linker: PlanLinker): FieldPla
       compiled = compileMapField(field, rules, linker);
       break;
     case "scalar":
-      compiled = compileElement({ kind: "scalar", scalar: field.scalar }, rules, linker, ignoreEmptyFields.has(`${field.parent.typeName}.${field.name}`));
+      compiled = compileElement(
+        { kind: "scalar", scalar: field.scalar },
+        rules,
+        linker,
+        ignoreEmptyFields.has(`${field.parent.typeName}.${field.name}`),
+      );
       skipUndefined = true;
       break;
     case "enum":

@@ -1,4 +1,4 @@
-import { isFieldSet, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { type DescMessage, isFieldSet, type Message } from "@bufbuild/protobuf";
 import type { ValueCheck } from "./walk-context.js";
 
 type Num = number | bigint;
@@ -34,10 +34,18 @@ export function compileNumberRules<T extends Num>(rules: NumberRules<T>, schema:
   const tests: NumberTest[] = [];
   if (set("const")) {
     const expected = rules.const;
-    tests.push((v) => (v == expected ? undefined : `value must equal ${expected} (got ${v})`));
+    tests.push((v) => (v === expected ? undefined : `value must equal ${expected} (got ${v})`));
   }
-  const lower = set("gt") ? { value: rules.gt as Num, inclusive: false } : set("gte") ? { value: rules.gte as Num, inclusive: true } : undefined;
-  const upper = set("lt") ? { value: rules.lt as Num, inclusive: false } : set("lte") ? { value: rules.lte as Num, inclusive: true } : undefined;
+  const lower = set("gt")
+    ? { value: rules.gt as Num, inclusive: false }
+    : set("gte")
+      ? { value: rules.gte as Num, inclusive: true }
+      : undefined;
+  const upper = set("lt")
+    ? { value: rules.lt as Num, inclusive: false }
+    : set("lte")
+      ? { value: rules.lte as Num, inclusive: true }
+      : undefined;
   if (lower && upper) {
     const lo = lower.value;
     const hi = upper.value;

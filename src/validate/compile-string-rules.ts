@@ -1,8 +1,8 @@
 import { isFieldSet } from "@bufbuild/protobuf";
-import { StringRulesSchema, type StringRules } from "../gen/validate/validate_pb.js";
+import { type StringRules, StringRulesSchema } from "../gen/validate/validate_pb.js";
 import { compilePatternTest } from "./compile-pattern-test.js";
-import { wellKnownStringFormat } from "./well-known-string-format.js";
 import type { ValueCheck } from "./walk-context.js";
+import { wellKnownStringFormat } from "./well-known-string-format.js";
 
 type StringTest = (value: string) => string | undefined;
 
@@ -64,12 +64,16 @@ export function compileStringRules(rules: StringRules, ignoreEmpty: boolean): Va
   }
   if (set("minBytes")) {
     const min = Number(rules.minBytes);
-    tests.push((v) => (v.length >= min || byteCount(v) >= min ? undefined : `value must be at least ${min} bytes long (got ${byteCount(v)})`));
+    tests.push((v) =>
+      v.length >= min || byteCount(v) >= min ? undefined : `value must be at least ${min} bytes long (got ${byteCount(v)})`,
+    );
   }
   if (set("maxBytes")) {
     const max = Number(rules.maxBytes);
     // Each UTF-16 unit encodes to at most 3 UTF-8 bytes.
-    tests.push((v) => (v.length * 3 <= max || byteCount(v) <= max ? undefined : `value must be at most ${max} bytes long (got ${byteCount(v)})`));
+    tests.push((v) =>
+      v.length * 3 <= max || byteCount(v) <= max ? undefined : `value must be at most ${max} bytes long (got ${byteCount(v)})`,
+    );
   }
   if (set("pattern")) tests.push(compilePatternTest(rules.pattern));
   if (set("prefix")) {

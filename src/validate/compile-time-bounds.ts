@@ -1,5 +1,5 @@
+import { type ProtoTime, protoTimeToNanos } from "./proto-time.js";
 import type { ValueCheck } from "./walk-context.js";
-import { protoTimeToNanos, type ProtoTime } from "./proto-time.js";
 
 /** The bounds and lists shared by DurationRules and TimestampRules; message fields are undefined when unset. */
 export interface TimeBoundRules {
@@ -25,8 +25,16 @@ export function compileTimeBounds(rules: TimeBoundRules, format: (nanos: bigint)
     const expected = protoTimeToNanos(rules.const);
     tests.push((v) => (v === expected ? undefined : `value must equal ${format(expected)} (got ${format(v)})`));
   }
-  const lower = rules.gt ? { value: protoTimeToNanos(rules.gt), inclusive: false } : rules.gte ? { value: protoTimeToNanos(rules.gte), inclusive: true } : undefined;
-  const upper = rules.lt ? { value: protoTimeToNanos(rules.lt), inclusive: false } : rules.lte ? { value: protoTimeToNanos(rules.lte), inclusive: true } : undefined;
+  const lower = rules.gt
+    ? { value: protoTimeToNanos(rules.gt), inclusive: false }
+    : rules.gte
+      ? { value: protoTimeToNanos(rules.gte), inclusive: true }
+      : undefined;
+  const upper = rules.lt
+    ? { value: protoTimeToNanos(rules.lt), inclusive: false }
+    : rules.lte
+      ? { value: protoTimeToNanos(rules.lte), inclusive: true }
+      : undefined;
   if (lower && upper) {
     const { value: lo } = lower;
     const { value: hi } = upper;
@@ -42,12 +50,16 @@ export function compileTimeBounds(rules: TimeBoundRules, format: (nanos: bigint)
   } else if (lower) {
     const { value: lo, inclusive } = lower;
     tests.push((v) =>
-      (inclusive ? v >= lo : v > lo) ? undefined : `value must be greater than ${inclusive ? "or equal to " : ""}${format(lo)} (got ${format(v)})`,
+      (inclusive ? v >= lo : v > lo)
+        ? undefined
+        : `value must be greater than ${inclusive ? "or equal to " : ""}${format(lo)} (got ${format(v)})`,
     );
   } else if (upper) {
     const { value: hi, inclusive } = upper;
     tests.push((v) =>
-      (inclusive ? v <= hi : v < hi) ? undefined : `value must be less than ${inclusive ? "or equal to " : ""}${format(hi)} (got ${format(v)})`,
+      (inclusive ? v <= hi : v < hi)
+        ? undefined
+        : `value must be less than ${inclusive ? "or equal to " : ""}${format(hi)} (got ${format(v)})`,
     );
   }
   if (rules.in && rules.in.length > 0) {

@@ -3,8 +3,8 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import { createPlanCompiler } from "./create-plan-compiler.js";
 import { envoyTypeRegistry } from "./envoy-type-registry.js";
 import { toValidationResult, type ValidationResult } from "./validation-result.js";
-import { walkMessage } from "./walk-message.js";
 import { WalkContext } from "./walk-context.js";
+import { walkMessage } from "./walk-message.js";
 
 /** Options of {@link createEnvoyValidator}. */
 export interface EnvoyValidatorOptions {

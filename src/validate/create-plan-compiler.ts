@@ -1,11 +1,11 @@
-import { fromBinary, getOption, hasOption, type DescMessage, type Registry } from "@bufbuild/protobuf";
-import type { Any } from "@bufbuild/protobuf/wkt";
+import { type DescMessage, fromBinary, getOption, hasOption, type Registry } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
+import type { Any } from "@bufbuild/protobuf/wkt";
 import { disabled, required } from "../gen/validate/validate_pb.js";
 import { compileFieldPlan, type PlanLinker } from "./compile-field-plan.js";
 import type { MessagePlan } from "./message-plan.js";
-import { walkMessage } from "./walk-message.js";
 import type { ValueCheck } from "./walk-context.js";
+import { walkMessage } from "./walk-message.js";
 
 /** Compiles and caches one {@link MessagePlan} per message type; shared by every validation. */
 export interface PlanCompiler {
@@ -66,7 +66,9 @@ export function createPlanCompiler(registry: Registry): PlanCompiler {
     }
     const desc = registry.getMessage(typeName);
     if (!desc) {
-      ctx.report(`unknown type URL ${JSON.stringify(url)}: no such message type in the validator's registry, so its payload cannot be checked`);
+      ctx.report(
+        `unknown type URL ${JSON.stringify(url)}: no such message type in the validator's registry, so its payload cannot be checked`,
+      );
       return;
     }
     let payload: unknown;

@@ -4,7 +4,7 @@ import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_
 // domainMatch, findVirtualHostForDomain): exact beats suffix (`*x`) beats prefix (`x*`) beats
 // universe (`*`); within one kind the longest pattern wins.
 
-const enum MatchType {
+enum MatchType {
   Exact,
   Suffix,
   Prefix,

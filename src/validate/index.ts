@@ -7,23 +7,24 @@
 //
 // Finer-grained: validateEnvoyResource(ClusterSchema, cluster) for Envoy's rules only, and
 // validateForGrpc(typeUrl, message) (or validateGrpcCluster/…Listener/…) for gRPC's rules only.
-export { createEnvoyValidator } from "./create-envoy-validator.js";
+
 export type { EnvoyValidator, EnvoyValidatorOptions } from "./create-envoy-validator.js";
+export { createEnvoyValidator } from "./create-envoy-validator.js";
 export { envoyTypeRegistry } from "./envoy-type-registry.js";
-export { grpcTypeUrls } from "./grpc-type-urls.js";
 export type { GrpcResourceTypeUrl } from "./grpc-type-urls.js";
+export { grpcTypeUrls } from "./grpc-type-urls.js";
 export { re2ToRegExp } from "./re2-to-regexp.js";
 export { sharedEnvoyValidator, validateEnvoyResource } from "./validate-envoy-resource.js";
-export { validateForGrpc } from "./validate-for-grpc.js";
 export type { GrpcValidationOptions } from "./validate-for-grpc.js";
+export { validateForGrpc } from "./validate-for-grpc.js";
 export { validateGrpcCluster } from "./validate-grpc-cluster.js";
-export { validateGrpcClusterLoadAssignment } from "./validate-grpc-cluster-load-assignment.js";
 export type { GrpcClusterLoadAssignmentOptions } from "./validate-grpc-cluster-load-assignment.js";
-export { validateGrpcListener } from "./validate-grpc-listener.js";
+export { validateGrpcClusterLoadAssignment } from "./validate-grpc-cluster-load-assignment.js";
 export type { GrpcListenerOptions } from "./validate-grpc-listener.js";
-export { validateGrpcRouteConfiguration } from "./validate-grpc-route-configuration.js";
+export { validateGrpcListener } from "./validate-grpc-listener.js";
 export type { GrpcRouteConfigurationOptions } from "./validate-grpc-route-configuration.js";
-export { validateXdsResource } from "./validate-xds-resource.js";
+export { validateGrpcRouteConfiguration } from "./validate-grpc-route-configuration.js";
 export type { XdsResourceValidationOptions } from "./validate-xds-resource.js";
-export { mergeValidationResults, toValidationResult } from "./validation-result.js";
+export { validateXdsResource } from "./validate-xds-resource.js";
 export type { ValidationError, ValidationResult } from "./validation-result.js";
+export { mergeValidationResults, toValidationResult } from "./validation-result.js";

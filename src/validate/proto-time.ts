@@ -44,7 +44,10 @@ export function formatDurationNanos(nanos: bigint): string {
   const fraction = abs % NANOS_PER_SECOND;
   let text = seconds.toString();
   if (fraction !== 0n) {
-    text += `.${fraction.toString().padStart(9, "0").replace(/(?:000)+$/, "")}`;
+    text += `.${fraction
+      .toString()
+      .padStart(9, "0")
+      .replace(/(?:000)+$/, "")}`;
   }
   return `${negative ? "-" : ""}${text}s`;
 }

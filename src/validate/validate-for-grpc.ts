@@ -5,9 +5,9 @@ import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
 import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
 import { grpcTypeUrls } from "./grpc-type-urls.js";
 import { validateGrpcCluster } from "./validate-grpc-cluster.js";
-import { validateGrpcClusterLoadAssignment, type GrpcClusterLoadAssignmentOptions } from "./validate-grpc-cluster-load-assignment.js";
+import { type GrpcClusterLoadAssignmentOptions, validateGrpcClusterLoadAssignment } from "./validate-grpc-cluster-load-assignment.js";
 import { validateGrpcListener } from "./validate-grpc-listener.js";
-import { validateGrpcRouteConfiguration, type GrpcRouteConfigurationOptions } from "./validate-grpc-route-configuration.js";
+import { type GrpcRouteConfigurationOptions, validateGrpcRouteConfiguration } from "./validate-grpc-route-configuration.js";
 import { toValidationResult, type ValidationResult } from "./validation-result.js";
 
 /** Options of {@link validateForGrpc}: what the per-type gRPC checks take. */

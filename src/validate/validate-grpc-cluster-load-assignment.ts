@@ -38,7 +38,10 @@ function addressErrors(address: Address | undefined, path: string, seen: Set<str
   const port = socket.portSpecifier.case === "portValue" ? socket.portSpecifier.value : 0;
   const key = `${socket.address}\u0000${port}`;
   if (seen.has(key)) {
-    errors.push({ path: at, message: `address is a duplicate of another address in the same ClusterLoadAssignment: ${socket.address}:${port}` });
+    errors.push({
+      path: at,
+      message: `address is a duplicate of another address in the same ClusterLoadAssignment: ${socket.address}:${port}`,
+    });
   }
   seen.add(key);
 }
@@ -49,7 +52,10 @@ function addressErrors(address: Address | undefined, path: string, seen: Set<str
  * weight per priority ≤ UINT32_MAX, every endpoint (and additional address) an IP-literal
  * socket_address with port_value, addresses unique in the whole CLA; plus locality weight ≥ 1.
  */
-export function validateGrpcClusterLoadAssignment(assignment: ClusterLoadAssignment, options: GrpcClusterLoadAssignmentOptions = {}): ValidationResult {
+export function validateGrpcClusterLoadAssignment(
+  assignment: ClusterLoadAssignment,
+  options: GrpcClusterLoadAssignmentOptions = {},
+): ValidationResult {
   const requireWeight = options.requireLocalityWeight ?? true;
   const errors: ValidationError[] = [];
   const seenLocalities = new Set<string>();
@@ -84,7 +90,8 @@ export function validateGrpcClusterLoadAssignment(assignment: ClusterLoadAssignm
     totalWeights.set(group.priority, (totalWeights.get(group.priority) ?? 0) + (group.loadBalancingWeight ?? 0));
   });
   for (const [priority, total] of totalWeights) {
-    if (total > UINT32_MAX) errors.push({ path: "endpoints", message: `priority ${priority} has total weight greater than UINT32_MAX: ${total}` });
+    if (total > UINT32_MAX)
+      errors.push({ path: "endpoints", message: `priority ${priority} has total weight greater than UINT32_MAX: ${total}` });
     if (priority > 0 && !totalWeights.has(priority - 1)) {
       errors.push({ path: "endpoints", message: `Endpoints have priority ${priority} but not ${priority - 1}` });
     }

@@ -1,5 +1,10 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import { Cluster_DiscoveryType, Cluster_LbPolicy, Cluster_RingHashLbConfig_HashFunction, type Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
+import {
+  type Cluster,
+  Cluster_DiscoveryType,
+  Cluster_LbPolicy,
+  Cluster_RingHashLbConfig_HashFunction,
+} from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import { grpcTypeUrls } from "./grpc-type-urls.js";
 import { readStringFields } from "./read-string-fields.js";
 import { toValidationResult, type ValidationError, type ValidationResult } from "./validation-result.js";
@@ -42,7 +47,10 @@ function loadBalancingErrors(cluster: Cluster, errors: ValidationError[]): void 
       return url !== undefined && REGISTERED_LB_POLICIES.has(url);
     });
     if (!usable) {
-      errors.push({ path: "load_balancing_policy", message: "load_balancing_policy parsing failed with error No registered LB policy found in list" });
+      errors.push({
+        path: "load_balancing_policy",
+        message: "load_balancing_policy parsing failed with error No registered LB policy found in list",
+      });
     }
     return;
   }
@@ -56,12 +64,17 @@ function loadBalancingErrors(cluster: Cluster, errors: ValidationError[]): void 
       });
     }
     const min = ringHash?.minimumRingSize ? BigInt(ringHash.minimumRingSize) : 1024n;
-    if (min > MAX_RING_SIZE) errors.push({ path: "ring_hash_lb_config.minimum_ring_size", message: `ring_hash_lb_config.minimum_ring_size is too large: ${min}` });
+    if (min > MAX_RING_SIZE)
+      errors.push({ path: "ring_hash_lb_config.minimum_ring_size", message: `ring_hash_lb_config.minimum_ring_size is too large: ${min}` });
     const max = ringHash?.maximumRingSize ? BigInt(ringHash.maximumRingSize) : MAX_RING_SIZE;
-    if (max > MAX_RING_SIZE) errors.push({ path: "ring_hash_lb_config.maximum_ring_size", message: `ring_hash_lb_config.maximum_ring_size is too large: ${max}` });
+    if (max > MAX_RING_SIZE)
+      errors.push({ path: "ring_hash_lb_config.maximum_ring_size", message: `ring_hash_lb_config.maximum_ring_size is too large: ${max}` });
     return;
   }
-  errors.push({ path: "lb_policy", message: `load_balancing_policy unset and unsupported lb_policy: ${enumName(Cluster_LbPolicy, cluster.lbPolicy)}` });
+  errors.push({
+    path: "lb_policy",
+    message: `load_balancing_policy unset and unsupported lb_policy: ${enumName(Cluster_LbPolicy, cluster.lbPolicy)}`,
+  });
 }
 
 function outlierDetectionErrors(cluster: Cluster, errors: ValidationError[]): void {
@@ -101,7 +114,8 @@ function discoveryErrors(cluster: Cluster, errors: ValidationError[]): void {
       } catch (error) {
         errors.push({ path: "cluster_type.typed_config", message: `cannot decode ClusterConfig: ${(error as Error).message}` });
       }
-      if (clusters?.length === 0) errors.push({ path: "cluster_type.typed_config.clusters", message: "cluster_type.typed_config.clusters.length == 0" });
+      if (clusters?.length === 0)
+        errors.push({ path: "cluster_type.typed_config.clusters", message: "cluster_type.typed_config.clusters.length == 0" });
     }
     return;
   }
@@ -115,10 +129,16 @@ function discoveryErrors(cluster: Cluster, errors: ValidationError[]): void {
     }
     const source = eds.edsConfig?.configSourceSpecifier.case;
     if (source !== "ads" && source !== "self") {
-      errors.push({ path: "eds_cluster_config.eds_config", message: "eds_cluster_config.eds_config.ads and eds_cluster_config.eds_config.self both unset" });
+      errors.push({
+        path: "eds_cluster_config.eds_config",
+        message: "eds_cluster_config.eds_config.ads and eds_cluster_config.eds_config.self both unset",
+      });
     }
     if (cluster.name.startsWith("xdstp:") && eds.serviceName === "") {
-      errors.push({ path: "eds_cluster_config.service_name", message: 'name starts with "xdstp:" and eds_cluster_config.service_name is empty' });
+      errors.push({
+        path: "eds_cluster_config.service_name",
+        message: 'name starts with "xdstp:" and eds_cluster_config.service_name is empty',
+      });
     }
     return;
   }
@@ -129,7 +149,10 @@ function discoveryErrors(cluster: Cluster, errors: ValidationError[]): void {
     } else if (assignment.endpoints.length !== 1) {
       errors.push({ path: "load_assignment.endpoints", message: `load_assignment.endpoints.length == ${assignment.endpoints.length}` });
     } else if (assignment.endpoints[0]!.lbEndpoints.length !== 1) {
-      errors.push({ path: "load_assignment.endpoints[0].lb_endpoints", message: `load_assignment.endpoints[0].lb_endpoints.length == ${assignment.endpoints[0]!.lbEndpoints.length}` });
+      errors.push({
+        path: "load_assignment.endpoints[0].lb_endpoints",
+        message: `load_assignment.endpoints[0].lb_endpoints.length == ${assignment.endpoints[0]!.lbEndpoints.length}`,
+      });
     } else {
       const host = assignment.endpoints[0]!.lbEndpoints[0]!.hostIdentifier;
       const address = host.case === "endpoint" ? host.value.address?.address : undefined;
@@ -138,7 +161,8 @@ function discoveryErrors(cluster: Cluster, errors: ValidationError[]): void {
         errors.push({ path, message: "socket_address is not set" });
       } else {
         if (address.value.address === "") errors.push({ path: `${path}.address`, message: "address is empty" });
-        if (address.value.portSpecifier.case !== "portValue") errors.push({ path: `${path}.port_value`, message: "Unsupported port_specifier: port_value unset" });
+        if (address.value.portSpecifier.case !== "portValue")
+          errors.push({ path: `${path}.port_value`, message: "Unsupported port_specifier: port_value unset" });
       }
     }
     return;
@@ -162,7 +186,10 @@ export function validateGrpcCluster(cluster: Cluster): ValidationResult {
   if (cluster.transportSocket) {
     // grpc-js checks an UpstreamTlsContext against its bootstrap's certificate providers; the bridge
     // sends gRPC clients plaintext clusters, so any transport socket is refused here (bridge rule).
-    errors.push({ path: "transport_socket", message: "transport_socket is not supported for gRPC-bound clusters by this bridge (bridge rule)" });
+    errors.push({
+      path: "transport_socket",
+      message: "transport_socket is not supported for gRPC-bound clusters by this bridge (bridge rule)",
+    });
   }
   discoveryErrors(cluster, errors);
   return toValidationResult(errors);

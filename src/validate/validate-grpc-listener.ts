@@ -1,9 +1,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
-import { HttpConnectionManagerSchema, type HttpConnectionManager } from "../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
+import {
+  type HttpConnectionManager,
+  HttpConnectionManagerSchema,
+} from "../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { grpcHttpFilters } from "./grpc-http-filters.js";
 import { grpcTypeUrls } from "./grpc-type-urls.js";
-import { grpcRouteConfigurationErrors, type GrpcRouteConfigurationOptions } from "./validate-grpc-route-configuration.js";
+import { type GrpcRouteConfigurationOptions, grpcRouteConfigurationErrors } from "./validate-grpc-route-configuration.js";
 import { toValidationResult, type ValidationError, type ValidationResult } from "./validation-result.js";
 
 // Mirrors @grpc/grpc-js-xds 1.14.1 src/xds-resource-type/listener-resource-type.ts
@@ -30,7 +33,10 @@ function httpConnectionManagerErrors(hcm: HttpConnectionManager, prefix: string,
     if (i === last && url !== grpcTypeUrls.router) errors.push({ path, message: `final filter is ${url ?? "unset"}, not the router` });
   });
   if (hcm.httpFilters.length === 0) {
-    errors.push({ path: `${prefix}.http_filters`, message: "no HTTP filters: the router filter must be last (bridge rule; grpc-js-xds accepts an empty list)" });
+    errors.push({
+      path: `${prefix}.http_filters`,
+      message: "no HTTP filters: the router filter must be last (bridge rule; grpc-js-xds accepts an empty list)",
+    });
   }
   const specifier = hcm.routeSpecifier;
   switch (specifier.case) {
@@ -69,12 +75,16 @@ export function validateGrpcListener(listener: Listener, options: GrpcListenerOp
       }
       if (hcm) errors.push(...httpConnectionManagerErrors(hcm, "api_listener.api_listener", options));
     } else {
-      errors.push({ path: "api_listener.api_listener", message: `api_listener.api_listener.type_url != ${grpcTypeUrls.httpConnectionManager}` });
+      errors.push({
+        path: "api_listener.api_listener",
+        message: `api_listener.api_listener.type_url != ${grpcTypeUrls.httpConnectionManager}`,
+      });
     }
   } else {
     errors.push({
       path: listener.apiListener ? "api_listener.api_listener" : "api_listener",
-      message: "value is required: a gRPC client treats a listener without an api_listener HttpConnectionManager as nonexistent (bridge rule; grpc-js-xds ACKs it)",
+      message:
+        "value is required: a gRPC client treats a listener without an api_listener HttpConnectionManager as nonexistent (bridge rule; grpc-js-xds ACKs it)",
     });
   }
   if (listener.listenerFilters.length > 0) errors.push({ path: "listener_filters", message: "listener_filters populated" });
@@ -82,7 +92,8 @@ export function validateGrpcListener(listener: Listener, options: GrpcListenerOp
   if (listener.filterChains.length > 0 || listener.defaultFilterChain) {
     errors.push({
       path: listener.filterChains.length > 0 ? "filter_chains" : "default_filter_chain",
-      message: "server-side filter chains are not validated for gRPC: the bridge sends gRPC clients api_listener listeners only (bridge rule)",
+      message:
+        "server-side filter chains are not validated for gRPC: the bridge sends gRPC clients api_listener listeners only (bridge rule)",
     });
   }
   return toValidationResult(errors);

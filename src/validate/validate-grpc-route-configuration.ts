@@ -50,25 +50,35 @@ function validateRetryPolicy(policy: RetryPolicy | undefined, path: string, erro
   const base = durationToMs(backOff.baseInterval);
   const max = backOff.maxInterval ? durationToMs(backOff.maxInterval) : 10 * base;
   if (base <= 0) errors.push({ path: `${path}.retry_back_off.base_interval`, message: `Invalid retry_back_off.base_interval: ${base}ms` });
-  if (max < base) errors.push({ path: `${path}.retry_back_off.max_interval`, message: "retry_back_off.max_interval < retry_back_off.base_interval" });
+  if (max < base)
+    errors.push({ path: `${path}.retry_back_off.max_interval`, message: "retry_back_off.max_interval < retry_back_off.base_interval" });
 }
 
 function validateOverrides(configs: { [name: string]: Any }, path: string, errors: ValidationError[]): void {
   for (const [name, config] of Object.entries(configs)) {
     const problem = grpcHttpFilters.validateOverride(config);
-    if (problem) errors.push({ path: `${path}.typed_per_filter_config[${JSON.stringify(name)}]`, message: `typed_per_filter_config validation failed for type_url ${config.typeUrl}: ${problem}` });
+    if (problem)
+      errors.push({
+        path: `${path}.typed_per_filter_config[${JSON.stringify(name)}]`,
+        message: `typed_per_filter_config validation failed for type_url ${config.typeUrl}: ${problem}`,
+      });
   }
 }
 
 /** Collects the errors a gRPC client would NACK a RouteConfiguration for, below `prefix` (used for inline route_config). */
-export function grpcRouteConfigurationErrors(routeConfig: RouteConfiguration, prefix: string, options: GrpcRouteConfigurationOptions = {}): ValidationError[] {
+export function grpcRouteConfigurationErrors(
+  routeConfig: RouteConfiguration,
+  prefix: string,
+  options: GrpcRouteConfigurationOptions = {},
+): ValidationError[] {
   const errors: ValidationError[] = [];
   const at = (path: string): string => (prefix === "" ? path : `${prefix}.${path}`);
   routeConfig.virtualHosts.forEach((virtualHost, v) => {
     const vhPath = at(`virtual_hosts[${v}]`);
     virtualHost.domains.forEach((domain, d) => {
       const first = domain.indexOf("*");
-      if (first !== domain.lastIndexOf("*")) errors.push({ path: `${vhPath}.domains[${d}]`, message: `domains entry has multiple wildcards: ${domain}` });
+      if (first !== domain.lastIndexOf("*"))
+        errors.push({ path: `${vhPath}.domains[${d}]`, message: `domains entry has multiple wildcards: ${domain}` });
       if (!(first === -1 || first === 0 || first === domain.length - 1)) {
         errors.push({ path: `${vhPath}.domains[${d}]`, message: `domains entry has wildcard in the middle: ${domain}` });
       }
@@ -106,7 +116,8 @@ export function grpcRouteConfigurationErrors(routeConfig: RouteConfiguration, pr
             let sum = 0;
             for (const clusterWeight of specifier.value.clusters) sum += clusterWeight.weight ?? 0;
             if (sum === 0) errors.push({ path: `${routePath}.route.weighted_clusters`, message: "sum of weights is 0" });
-            if (sum > UINT32_MAX) errors.push({ path: `${routePath}.route.weighted_clusters`, message: "sum of weights is greater than UINT32_MAX" });
+            if (sum > UINT32_MAX)
+              errors.push({ path: `${routePath}.route.weighted_clusters`, message: "sum of weights is greater than UINT32_MAX" });
             specifier.value.clusters.forEach((clusterWeight, c) => {
               validateOverrides(clusterWeight.typedPerFilterConfig, `${routePath}.route.weighted_clusters.clusters[${c}]`, errors);
             });
@@ -137,6 +148,9 @@ export function grpcRouteConfigurationErrors(routeConfig: RouteConfiguration, pr
  * (redirect and direct_response invalidate the whole resource), weights, retry policies and
  * per-filter overrides; and, given `authority`, that a virtual host matches it.
  */
-export function validateGrpcRouteConfiguration(routeConfig: RouteConfiguration, options: GrpcRouteConfigurationOptions = {}): ValidationResult {
+export function validateGrpcRouteConfiguration(
+  routeConfig: RouteConfiguration,
+  options: GrpcRouteConfigurationOptions = {},
+): ValidationResult {
   return toValidationResult(grpcRouteConfigurationErrors(routeConfig, "", options));
 }

@@ -1,6 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
 import { sharedEnvoyValidator } from "./validate-envoy-resource.js";
-import { validateForGrpc, type GrpcValidationOptions } from "./validate-for-grpc.js";
+import { type GrpcValidationOptions, validateForGrpc } from "./validate-for-grpc.js";
 import { mergeValidationResults, type ValidationResult } from "./validation-result.js";
 
 /** Options of {@link validateXdsResource}. */

@@ -85,9 +85,7 @@ export function wellKnownStringFormat(rules: StringRules): StringFormat | undefi
     case "uriRef":
       return wellKnown.value ? { description: "a valid URI reference", test: isUriRef } : undefined;
     case "address":
-      return wellKnown.value
-        ? { description: "a valid hostname or IP address", test: (v) => isHostname(v) || isIp(v) }
-        : undefined;
+      return wellKnown.value ? { description: "a valid hostname or IP address", test: (v) => isHostname(v) || isIp(v) } : undefined;
     case "uuid":
       return wellKnown.value ? { description: "a valid UUID", test: (v) => UUID.test(v) } : undefined;
     case "wellKnownRegex": {

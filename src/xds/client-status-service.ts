@@ -4,14 +4,14 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { ClientResourceStatus } from "../gen/envoy/admin/v3/config_dump_shared_pb.js";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import {
+  type ClientConfig,
   ClientConfig_GenericXdsConfigSchema,
   ClientConfigSchema,
   ClientStatusDiscoveryService,
-  ClientStatusResponseSchema,
-  ConfigStatus,
-  type ClientConfig,
   type ClientStatusRequest,
   type ClientStatusResponse,
+  ClientStatusResponseSchema,
+  ConfigStatus,
 } from "../gen/envoy/service/status/v3/csds_pb.js";
 import type { StringMatcher } from "../gen/envoy/type/matcher/v3/string_pb.js";
 import { adsTypeOrder } from "../snapshot/index.js";

@@ -1,6 +1,7 @@
-export { XdsServer, type StreamStatus, type XdsServerOptions } from "./xds-server.js";
-export { listenXds, type XdsListener, type XdsListenerOptions, type XdsTlsOptions } from "./xds-listener.js";
-export { SotwStream, type PendingResponse, type RequestOutcome, type SotwStreamOptions, type TypeStatus } from "./sotw-stream.js";
+export { type ClientStatusServiceOptions, clientStatus, registerClientStatusService } from "./client-status-service.js";
+export { healthServiceNames, type ReadinessSource, registerHealthService } from "./health-service.js";
+export { peerAddressKey } from "./peer-address.js";
+export { type PendingResponse, type RequestOutcome, SotwStream, type SotwStreamOptions, type TypeStatus } from "./sotw-stream.js";
 export {
   combineHooks,
   type RequestKind,
@@ -10,6 +11,5 @@ export {
   type XdsServerHooks,
 } from "./stream-hooks.js";
 export { Subscription, type SubscriptionChange } from "./subscription.js";
-export { peerAddressKey } from "./peer-address.js";
-export { registerClientStatusService, clientStatus, type ClientStatusServiceOptions } from "./client-status-service.js";
-export { registerHealthService, healthServiceNames, type ReadinessSource } from "./health-service.js";
+export { listenXds, type XdsListener, type XdsListenerOptions, type XdsTlsOptions } from "./xds-listener.js";
+export { type StreamStatus, XdsServer, type XdsServerOptions } from "./xds-server.js";

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  EncodedDiscoveryResponseSchema,
   type EncodedDiscoveryResponse,
+  EncodedDiscoveryResponseSchema,
 } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
@@ -9,12 +9,12 @@ import {
   clusterType,
   contentVersion,
   diffTypeSnapshots,
+  type EncodedResource,
   endpointType,
   isFullStateType,
   isXdsTypeUrl,
   listenerType,
   routeType,
-  type EncodedResource,
   type Snapshot,
   type TypeSnapshot,
   type XdsTypeUrl,
@@ -236,7 +236,13 @@ export class SotwStream {
     for (const name of change.added) state.newlySubscribed.add(name);
     if (change.wildcardAdded) state.wildcardAdded = true;
     if (change.added.length > 0 || change.removed.length > 0 || change.wildcardAdded) state.breakAfterNack = undefined;
-    if (kind === "update" && typeUrl === endpointType && this.options.kind === endpointType && change.added.length === 0 && change.removed.length === 0) {
+    if (
+      kind === "update" &&
+      typeUrl === endpointType &&
+      this.options.kind === endpointType &&
+      change.added.length === 0 &&
+      change.removed.length === 0
+    ) {
       // Per-type EDS: Envoy re-requests the same names when it rebuilds a changed cluster, and keeps
       // that cluster warming until a response arrives. On ADS the server resends on its own.
       for (const name of state.subscription.names) state.forceResend.add(name);
@@ -336,7 +342,13 @@ export class SotwStream {
     // Settled: the client has this very snapshot and nothing was subscribed, forced or held back since.
     // Both planners return undefined then (an empty diff, nothing new); most wake-ups (every ACK, and
     // every publish for the types it did not touch) end here without planning anything.
-    if (state.sent === target && state.newlySubscribed.size === 0 && !state.wildcardAdded && state.forceResend.size === 0 && state.lingering.size === 0) {
+    if (
+      state.sent === target &&
+      state.newlySubscribed.size === 0 &&
+      !state.wildcardAdded &&
+      state.forceResend.size === 0 &&
+      state.lingering.size === 0
+    ) {
       return undefined;
     }
     return isFullStateType(state.typeUrl) ? planFullState(state, target, mode) : planPerResource(state, target);

@@ -1,4 +1,4 @@
-import { toBinary, create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { EncodedDiscoveryResponse } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import { ControlPlaneSchema } from "../gen/envoy/config/core/v3/base_pb.js";
@@ -108,7 +108,11 @@ export class XdsServer {
     await Promise.all([...this.live.values()].map((entry) => entry.done));
   }
 
-  private serve(kind: StreamKind, requests: AsyncIterable<DiscoveryRequest>, context: HandlerContext): AsyncGenerator<EncodedDiscoveryResponse> {
+  private serve(
+    kind: StreamKind,
+    requests: AsyncIterable<DiscoveryRequest>,
+    context: HandlerContext,
+  ): AsyncGenerator<EncodedDiscoveryResponse> {
     return this.streamResponses(kind, requests, context.signal, context.values.get(peerAddressKey));
   }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
@@ -50,7 +50,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliP
     exited,
     waitForLine<T>(match: (line: T) => boolean, timeoutMs = 15_000) {
       return new Promise<T>((resolve, reject) => {
-        const seen = out.split("\n").map(parse).find((line) => match(line as T));
+        const seen = out
+          .split("\n")
+          .map(parse)
+          .find((line) => match(line as T));
         if (seen !== undefined) return resolve(seen as T);
         const timer = setTimeout(() => {
           listeners.delete(onLine);

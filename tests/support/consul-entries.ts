@@ -181,7 +181,10 @@ export function modelOf(
   entries: readonly HealthEntryJson[],
   options: { localDatacenter?: string; failoverDatacenters?: readonly string[]; services?: Record<string, readonly string[]> } = {},
 ): ServiceModel {
-  const model = new ServiceModel({ localDatacenter: options.localDatacenter ?? "dc1", failoverDatacenters: options.failoverDatacenters ?? [] });
+  const model = new ServiceModel({
+    localDatacenter: options.localDatacenter ?? "dc1",
+    failoverDatacenters: options.failoverDatacenters ?? [],
+  });
   const groups = new Map<string, ServiceInstance[]>();
   for (const entry of entries) {
     const key = `${entry.Node.Datacenter}\u0000${entry.Service.Service}`;

@@ -1,11 +1,12 @@
 // Helpers shared by the Consul and embedded-catalog tests: servers on port 0 that close themselves,
 // event-driven waits (no sleeps), a virtual clock, and short watcher timings.
-import type { TestContext } from "node:test";
+
 import { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
+import type { TestContext } from "node:test";
+import { type Logger, pino } from "pino";
 import type { Clock } from "../../src/consul/clock.js";
-import { createConsulClient, type ConsulClientOptions } from "../../src/consul/consul-client.js";
-import { createConsulWatcher, type ConsulWatcher, type ConsulWatcherOptions } from "../../src/consul/consul-watcher.js";
+import { type ConsulClientOptions, createConsulClient } from "../../src/consul/consul-client.js";
+import { type ConsulWatcher, type ConsulWatcherOptions, createConsulWatcher } from "../../src/consul/consul-watcher.js";
 import type { WatchTiming } from "../../src/consul/datacenter-watch.js";
 import type { ConsulRequestEvent } from "../../src/consul/watcher-status.js";
 import { createEmbeddedConsul, type EmbeddedConsul, type EmbeddedConsulOptions } from "../../src/embedded-consul/index.js";
@@ -27,7 +28,13 @@ export interface HttpAnswer {
 }
 
 /** One HTTP request (fetch with the connection closed afterwards, so connection counts stay exact). */
-export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { connection: "close", ...headers },
@@ -54,7 +61,12 @@ export function captureLogger(level = "debug"): { logger: Logger; lines: () => s
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       callback();
     },
   });
@@ -129,7 +141,12 @@ export function useWatcher(
  * Resolves once `predicate` holds, re-checking it on every event of `events`; rejects after
  * `timeoutMs` as a failure guard (never used to synchronise).
  */
-export function until(predicate: () => boolean, events: Subscribe | readonly Subscribe[], what = "condition", timeoutMs = 5_000): Promise<void> {
+export function until(
+  predicate: () => boolean,
+  events: Subscribe | readonly Subscribe[],
+  what = "condition",
+  timeoutMs = 5_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const cleanups: Array<() => void> = [];
     let done = false;

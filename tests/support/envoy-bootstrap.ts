@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fromJson, type JsonValue, type Registry } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { parse } from "yaml";
-import { BootstrapSchema, type Bootstrap } from "../../src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js";
+import { type Bootstrap, BootstrapSchema } from "../../src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js";
 import type { Cluster } from "../../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { Http2ProtocolOptions } from "../../src/gen/envoy/config/core/v3/protocol_pb.js";
 import { HttpProtocolOptionsSchema } from "../../src/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
@@ -46,7 +46,8 @@ export function adsCluster(bootstrap: Bootstrap): AdsCluster {
   }
   const options = cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
   const protocol = options ? anyUnpack(options, HttpProtocolOptionsSchema) : undefined;
-  const explicit = protocol?.upstreamProtocolOptions.case === "explicitHttpConfig" ? protocol.upstreamProtocolOptions.value.protocolConfig : undefined;
+  const explicit =
+    protocol?.upstreamProtocolOptions.case === "explicitHttpConfig" ? protocol.upstreamProtocolOptions.value.protocolConfig : undefined;
   return {
     cluster,
     host: address.value.address,

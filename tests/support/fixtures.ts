@@ -10,11 +10,11 @@ import { HttpConnectionManagerSchema } from "../../src/gen/envoy/extensions/filt
 import {
   clusterType,
   createSnapshot,
+  type EncodedResource,
   encodeResource,
   endpointType,
   listenerType,
   routeType,
-  type EncodedResource,
   type Snapshot,
 } from "../../src/snapshot/index.js";
 
@@ -44,26 +44,32 @@ export function fixtureResources(name: string, service: FixtureService) {
     ClusterLoadAssignmentSchema,
     create(ClusterLoadAssignmentSchema, {
       clusterName: name,
-      endpoints: (service.endpoints ?? []).length === 0 ? [] : [
-        {
-          locality: { region: "dc1" },
-          loadBalancingWeight: 1,
-          lbEndpoints: (service.endpoints ?? []).map((hostPort) => {
-            const [address, port] = hostPort.split(":");
-            return {
-              hostIdentifier: {
-                case: "endpoint" as const,
-                value: {
-                  address: {
-                    address: { case: "socketAddress" as const, value: { address, portSpecifier: { case: "portValue" as const, value: Number(port) } } },
-                  },
-                },
+      endpoints:
+        (service.endpoints ?? []).length === 0
+          ? []
+          : [
+              {
+                locality: { region: "dc1" },
+                loadBalancingWeight: 1,
+                lbEndpoints: (service.endpoints ?? []).map((hostPort) => {
+                  const [address, port] = hostPort.split(":");
+                  return {
+                    hostIdentifier: {
+                      case: "endpoint" as const,
+                      value: {
+                        address: {
+                          address: {
+                            case: "socketAddress" as const,
+                            value: { address, portSpecifier: { case: "portValue" as const, value: Number(port) } },
+                          },
+                        },
+                      },
+                    },
+                    loadBalancingWeight: 1,
+                  };
+                }),
               },
-              loadBalancingWeight: 1,
-            };
-          }),
-        },
-      ],
+            ],
     }),
     name,
   );
@@ -71,9 +77,14 @@ export function fixtureResources(name: string, service: FixtureService) {
     statPrefix: name,
     routeSpecifier: {
       case: "rds",
-      value: { configSource: { configSourceSpecifier: { case: "ads", value: {} }, resourceApiVersion: ApiVersion.V3 }, routeConfigName: name },
+      value: {
+        configSource: { configSourceSpecifier: { case: "ads", value: {} }, resourceApiVersion: ApiVersion.V3 },
+        routeConfigName: name,
+      },
     },
-    httpFilters: [{ name: "envoy.filters.http.router", configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) } }],
+    httpFilters: [
+      { name: "envoy.filters.http.router", configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) } },
+    ],
   });
   const listener = encodeResource(
     listenerType,
@@ -91,7 +102,12 @@ export function fixtureResources(name: string, service: FixtureService) {
         {
           name,
           domains: [name],
-          routes: [{ match: { pathSpecifier: { case: "prefix", value: "" } }, action: { case: "route", value: { clusterSpecifier: { case: "cluster", value: name } } } }],
+          routes: [
+            {
+              match: { pathSpecifier: { case: "prefix", value: "" } },
+              action: { case: "route", value: { clusterSpecifier: { case: "cluster", value: name } } },
+            },
+          ],
         },
       ],
     }),

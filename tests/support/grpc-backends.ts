@@ -49,13 +49,8 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
 /** Calls WhoAmI once on `client` and returns the backend's name. */
 export function whoAmI(client: grpc.Client, deadlineMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      whoAmIPath,
-      identity,
-      identity,
-      Buffer.alloc(0),
-      { deadline: Date.now() + deadlineMs },
-      (error, value) => (error ? reject(error) : resolve(value!.toString())),
+    client.makeUnaryRequest(whoAmIPath, identity, identity, Buffer.alloc(0), { deadline: Date.now() + deadlineMs }, (error, value) =>
+      error ? reject(error) : resolve(value!.toString()),
     );
   });
 }

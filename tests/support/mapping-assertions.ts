@@ -3,12 +3,12 @@
 // gRPC, with the target authority), plus the cross-resource rules Envoy enforces at load time.
 import assert from "node:assert/strict";
 import type { Message } from "@bufbuild/protobuf";
-import type { ClusterLoadAssignment } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { LbEndpoint } from "../../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
+import type { ClusterLoadAssignment } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { RouteConfiguration } from "../../src/gen/envoy/config/route/v3/route_pb.js";
-import { mapModel, resolveMappingOptions, type ClientKind, type MappingOptions, type ModelMapping } from "../../src/mapping/index.js";
+import { type ClientKind, type MappingOptions, type ModelMapping, mapModel, resolveMappingOptions } from "../../src/mapping/index.js";
 import { validateXdsResource } from "../../src/validate/index.js";
-import { modelOf, type HealthEntryJson } from "./consul-entries.js";
+import { type HealthEntryJson, modelOf } from "./consul-entries.js";
 
 /** Asserts that `message` passes validateXdsResource for `kind` (with the gRPC authority when given). */
 export function assertValidFor(kind: ClientKind, message: Message, authority?: string): void {
@@ -22,18 +22,36 @@ export function assertAllValid(mapping: ModelMapping): void {
     const resources = mapping[kind];
     for (const message of [...resources.clusters, ...resources.assignments, ...resources.listeners]) assertValidFor(kind, message);
     for (const route of resources.routeConfigurations) assertValidFor(kind, route, kind === "grpc" ? route.name : undefined);
-    assertUnique(resources.clusters.map((c) => c.name), `${kind} cluster names`);
-    assertUnique(resources.assignments.map((c) => c.clusterName), `${kind} assignment names`);
-    assertUnique(resources.listeners.map((l) => l.name), `${kind} listener names`);
-    assertUnique(resources.routeConfigurations.map((r) => r.name), `${kind} route configuration names`);
+    assertUnique(
+      resources.clusters.map((c) => c.name),
+      `${kind} cluster names`,
+    );
+    assertUnique(
+      resources.assignments.map((c) => c.clusterName),
+      `${kind} assignment names`,
+    );
+    assertUnique(
+      resources.listeners.map((l) => l.name),
+      `${kind} listener names`,
+    );
+    assertUnique(
+      resources.routeConfigurations.map((r) => r.name),
+      `${kind} route configuration names`,
+    );
     for (const route of resources.routeConfigurations) assertRouteConfigurationLoads(route);
   }
 }
 
 /** Envoy's load-time checks on a route configuration: virtual host names and domains unique (domains case-insensitively). */
 export function assertRouteConfigurationLoads(route: RouteConfiguration): void {
-  assertUnique(route.virtualHosts.map((v) => v.name), `virtual host names of ${route.name}`);
-  assertUnique(route.virtualHosts.flatMap((v) => v.domains.map((d) => d.toLowerCase())), `domains of ${route.name}`);
+  assertUnique(
+    route.virtualHosts.map((v) => v.name),
+    `virtual host names of ${route.name}`,
+  );
+  assertUnique(
+    route.virtualHosts.flatMap((v) => v.domains.map((d) => d.toLowerCase())),
+    `domains of ${route.name}`,
+  );
 }
 
 function assertUnique(values: readonly string[], what: string): void {
@@ -47,7 +65,12 @@ function assertUnique(values: readonly string[], what: string): void {
 /** Maps health entries (grouped into a synced model) and asserts every resource valid. */
 export function mapEntries(
   entries: readonly HealthEntryJson[],
-  options: { localDatacenter?: string; failoverDatacenters?: readonly string[]; services?: Record<string, readonly string[]>; mapping?: MappingOptions } = {},
+  options: {
+    localDatacenter?: string;
+    failoverDatacenters?: readonly string[];
+    services?: Record<string, readonly string[]>;
+    mapping?: MappingOptions;
+  } = {},
 ): ModelMapping {
   const model = modelOf(entries, options);
   const mapping = mapModel(model.view(), resolveMappingOptions(options.mapping));
@@ -63,7 +86,9 @@ export interface EndpointSummary {
 }
 
 /** The endpoints of an assignment per priority, with locality and weights: what the tables compare. */
-export function summarize(assignment: ClusterLoadAssignment): Array<{ priority: number; region: string; zone: string; weight: number | undefined; endpoints: EndpointSummary[] }> {
+export function summarize(
+  assignment: ClusterLoadAssignment,
+): Array<{ priority: number; region: string; zone: string; weight: number | undefined; endpoints: EndpointSummary[] }> {
   return assignment.endpoints.map((group) => ({
     priority: group.priority,
     region: group.locality?.region ?? "",

@@ -8,7 +8,8 @@ export interface PackageImport {
   importedBy: string;
 }
 
-const specifierPattern = /(?:^|[;\s}])(?:import|export)\s*(?:[\w*${}\s,]+?\s*from\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+const specifierPattern =
+  /(?:^|[;\s}])(?:import|export)\s*(?:[\w*${}\s,]+?\s*from\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
 
 /** The package a bare specifier belongs to ("@scope/name/sub" → "@scope/name"). */
 function packageName(specifier: string): string {

@@ -1,17 +1,14 @@
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { NodeSchema } from "../../src/gen/envoy/config/core/v3/base_pb.js";
 import { ClusterSchema } from "../../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { NodeSchema } from "../../src/gen/envoy/config/core/v3/base_pb.js";
 import { ClusterLoadAssignmentSchema } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import { ListenerSchema } from "../../src/gen/envoy/config/listener/v3/listener_pb.js";
 import { RouteConfigurationSchema } from "../../src/gen/envoy/config/route/v3/route_pb.js";
 import { ClusterDiscoveryService } from "../../src/gen/envoy/service/cluster/v3/cds_pb.js";
 import { AggregatedDiscoveryService } from "../../src/gen/envoy/service/discovery/v3/ads_pb.js";
-import {
-  DiscoveryRequestSchema,
-  type DiscoveryResponse,
-} from "../../src/gen/envoy/service/discovery/v3/discovery_pb.js";
+import { DiscoveryRequestSchema, type DiscoveryResponse } from "../../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { EndpointDiscoveryService } from "../../src/gen/envoy/service/endpoint/v3/eds_pb.js";
 import { ListenerDiscoveryService } from "../../src/gen/envoy/service/listener/v3/lds_pb.js";
 import { RouteDiscoveryService } from "../../src/gen/envoy/service/route/v3/rds_pb.js";
@@ -53,7 +50,8 @@ export class RawXdsClient {
     this.sessions = new Http2SessionManager(options.baseUrl, undefined, options.tls ? { ...options.tls } : undefined);
     const transport = createGrpcTransport({ baseUrl: options.baseUrl, sessionManager: this.sessions });
     const calls = {
-      ads: () => createClient(AggregatedDiscoveryService, transport).streamAggregatedResources(this.requests, { signal: this.abort.signal }),
+      ads: () =>
+        createClient(AggregatedDiscoveryService, transport).streamAggregatedResources(this.requests, { signal: this.abort.signal }),
       cds: () => createClient(ClusterDiscoveryService, transport).streamClusters(this.requests, { signal: this.abort.signal }),
       eds: () => createClient(EndpointDiscoveryService, transport).streamEndpoints(this.requests, { signal: this.abort.signal }),
       lds: () => createClient(ListenerDiscoveryService, transport).streamListeners(this.requests, { signal: this.abort.signal }),
@@ -150,4 +148,3 @@ export function responseNames(response: DiscoveryResponse): string[] {
 export function responseAssignments(response: DiscoveryResponse) {
   return response.resources.map((any) => fromBinary(ClusterLoadAssignmentSchema, any.value));
 }
-

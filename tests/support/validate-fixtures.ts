@@ -3,21 +3,21 @@
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { Cluster_DiscoveryType, ClusterSchema, type Cluster } from "../../src/gen/envoy/config/cluster/v3/cluster_pb.js";
-import { AddressSchema, SocketAddress_Protocol, SocketAddressSchema, type Address } from "../../src/gen/envoy/config/core/v3/address_pb.js";
+import { type Cluster, Cluster_DiscoveryType, ClusterSchema } from "../../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { type Address, AddressSchema, SocketAddress_Protocol, SocketAddressSchema } from "../../src/gen/envoy/config/core/v3/address_pb.js";
 import { ApiVersion } from "../../src/gen/envoy/config/core/v3/config_source_pb.js";
 import { HealthStatus } from "../../src/gen/envoy/config/core/v3/health_check_pb.js";
-import { EndpointSchema, LbEndpointSchema, type LbEndpoint } from "../../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
-import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
-import { ListenerSchema, type Listener } from "../../src/gen/envoy/config/listener/v3/listener_pb.js";
-import { RouteConfigurationSchema, type RouteConfiguration } from "../../src/gen/envoy/config/route/v3/route_pb.js";
+import { EndpointSchema, type LbEndpoint, LbEndpointSchema } from "../../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
+import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import { type Listener, ListenerSchema } from "../../src/gen/envoy/config/listener/v3/listener_pb.js";
+import { type RouteConfiguration, RouteConfigurationSchema } from "../../src/gen/envoy/config/route/v3/route_pb.js";
 import { RouterSchema } from "../../src/gen/envoy/extensions/filters/http/router/v3/router_pb.js";
 import {
+  type HttpConnectionManager,
   HttpConnectionManagerSchema,
+  type HttpFilter,
   HttpFilterSchema,
   RdsSchema,
-  type HttpConnectionManager,
-  type HttpFilter,
 } from "../../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import type { ValidationError, ValidationResult } from "../../src/validate/index.js";
 
@@ -27,12 +27,23 @@ export const adsConfigSource = { configSourceSpecifier: { case: "ads", value: {}
 /** An lb_endpoint at an IP (or, to break things, a hostname) and port. */
 export function lbEndpoint(address: string, port: number, init: Partial<LbEndpoint> = {}): LbEndpoint {
   const endpoint = create(EndpointSchema, { address: socketAddress(address, port) });
-  return Object.assign(create(LbEndpointSchema, { hostIdentifier: { case: "endpoint", value: endpoint }, healthStatus: HealthStatus.HEALTHY, loadBalancingWeight: 1 }), init);
+  return Object.assign(
+    create(LbEndpointSchema, {
+      hostIdentifier: { case: "endpoint", value: endpoint },
+      healthStatus: HealthStatus.HEALTHY,
+      loadBalancingWeight: 1,
+    }),
+    init,
+  );
 }
 
 /** A socket Address at an IP (or hostname) and port_value. */
 export function socketAddress(address: string, port: number): Address {
-  const socket = create(SocketAddressSchema, { protocol: SocketAddress_Protocol.TCP, address, portSpecifier: { case: "portValue", value: port } });
+  const socket = create(SocketAddressSchema, {
+    protocol: SocketAddress_Protocol.TCP,
+    address,
+    portSpecifier: { case: "portValue", value: port },
+  });
   return create(AddressSchema, { address: { case: "socketAddress", value: socket } });
 }
 
@@ -47,7 +58,10 @@ export function edsCluster(name = "payments"): Cluster {
 }
 
 /** A CLA with one weighted locality per priority (dc1 at 0, dc2 at 1) and the given endpoints at priority 0. */
-export function clusterLoadAssignment(name = "payments", endpoints: LbEndpoint[] = [lbEndpoint("10.0.0.12", 8080), lbEndpoint("fd00::12", 8080)]): ClusterLoadAssignment {
+export function clusterLoadAssignment(
+  name = "payments",
+  endpoints: LbEndpoint[] = [lbEndpoint("10.0.0.12", 8080), lbEndpoint("fd00::12", 8080)],
+): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
     clusterName: name,
     endpoints: [
@@ -59,13 +73,23 @@ export function clusterLoadAssignment(name = "payments", endpoints: LbEndpoint[]
 
 /** The router filter, packed. */
 export function routerFilter(): HttpFilter {
-  return create(HttpFilterSchema, { name: "envoy.filters.http.router", configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) } });
+  return create(HttpFilterSchema, {
+    name: "envoy.filters.http.router",
+    configType: { case: "typedConfig", value: anyPack(RouterSchema, create(RouterSchema)) },
+  });
 }
 
 /** An HCM with RDS over ADS and the router filter. */
 export function rdsHttpConnectionManager(routeConfigName = "payments", init: Partial<HttpConnectionManager> = {}): HttpConnectionManager {
   const rds = create(RdsSchema, { configSource: adsConfigSource, routeConfigName });
-  return Object.assign(create(HttpConnectionManagerSchema, { statPrefix: routeConfigName, routeSpecifier: { case: "rds", value: rds }, httpFilters: [routerFilter()] }), init);
+  return Object.assign(
+    create(HttpConnectionManagerSchema, {
+      statPrefix: routeConfigName,
+      routeSpecifier: { case: "rds", value: rds },
+      httpFilters: [routerFilter()],
+    }),
+    init,
+  );
 }
 
 /** The gRPC client listener: name = xds:/// target, api_listener with an HCM. */
@@ -77,7 +101,18 @@ export function grpcListener(name = "payments", hcm: HttpConnectionManager = rds
 export function routeConfiguration(name = "payments", domains = ["payments"]): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name,
-    virtualHosts: [{ name, domains, routes: [{ match: { pathSpecifier: { case: "prefix", value: "" } }, action: { case: "route", value: { clusterSpecifier: { case: "cluster", value: name } } } }] }],
+    virtualHosts: [
+      {
+        name,
+        domains,
+        routes: [
+          {
+            match: { pathSpecifier: { case: "prefix", value: "" } },
+            action: { case: "route", value: { clusterSpecifier: { case: "cluster", value: name } } },
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -91,7 +126,10 @@ export function envoyHttpListener(): Listener {
         filters: [
           {
             name: "envoy.filters.network.http_connection_manager",
-            configType: { case: "typedConfig", value: anyPack(HttpConnectionManagerSchema, rdsHttpConnectionManager("consul-xds-bridge-http")) },
+            configType: {
+              case: "typedConfig",
+              value: anyPack(HttpConnectionManagerSchema, rdsHttpConnectionManager("consul-xds-bridge-http")),
+            },
           },
         ],
       },
@@ -107,7 +145,13 @@ export function strictDnsCluster(): Cluster {
     connectTimeout: { nanos: 250_000_000 },
     loadAssignment: {
       clusterName: "legacy",
-      endpoints: [{ locality: { region: "dc1" }, loadBalancingWeight: 1, lbEndpoints: [lbEndpoint("legacy-1.example.internal", 8080), lbEndpoint("legacy-2.example.internal", 8080)] }],
+      endpoints: [
+        {
+          locality: { region: "dc1" },
+          loadBalancingWeight: 1,
+          lbEndpoints: [lbEndpoint("legacy-1.example.internal", 8080), lbEndpoint("legacy-2.example.internal", 8080)],
+        },
+      ],
     },
   });
 }

@@ -1,8 +1,8 @@
 import { after } from "node:test";
-import { SnapshotCache, defaultGroup, type SnapshotCacheOptions } from "../../src/snapshot/index.js";
-import { XdsServer, listenXds, type XdsListenerOptions, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
-import { fixtureSnapshot, type FixtureService } from "./fixtures.js";
-import { RawXdsClient, type RawStreamService } from "./raw-xds-client.js";
+import { defaultGroup, SnapshotCache, type SnapshotCacheOptions } from "../../src/snapshot/index.js";
+import { listenXds, type XdsListenerOptions, XdsServer, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
+import { type FixtureService, fixtureSnapshot } from "./fixtures.js";
+import { type RawStreamService, RawXdsClient } from "./raw-xds-client.js";
 
 /** A running xDS server on a free port, with a cache to publish fixture snapshots into. */
 export interface XdsHarness {
