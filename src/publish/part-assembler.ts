@@ -1,62 +1,57 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
-import { RouteConfigurationSchema } from "../gen/envoy/config/route/v3/route_pb.js";
-import { type EncodedResource, encodeResourceValue, routeType } from "../snapshot/index.js";
-
-/** RouteConfiguration.virtual_hosts. */
-const VIRTUAL_HOSTS_FIELD = 2;
+import type { Assembly } from "../mapping/index.js";
+import { type EncodedResource, encodeResourceValue } from "../snapshot/index.js";
 
 /**
- * Keeps Envoy's big RouteConfiguration (one virtual host per service) as pre-encoded virtual hosts
- * and assembles its bytes on demand: the shell's encoding followed by one length-delimited field-2
- * record per virtual host, in name order — exactly what `toBinary` gives for the whole message when
- * the shell holds only fields numbered below 2 (the name). A change to one service then costs one
- * virtual host's encoding plus a byte copy, not re-encoding ten thousand messages.
+ * Keeps a resource made of one part per service (Envoy's RouteConfiguration with one virtual host per
+ * service) as pre-encoded parts and assembles its bytes on demand: the shell's encoding followed by
+ * one length-delimited record of the parts field per part, in name order — exactly what `toBinary`
+ * gives for the whole message when the shell holds only fields numbered below that field. A change to
+ * one service then costs one part's encoding plus a byte copy, not re-encoding ten thousand messages.
  */
-export class RouteConfigurationAssembler {
+export class PartAssembler {
   private readonly shellBytes: Uint8Array;
-  private readonly hosts = new Map<string, Uint8Array>();
+  private readonly parts = new Map<string, Uint8Array>();
   private order: string[] = [];
   private assembled: EncodedResource | undefined;
 
-  /** `shell`: the RouteConfiguration without virtual hosts (only `name` set, see above). */
-  constructor(private readonly shell: RouteConfiguration) {
-    this.shellBytes = toBinary(RouteConfigurationSchema, shell);
+  constructor(private readonly assembly: Assembly) {
+    this.shellBytes = toBinary(assembly.shellSchema, assembly.shell);
   }
 
-  /** Sets (or replaces) the encoded virtual host of `name`. */
+  /** Sets (or replaces) the encoded part of `name`. */
   set(name: string, encoded: Uint8Array): void {
-    if (!this.hosts.has(name)) this.order.splice(insertionPoint(this.order, name), 0, name);
-    else if (sameBytes(this.hosts.get(name)!, encoded)) return;
-    this.hosts.set(name, encoded);
+    if (!this.parts.has(name)) this.order.splice(insertionPoint(this.order, name), 0, name);
+    else if (sameBytes(this.parts.get(name)!, encoded)) return;
+    this.parts.set(name, encoded);
     this.assembled = undefined;
   }
 
-  /** Removes the virtual host of `name`, if present. */
+  /** Removes the part of `name`, if present. */
   delete(name: string): void {
-    if (!this.hosts.delete(name)) return;
+    if (!this.parts.delete(name)) return;
     this.order.splice(insertionPoint(this.order, name), 1);
     this.assembled = undefined;
   }
 
-  /** The encoded virtual host of `name`, if present. */
+  /** The encoded part of `name`, if present. */
   get(name: string): Uint8Array | undefined {
-    return this.hosts.get(name);
+    return this.parts.get(name);
   }
 
-  /** Number of virtual hosts. */
+  /** Number of parts. */
   get size(): number {
-    return this.hosts.size;
+    return this.parts.size;
   }
 
-  /** The whole RouteConfiguration as an EncodedResource, assembled once per change. */
+  /** The whole resource, assembled once per change. */
   resource(): EncodedResource {
     if (!this.assembled) {
       const writer = new BinaryWriter();
       writer.raw(this.shellBytes);
-      for (const name of this.order) writer.tag(VIRTUAL_HOSTS_FIELD, WireType.LengthDelimited).bytes(this.hosts.get(name)!);
-      this.assembled = encodeResourceValue(routeType, writer.finish(), this.shell.name);
+      for (const name of this.order) writer.tag(this.assembly.partField, WireType.LengthDelimited).bytes(this.parts.get(name)!);
+      this.assembled = encodeResourceValue(this.assembly.typeUrl, writer.finish(), this.assembly.name);
     }
     return this.assembled;
   }
