@@ -2,13 +2,13 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type ConsulTlsOptions,
-  type ConsulWatcher,
   type ConsulWatcherHooks,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import type { CatalogSource } from "../model/catalog-source.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { silentLogger } from "../observe/create-logger.js";
@@ -78,7 +78,8 @@ export interface Bridge {
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
-  readonly watcher: ConsulWatcher;
+  /** Where the model's content comes from (the Consul watcher). */
+  readonly watcher: CatalogSource;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -113,7 +114,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     maxSockets: config.consul.maxSockets,
   });
   const consulLog = logger.child({ component: "consul" });
-  const watcher = createConsulWatcher({
+  const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
     datacenter: config.consul.datacenter,

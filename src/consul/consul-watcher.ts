@@ -54,12 +54,14 @@
  * the status exposes the current error and the staleness.
  */
 import { type Logger, pino } from "pino";
+import type { CatalogSource } from "../model/catalog-source.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { createBackoff } from "./backoff.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
-import { DatacenterWatch, type WatchTiming } from "./datacenter-watch.js";
+import { DatacenterWatch } from "./datacenter-watch.js";
+import { defaultWatchTiming, type WatchTiming } from "./watch-timing.js";
 import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
 
 /** Options of {@link createConsulWatcher}. */
@@ -99,33 +101,15 @@ export interface ConsulWatcherOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** A running watch of Consul feeding a ServiceModel. */
-export interface ConsulWatcher {
+/** A running watch of Consul feeding a ServiceModel: the Consul implementation of a CatalogSource. */
+export interface ConsulWatcher extends CatalogSource {
   /** Live status (getters: read it when needed, do not keep copies). */
   readonly status: ConsulWatcherStatus;
-  /** Starts watching (once). */
-  start(): void;
   /** Stops every loop and waits for reads in flight to end. The model keeps its content. */
   close(): Promise<void>;
   /** Calls `listener` after any change of `synced` or of the failing reads; returns an unsubscribe function. */
   onStatusChange(listener: (status: ConsulWatcherStatus) => void): () => void;
 }
-
-/**
- * Defaults: Consul's 5-minute wait; per blocking loop a bucket of 10 requests/s (burst 5), so a busy
- * catalog is followed within ~100 ms yet a constantly moving index cannot spin the loop (at large
- * scale each answer's own size paces it further); 1 s → 60 s backoff.
- */
-export const defaultWatchTiming: WatchTiming = {
-  waitMs: 5 * 60_000,
-  timeoutMarginMs: 10_000,
-  requestTimeoutMs: 10_000,
-  rateLimit: { ratePerSecond: 10, burst: 5 },
-  fetchRateLimit: { ratePerSecond: 500, burst: 100 },
-  backoff: { baseMs: 1_000, maxMs: 60_000 },
-  explainGraceMs: 2_000,
-  sweepMinIntervalMs: 30_000,
-};
 
 const blockingPerDatacenter = 2;
 
@@ -296,15 +280,14 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
     const share = Math.floor((client.maxSockets - blockingPerDatacenter * datacenters.length) / datacenters.length);
     const fetchConcurrency = options.fetchConcurrency ?? Math.max(1, Math.min(8, share));
     logger.info({ datacenters, maxSockets: client.maxSockets, fetchConcurrency, prefix, tag: options.tag }, "consul watcher starting");
+    const filter = { prefix, exclude: new Set(options.exclude ?? ["consul"]), tag: options.tag };
     for (const datacenter of datacenters) {
       watches.push(
         new DatacenterWatch({
           client,
           model,
           datacenter,
-          prefix,
-          exclude: new Set(options.exclude ?? ["consul"]),
-          tag: options.tag,
+          filter,
           stale: options.stale ?? false,
           fetchConcurrency,
           timing,
@@ -316,14 +299,16 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
             channel,
             synced: () => checkSynced(),
           },
+          signal,
         }),
       );
     }
     notify();
-    await Promise.all(watches.map((w) => w.run(signal)));
+    await Promise.all(watches.map((w) => w.run()));
   }
 
   return {
+    model,
     status,
     start() {
       if (controller) return;

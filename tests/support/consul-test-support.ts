@@ -7,7 +7,7 @@ import { type Logger, pino } from "pino";
 import type { Clock } from "../../src/consul/clock.js";
 import { type ConsulClientOptions, createConsulClient } from "../../src/consul/consul-client.js";
 import { type ConsulWatcher, type ConsulWatcherOptions, createConsulWatcher } from "../../src/consul/consul-watcher.js";
-import type { WatchTiming } from "../../src/consul/datacenter-watch.js";
+import type { WatchTiming } from "../../src/consul/watch-timing.js";
 import type { ConsulRequestEvent } from "../../src/consul/watcher-status.js";
 import { createEmbeddedConsul, type EmbeddedConsul, type EmbeddedConsulOptions } from "../../src/embedded-consul/index.js";
 import { ServiceModel } from "../../src/model/service-model.js";
