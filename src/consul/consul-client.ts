@@ -3,6 +3,7 @@ import { Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import Consul from "consul";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
+import { type ExtensibleClient, failCutAnswers } from "./cut-answer-guard.js";
 
 /** TLS settings for an `https://` Consul address. */
 export interface ConsulTlsOptions {
@@ -85,7 +86,7 @@ export interface ConsulClient {
 /** The slice of the `consul` client this module calls; its typings do not know `ctx`/`timeout`/`index`. */
 type CallOptions = Record<string, unknown>;
 type Call = (options: CallOptions) => Promise<unknown>;
-interface ConsulCalls {
+interface ConsulCalls extends ExtensibleClient {
   readonly catalog: { readonly service: { readonly list: Call }; readonly datacenters: Call };
   readonly health: { readonly service: Call; readonly state: Call };
   readonly agent: { readonly self: Call };
@@ -145,6 +146,9 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     decoders: { "application/json": (body: Buffer) => body },
     ...(options.token ? { defaults: { token: options.token } } : {}),
   } as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulCalls;
+
+  failCutAnswers(consul);
+  failCutAnswers(raw);
 
   const bound = {
     catalogServices: consul.catalog.service.list.bind(consul.catalog.service),

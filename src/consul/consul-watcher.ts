@@ -51,8 +51,13 @@
  *
  * Errors never touch the model: the last good state of each service stays until Consul says otherwise.
  * Each read classifies its failures (ConsulError codes) and retries with jittered exponential backoff;
- * the status exposes the current error and the staleness.
+ * the status exposes the current error and the staleness. What counts as a failure is broad on
+ * purpose: an answer cut mid-body (cut-answer-guard.ts), an answer of the wrong shape (`{}` or `null`
+ * for a list), and a service answer whose entries are all unreadable (Consul never stores those, so
+ * the answer is broken, not the service gone). An unreadable entry among readable ones keeps the last
+ * good record of its instance (ServiceEntryReader); only `[]` empties a service.
  */
+import { setMaxListeners } from "node:events";
 import { type Logger, pino } from "pino";
 import type { CatalogSource } from "../model/catalog-source.js";
 import type { ServiceModel } from "../model/service-model.js";
@@ -314,6 +319,8 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       if (controller) return;
       controller = new AbortController();
       const own = controller;
+      // Every read and wait in flight listens to this one signal (two loops and the reads of each datacenter).
+      setMaxListeners(1_000, own.signal);
       if (options.signal) {
         if (options.signal.aborted) own.abort();
         else options.signal.addEventListener("abort", () => own.abort(), { once: true });

@@ -7,6 +7,7 @@ import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js"
 import type { Clock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError } from "./consul-error.js";
+import { isObject } from "./is-object.js";
 import { NodeServiceIndex } from "./node-service-index.js";
 import { ServiceEntryReader } from "./service-entry-reader.js";
 import { type ServiceFilter, selectBridgedServices } from "./service-filter.js";
@@ -122,17 +123,28 @@ export class DatacenterWatch {
     };
     const catalog = runBlockingQuery({
       ...common,
-      fetch: (p) =>
-        client.catalogServices({ datacenter, stale, index: p.index, waitMs: p.waitMs, timeoutMs: p.timeoutMs, signal: p.signal }),
+      // An answer of another shape fails the read, so it is retried with backoff rather than at the loop's rate.
+      fetch: async (p) => {
+        const response = await client.catalogServices({
+          datacenter,
+          stale,
+          index: p.index,
+          waitMs: p.waitMs,
+          timeoutMs: p.timeoutMs,
+          signal: p.signal,
+        });
+        if (!isObject(response.body)) throw new ConsulError("bad-response", "/v1/catalog/services did not answer an object");
+        return response;
+      },
       onChange: (body, change) => this.onCatalog(body, change.index, change.reset),
       onUnchanged: (change) => this.gap.catalogMoved(change.index, !change.reset && this.catalogListed),
       onOutcome: (outcome) => this.onLoopOutcome("catalog-services", outcome),
     });
-    const checks = runBlockingQuery<CheckFeedAnswer | undefined>({
+    const checks = runBlockingQuery<CheckFeedAnswer>({
       ...common,
       // The feed is read from its bytes (see CheckFeedTracker): at 100,000 checks an answer is ~30 MB,
       // and JSON.parse would build every check only for change detection to drop it. A body that is
-      // not JSON fails the request, as a JSON.parse failure would.
+      // not JSON, or not a list, fails the request, as a JSON.parse failure would.
       fetch: async (p) => {
         const response = await client.healthStateBytes("any", {
           datacenter,
@@ -142,12 +154,15 @@ export class DatacenterWatch {
           timeoutMs: p.timeoutMs,
           signal: p.signal,
         });
+        let answer: CheckFeedAnswer | undefined;
         try {
-          return { ...response, body: this.feed.read(response.body, response.index) };
+          answer = this.feed.read(response.body, response.index);
         } catch (error) {
           if (error instanceof FeedSyntaxError) throw new ConsulError("bad-response", `/v1/health/state/any is not JSON: ${error.message}`);
           throw error;
         }
+        if (!answer) throw new ConsulError("bad-response", "/v1/health/state/any did not answer a list");
+        return { ...response, body: answer };
       },
       onChange: (body, change) => this.onCheckFeed(body, change.index),
       onOutcome: (outcome) => this.onLoopOutcome("health-state", outcome),
@@ -222,11 +237,7 @@ export class DatacenterWatch {
   // ---- discovery: /v1/catalog/services ----
 
   private onCatalog(body: unknown, index: number, reset: boolean): void {
-    const wanted = selectBridgedServices(body, this.options.filter);
-    if (!wanted) {
-      this.log.warn("consul answered /v1/catalog/services with something other than an object; ignored");
-      return;
-    }
+    const wanted = selectBridgedServices(body, this.options.filter) ?? new Map<string, readonly string[]>();
     let diff = false;
     for (const name of [...this.bridged.keys()]) {
       if (wanted.has(name)) continue;
@@ -258,11 +269,7 @@ export class DatacenterWatch {
   // ---- change feed: /v1/health/state/any ----
 
   /** Applies one check-feed answer; returns whether anything changed (the loop's change detector). */
-  private onCheckFeed(body: CheckFeedAnswer | undefined, index: number): boolean {
-    if (!body) {
-      this.log.warn("consul answered /v1/health/state/any with something other than a list; ignored");
-      return false;
-    }
+  private onCheckFeed(body: CheckFeedAnswer, index: number): boolean {
     const baseline = !this.feed.hasBaseline;
     const diff = this.feed.apply(body);
     if (diff.malformed > 0) this.log.warn({ rows: diff.malformed }, "ignored unreadable rows of /v1/health/state/any");
@@ -286,7 +293,14 @@ export class DatacenterWatch {
   private apply(name: string, entries: readonly unknown[], index: number): boolean {
     const { datacenter, model } = this.options;
     this.gap.remember(index);
-    const read = this.entries.read(name, entries);
+    const read = this.entries.read(name, entries, model.instancesIn(datacenter, name));
+    if (!read.usable) {
+      // Consul never stores such records: the answer is broken (a proxy, a bug), not the service gone.
+      throw new ConsulError(
+        "bad-response",
+        `/v1/health/service/${name}: none of its ${read.unreadable} entries is readable; keeping the last good instances`,
+      );
+    }
     this.nodes.set(name, read.nodes);
     // A name whose every instance is a sidecar or gateway is not a service the bridge routes to.
     const changed = read.onlyOtherKinds ? model.removeService(datacenter, name) : model.setService(datacenter, name, read.instances);

@@ -39,7 +39,10 @@ export interface ServiceReadQueueOptions {
   readonly fetch: (service: string, signal: AbortSignal) => Promise<ConsulResponse<unknown>>;
   /** Whether `service` is still bridged (a read of a service no longer bridged is dropped). */
   readonly wanted: (service: string) => boolean;
-  /** Applies a good answer (a list); returns whether the model changed. */
+  /**
+   * Applies a good answer (a list); returns whether the model changed. Throws a ConsulError when
+   * the answer is a list but unusable: that is a failed read of this service.
+   */
   readonly apply: (service: string, entries: readonly unknown[], index: number) => boolean;
   readonly events: ServiceReadEvents;
   readonly signal: AbortSignal;
@@ -132,7 +135,6 @@ export class ServiceReadQueue {
       this.failed(service, consulErrorFromReason(reason), started);
       return;
     }
-    if (this.serviceFailures.delete(service)) events.channel(undefined, service);
     this.pauseBackoff.reset();
     events.channel(undefined);
     if (!this.options.wanted(service)) {
@@ -153,15 +155,24 @@ export class ServiceReadQueue {
       }
     }
     this.staleAttempts.delete(service);
+    let changed: boolean;
+    try {
+      changed = this.options.apply(service, response.body as unknown[], response.index);
+    } catch (reason) {
+      // An unusable answer, or a bug in applying it: either way about this service alone.
+      const error = reason instanceof ConsulError ? reason : new ConsulError("internal", `cannot apply the answer: ${String(reason)}`);
+      this.failed(service, error, started, true);
+      return;
+    }
     this.required.delete(service);
-    const changed = this.options.apply(service, response.body as unknown[], response.index);
+    if (this.serviceFailures.delete(service)) events.channel(undefined, service);
     events.request({ service, outcome: changed ? "changed" : "unchanged", durationMs: clock.now() - started });
   }
 
-  private failed(service: string, error: ConsulError, started: number): void {
+  private failed(service: string, error: ConsulError, started: number, aboutService = false): void {
     const { clock, signal, events } = this.options;
     const now = clock.now();
-    const scoped = error.code === "bad-request" || error.code === "bad-response";
+    const scoped = aboutService || error.code === "bad-request" || error.code === "bad-response";
     let retryInMs: number;
     if (scoped) {
       // About this service only (Consul will not answer it better in a moment): retry it alone,
