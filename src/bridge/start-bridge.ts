@@ -8,7 +8,7 @@ import {
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
-import type { CatalogSource } from "../model/catalog-source.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { silentLogger } from "../observe/create-logger.js";
@@ -88,6 +88,11 @@ export interface Bridge {
   /** The bridge's state now. */
   status(): StatusReading;
   /**
+   * Resolves if the source of the model stops for good (a configuration mistake retrying cannot
+   * fix, such as an unknown `--datacenter`); it is logged, and `serve` exits with status 2.
+   */
+  readonly fatal: Promise<CatalogSourceFatal>;
+  /**
    * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
    * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
    */
@@ -144,6 +149,15 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         config.consulHooks?.onSynced?.();
       },
     },
+  });
+
+  const fatal = new Promise<CatalogSourceFatal>((resolve) => {
+    const stop = watcher.onStatusChange((state) => {
+      if (!state.fatal) return;
+      stop();
+      consulLog.error(state.fatal.message);
+      resolve(state.fatal);
+    });
   });
 
   let validationFailures = 0;
@@ -255,6 +269,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     metrics,
     readiness,
     status,
+    fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
 }

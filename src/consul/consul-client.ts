@@ -64,8 +64,12 @@ export interface ConsulResponse<T> {
 
 /** The Consul reads the bridge needs, on top of the `consul` npm client's per-call methods. */
 export interface ConsulClient {
+  /** Consul's base URL as configured (`scheme://host:port[/path]`, never with credentials), for messages. */
+  readonly address: string;
   /** The socket cap of the keep-alive pool. */
   readonly maxSockets: number;
+  /** `GET /v1/catalog/datacenters`: the datacenters Consul knows (not blocking). */
+  catalogDatacenters(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/catalog/services`: service name → union of tags. */
   catalogServices(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/health/service/:name` (never `?passing`), optionally narrowed to instances having every tag. */
@@ -151,6 +155,7 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
   failCutAnswers(raw);
 
   const bound = {
+    catalogDatacenters: consul.catalog.datacenters.bind(consul.catalog),
     catalogServices: consul.catalog.service.list.bind(consul.catalog.service),
     healthService: consul.health.service.bind(consul.health),
     healthState: consul.health.state.bind(consul.health),
@@ -187,7 +192,9 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
   }
 
   return {
+    address: `${base.protocol}//${base.host}${path}`,
     maxSockets,
+    catalogDatacenters: (query) => call(bound.catalogDatacenters, query, {}),
     catalogServices: (query) => call(bound.catalogServices, query, {}),
     healthService: (name, query) =>
       call(bound.healthService, query, { service: name, ...(query.tags?.length ? { tag: [...query.tags] } : {}) }),

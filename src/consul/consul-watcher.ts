@@ -59,13 +59,15 @@
  */
 import { setMaxListeners } from "node:events";
 import { type Logger, pino } from "pino";
-import type { CatalogSource } from "../model/catalog-source.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { createBackoff } from "./backoff.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
 import { DatacenterWatch } from "./datacenter-watch.js";
+import { FailureLog } from "./failure-log.js";
+import { knownDatacentersWithout } from "./unknown-datacenter.js";
 import { defaultWatchTiming, type WatchTiming } from "./watch-timing.js";
 import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
 
@@ -148,6 +150,9 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
   let synced = false;
   let lastGoodAt = clock.now();
   let currentCode: ConsulErrorCode | null = null;
+  let fatal: CatalogSourceFatal | null = null;
+  let checkingDatacenter = false;
+  const failures = new FailureLog({ address: client.address, logger, clock, hasData: () => synced });
 
   const safely = (fn: () => void): void => {
     try {
@@ -179,6 +184,9 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
     get services() {
       return new Map(watches.map((w) => [w.datacenter, w.serviceCount]));
     },
+    get fatal() {
+      return fatal;
+    },
     stalenessSeconds() {
       if (!synced) return Number.POSITIVE_INFINITY;
       if (failing.size === 0) return 0;
@@ -203,11 +211,15 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       if (failing.size === 0) lastGoodAt = clock.now();
       if (!before) return;
       failing.delete(key);
-      if (failing.size === 0) lastGoodAt = clock.now();
+      if (failing.size === 0) {
+        lastGoodAt = clock.now();
+        failures.recovered();
+      }
       logger.info({ endpoint, datacenter, service }, "consul read recovered");
       notify();
       return;
     }
+    if (error.code === "unknown-datacenter" && datacenter === options.datacenter && !synced) void checkDatacenter(datacenter);
     if (before && before.code === error.code && before.message === error.message) return;
     failing.set(key, {
       code: error.code,
@@ -217,13 +229,21 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       ...(service !== undefined ? { service } : {}),
       since: before?.since ?? clock.now(),
     });
-    if (!before || before.code !== error.code) {
-      logger.warn(
-        { endpoint, datacenter, service, code: error.code, error: error.message },
-        "consul read failing; keeping the last good model",
-      );
-    }
     checkSynced();
+    notify();
+  }
+
+  /** `--datacenter` answered "No path to datacenter": stop for good if Consul has never heard of it. */
+  async function checkDatacenter(datacenter: string): Promise<void> {
+    const signal = controller?.signal;
+    if (checkingDatacenter || fatal || !signal || signal.aborted) return;
+    checkingDatacenter = true;
+    const known = await knownDatacentersWithout(client, datacenter, { timeoutMs: timing.requestTimeoutMs, signal });
+    checkingDatacenter = false;
+    if (!known || signal.aborted) return;
+    const list = known.length > 0 ? known.join(", ") : "none";
+    fatal = { message: `Consul at ${client.address} does not know datacenter "${datacenter}" (--datacenter); it knows: ${list}` };
+    controller?.abort();
     notify();
   }
 
@@ -258,6 +278,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
         if (signal.aborted) return undefined;
         const error = consulErrorFromReason(reason);
         const retryInMs = backoff.next();
+        failures.failed({ endpoint: "agent-self", datacenter: "", error, retryInMs });
         channel("agent-self", "", error);
         safely(() =>
           hooks.onRequest?.({
@@ -303,6 +324,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
             request: (event) => safely(() => hooks.onRequest?.(event)),
             channel,
             synced: () => checkSynced(),
+            failure: (read) => failures.failed(read),
           },
           signal,
         }),

@@ -7,6 +7,7 @@ import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js"
 import type { Clock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError } from "./consul-error.js";
+import type { FailedRead } from "./failure-log.js";
 import { isObject } from "./is-object.js";
 import { NodeServiceIndex } from "./node-service-index.js";
 import { ServiceEntryReader } from "./service-entry-reader.js";
@@ -26,6 +27,8 @@ export interface DatacenterWatchEvents {
   channel(endpoint: WatchEndpoint, datacenter: string, error: ConsulError | undefined, service?: string): void;
   /** Every bridged service of the datacenter has been read once. */
   synced(datacenter: string): void;
+  /** A read failed for a reason beyond one service (Consul unreachable, refusing, erring…). */
+  failure(read: FailedRead): void;
 }
 
 /** Options of {@link DatacenterWatch}. */
@@ -198,9 +201,11 @@ export class DatacenterWatch {
       events: {
         request: (event) => events.request({ endpoint: "health-service", datacenter, ...event }),
         channel: (error, service) => events.channel("health-service", datacenter, error, service),
-        failed: (error, service) => {
+        failed: (error, service, retryInMs) => {
           if (service !== undefined) {
             this.log.error({ service, code: error.code, error: error.message }, `cannot read service ${service}; retrying it alone`);
+          } else {
+            events.failure({ endpoint: "health-service", datacenter, error, retryInMs });
           }
           this.sync.readFailed();
         },
@@ -222,6 +227,7 @@ export class DatacenterWatch {
       return;
     }
     this.sync.readFailed();
+    this.options.events.failure({ endpoint, datacenter, error: outcome.error, retryInMs: outcome.retryInMs });
     this.options.events.channel(endpoint, datacenter, outcome.error);
     this.options.events.request({
       endpoint,

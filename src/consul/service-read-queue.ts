@@ -15,10 +15,11 @@ export interface ServiceReadEvents {
   /** A read succeeded (`error` undefined) or failed; `service` scopes the state to that service's reads. */
   channel(error: ConsulError | undefined, service?: string): void;
   /**
-   * A read failed; `service` is set when the failure is about that service alone (a 400, a body
-   * that is not a list), which is retried alone. Called before `channel` and `request`.
+   * A read failed and is retried after `retryInMs`; `service` is set when the failure is about that
+   * service alone (a 400, a body that is not a list), which is retried alone. Called before
+   * `channel` and `request`.
    */
-  failed(error: ConsulError, service: string | undefined): void;
+  failed(error: ConsulError, service: string | undefined, retryInMs: number): void;
   /** `service` cannot be read on its own: it counts as read (waiting would not help). Called last. */
   unreadable(service: string): void;
 }
@@ -190,7 +191,7 @@ export class ServiceReadQueue {
       this.pausedUntil = Math.max(this.pausedUntil, now + retryInMs);
       this.rerun.add(service);
     }
-    events.failed(error, scoped ? service : undefined);
+    events.failed(error, scoped ? service : undefined, retryInMs);
     events.channel(error, scoped ? service : undefined);
     events.request({ service, outcome: "error", errorCode: error.code, durationMs: clock.now() - started, retryInMs });
     if (scoped) events.unreadable(service);

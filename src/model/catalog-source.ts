@@ -16,6 +16,15 @@ export interface CatalogSourceError {
   readonly since: number;
 }
 
+/**
+ * Why a source stopped for good: a mistake in its configuration that retrying cannot fix (for
+ * Consul: a `--datacenter` the catalog does not know). Transient failures never end a source.
+ */
+export interface CatalogSourceFatal {
+  /** One line for the operator, naming what to change. */
+  readonly message: string;
+}
+
 /** A live view of a source's health, for readiness, the admin API and metrics (read it when needed). */
 export interface CatalogSourceStatus {
   /** True once the source has written every service it bridges into the model once (it stays true). */
@@ -28,6 +37,8 @@ export interface CatalogSourceStatus {
   readonly errors: readonly CatalogSourceError[];
   /** Services bridged now, per datacenter. */
   readonly services: ReadonlyMap<string, number>;
+  /** Set once the source stopped for good (it stays set); null while it runs, retrying included. */
+  readonly fatal: CatalogSourceFatal | null;
   /**
    * Seconds since the source last knew it was up to date: 0 while every read succeeds, the time
    * since the last success while some read fails, Infinity before the initial sync.
