@@ -2,13 +2,13 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type ConsulTlsOptions,
-  type ConsulWatcher,
   type ConsulWatcherHooks,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { silentLogger } from "../observe/create-logger.js";
@@ -78,7 +78,8 @@ export interface Bridge {
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
-  readonly watcher: ConsulWatcher;
+  /** Where the model's content comes from (the Consul watcher). */
+  readonly watcher: CatalogSource;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -86,6 +87,11 @@ export interface Bridge {
   readonly readiness: Readiness;
   /** The bridge's state now. */
   status(): StatusReading;
+  /**
+   * Resolves if the source of the model stops for good (a configuration mistake retrying cannot
+   * fix, such as an unknown `--datacenter`); it is logged, and `serve` exits with status 2.
+   */
+  readonly fatal: Promise<CatalogSourceFatal>;
   /**
    * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
    * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
@@ -113,7 +119,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     maxSockets: config.consul.maxSockets,
   });
   const consulLog = logger.child({ component: "consul" });
-  const watcher = createConsulWatcher({
+  const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
     datacenter: config.consul.datacenter,
@@ -143,6 +149,15 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         config.consulHooks?.onSynced?.();
       },
     },
+  });
+
+  const fatal = new Promise<CatalogSourceFatal>((resolve) => {
+    const stop = watcher.onStatusChange((state) => {
+      if (!state.fatal) return;
+      stop();
+      consulLog.error(state.fatal.message);
+      resolve(state.fatal);
+    });
   });
 
   let validationFailures = 0;
@@ -254,6 +269,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     metrics,
     readiness,
     status,
+    fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
 }
