@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { parseGoDuration } from "../consul/go-duration.js";
+import { goDurationProblem, parseGoDuration } from "../consul/go-duration.js";
 
 /** A host and port to bind or to point at. */
 export interface HostPort {
@@ -15,11 +15,16 @@ export function parseHostPort(value: string): HostPort {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** Parses a duration in Consul's (Go's) syntax — "250ms", "30s", "1m30s", "1h" — or a bare number of milliseconds. */
+/**
+ * Parses a duration in Consul's (Go's) syntax — "0", "250ms", "30s", "1m30s", "1h" — into
+ * milliseconds. A bare number other than 0 is refused with a hint ("did you mean 5ms or 5s?"):
+ * guessing its unit would silently turn "--shutdown-grace 10" into 10 ms.
+ */
 export function parseDuration(value: string): number {
   const text = value.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) : parseGoDuration(text);
-  if (ms === undefined || ms < 0) throw new InvalidArgumentError("expected a duration such as 0, 250ms, 30s, 1m30s or 1h");
+  const ms = parseGoDuration(text);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration with a unit: ${goDurationProblem(text)}`);
+  if (ms < 0) throw new InvalidArgumentError(`expected a duration of 0 or more, such as 250ms or 30s (got ${text})`);
   return Math.round(ms);
 }
 
