@@ -95,6 +95,7 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         services: status.services,
         instances: status.instances,
         validationFailures: status.validationFailures,
+        notReadyReason: status.notReadyReason ?? "",
       });
     },
   });

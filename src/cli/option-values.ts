@@ -85,3 +85,22 @@ export function consulBaseUrl(address: string, ssl: boolean): URL {
   }
   return url;
 }
+
+/**
+ * Turns the admin address of `status --admin` into a base URL, accepted like `--consul`:
+ * "host:port", "http://host:port" or "https://host:port" (a scheme-less address is http).
+ */
+export function parseAdminAddress(value: string): string {
+  const text = value.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new InvalidArgumentError("expected host:port or an http:// URL, e.g. 127.0.0.1:19000 or http://127.0.0.1:19000");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
