@@ -74,7 +74,11 @@ export interface BridgeConfig {
 
 /** A running bridge. */
 export interface Bridge {
+  /** The address the xDS port is bound to, as the socket reports it (e.g. "127.0.0.1", "::"). */
+  readonly xdsHost: string;
   readonly xdsPort: number;
+  /** The address the admin port is bound to; undefined when no admin port was configured. */
+  readonly adminHost: string | undefined;
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
@@ -244,7 +248,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
 
   let closing: Promise<void> | undefined;
   return {
+    xdsHost: xdsListener.host,
     xdsPort: xdsListener.port,
+    adminHost: admin?.host,
     adminPort: admin?.port,
     model,
     watcher,

@@ -64,15 +64,22 @@ CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken
 
 const devExamples = `
 Examples:
-  # An embedded Consul API on :8500, demo services, and the bridge on :18000
+  # An embedded Consul API on 127.0.0.1:8500, demo services, and xDS on 127.0.0.1:18000
   $ consul-xds-bridge dev
 
-  # Then, in another terminal, register a service exactly as with Consul:
+  # Then, in another terminal, register a service exactly as with Consul (no check: stays passing):
+  $ curl -X PUT localhost:8500/v1/agent/service/register -d '{"Name":"api","Address":"127.0.0.1","Port":8080}'
+
+  # A TTL check goes critical ("TTL expired") unless passed again within its TTL:
   $ curl -X PUT localhost:8500/v1/agent/service/register \\
       -d '{"Name":"api","Address":"127.0.0.1","Port":8080,"Check":{"TTL":"30s","Status":"passing"}}'
+  $ while curl -sf -X PUT localhost:8500/v1/agent/check/pass/service:api; do sleep 10; done
 
   # Keep a real Consul on :8500 undisturbed
-  $ consul-xds-bridge dev --consul-listen 127.0.0.1:18500`;
+  $ consul-xds-bridge dev --consul-listen 127.0.0.1:18500
+
+  # Serve xDS to other machines too (xDS has no authentication: mind who can reach the port)
+  $ consul-xds-bridge dev --xds-listen 0.0.0.0:18000`;
 
 const statusExamples = `
 Examples:
@@ -109,7 +116,8 @@ export function createProgram(actions: CommandActions): Command {
       await actions.serve(config, values);
     });
 
-  const dev = addServingOptions(new Command("dev"))
+  // Dev mode serves demo data with no authentication: loopback unless told otherwise.
+  const dev = addServingOptions(new Command("dev"), { xdsListen: "127.0.0.1:18000" })
     .description("run the bridge on an embedded Consul-compatible catalog with demo services (no Consul needed)")
     .addOption(
       new Option("--consul-listen <host:port>", "where the embedded Consul HTTP API listens")
