@@ -129,7 +129,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     ...(config.consul.timing ? { timing: config.consul.timing } : {}),
     hooks: {
       onRequest: (event) => {
-        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok", event.durationMs);
         config.consulHooks?.onRequest?.(event);
       },
       onErrorClassChange: (previous, next) => {
