@@ -9,8 +9,10 @@ import {
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
+import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
@@ -88,6 +90,8 @@ export interface Bridge {
   readonly xdsServer: XdsServer;
   readonly metrics: BridgeMetrics;
   readonly readiness: Readiness;
+  /** Every real change of an instance, as logged; the recent ones are kept for the status page and admin API. */
+  readonly changeLog: ChangeLog;
   /** The bridge's state now. */
   status(): StatusReading;
   /**
@@ -150,11 +154,18 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   });
 
   let validationFailures = 0;
+  const changeLog = new ChangeLog({
+    model,
+    snapshot: (clientKind) => publisher.cache.getSnapshot(clientKind),
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    logger,
+  });
   const publisher = createSnapshotPublisher({
     model,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
+    onPublish: (report) => changeLog.published(report),
     onValidationFailure: (failure) => {
       validationFailures += 1;
       metrics.validationFailure(failure.typeUrl);
@@ -201,6 +212,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     await xdsListener?.close(graceMs);
     await admin?.close();
     publisher.close();
+    changeLog.close();
     readiness.close();
     await watcher.close();
     client.close();
@@ -259,6 +271,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     xdsServer,
     metrics,
     readiness,
+    changeLog,
     status,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
