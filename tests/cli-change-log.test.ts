@@ -65,13 +65,17 @@ describe("serve's change log", () => {
   it("should log a TTL check that expires as critical with Consul's output, TTL expired", async (t) => {
     const consul = await createEmbeddedConsul({ port: 0 });
     t.after(() => consul.close());
+    const cli = await serve(t, consul);
+    // The README's registration (with a short TTL), made once the bridge runs, so the TTL runs out
+    // after the bridge has seen the instance passing, however slow the machine is.
     await put(consul, "/v1/agent/service/register", {
       Name: "api",
       Address: "127.0.0.1",
       Port: 8080,
-      Check: { TTL: "1s", Status: "passing" },
+      Check: { TTL: "2s", Status: "passing" },
     });
-    const cli = await serve(t, consul);
+    const added = await cli.waitForLine<LogLine>((l) => l.component === "changes" && l.change === "new");
+    assert.match(added.msg!, /^api of api: new, passing, back in rotation; api now serves 1 endpoint: 127\.0\.0\.1:8080/);
     // Nobody passes the check again: Consul marks it critical when the TTL runs out.
     const line = await cli.waitForLine<LogLine>((l) => l.component === "changes" && l.change === "critical", 20_000);
     assert.equal(line.why, "service:api: TTL expired");
