@@ -75,7 +75,7 @@ describe("serve's change log", () => {
       Check: { TTL: "2s", Status: "passing" },
     });
     const added = await cli.waitForLine<LogLine>((l) => l.component === "changes" && l.change === "new");
-    assert.match(added.msg!, /^api of api: new, passing, back in rotation; api now serves 1 endpoint: 127\.0\.0\.1:8080/);
+    assert.match(added.msg!, /^api of api: new, passing, in rotation; api now serves 1 endpoint: 127\.0\.0\.1:8080/);
     // Nobody passes the check again: Consul marks it critical when the TTL runs out.
     const line = await cli.waitForLine<LogLine>((l) => l.component === "changes" && l.change === "critical", 20_000);
     assert.equal(line.why, "service:api: TTL expired");

@@ -170,7 +170,7 @@ describe("ChangeLog", () => {
     const messages = p.changes().map((line) => line.msg);
     assert.match(
       messages[0]!,
-      /^web-2 of web: new, passing, back in rotation; web now serves 2 endpoints: 10\.0\.0\.1:8080, 10\.0\.0\.2:8080; new EDS/,
+      /^web-2 of web: new, passing, in rotation; web now serves 2 endpoints: 10\.0\.0\.1:8080, 10\.0\.0\.2:8080; new EDS/,
     );
     assert.match(
       messages[1]!,

@@ -24,7 +24,11 @@ export function describeChange(record: ChangeRecord, localDatacenter = ""): stri
   else if (record.kind === "weight" || record.kind === "address") what = record.why;
   else what = `${record.from} → ${record.to}`;
   if (record.kind === "critical" || record.kind === "warning" || record.kind === "maintenance") what += ` (${record.why})`;
-  const traffic = record.routableBefore === record.routableAfter ? "" : record.routableAfter ? ", back in rotation" : ", out of rotation";
+  let traffic = "";
+  if (record.routableBefore !== record.routableAfter) {
+    if (!record.routableAfter) traffic = ", out of rotation";
+    else traffic = record.kind === "new" ? ", in rotation" : ", back in rotation";
+  }
   const count = `${record.endpointCount} endpoint${record.endpointCount === 1 ? "" : "s"}`;
   const more = record.endpointCount > record.endpoints.length ? ", …" : "";
   const endpoints =
