@@ -29,9 +29,35 @@ export interface ConsulHttpHandlerOptions {
   readonly logger: Logger;
 }
 
+/**
+ * Consul endpoints that exist but that dev mode does not implement, with Consul's methods, so a
+ * wrong method still gets Consul's 405 (python-consul, for one, sends GET to the PUT-only join).
+ */
+const knownUnimplemented: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["/v1/agent/join/", ["PUT"]],
+  ["/v1/agent/force-leave/", ["PUT"]],
+  ["/v1/agent/leave", ["PUT"]],
+  ["/v1/agent/reload", ["PUT"]],
+  ["/v1/agent/service/", ["GET"]],
+];
+
 /** Every route the embedded catalog answers: the one table to extend with a new endpoint family. */
 function routeTable(kit: ReadKit): ConsulRoute[] {
-  return [...agentRoutes(kit), ...agentCheckRoutes(kit), ...catalogRoutes(kit), ...healthRoutes(kit), ...statusRoutes(kit)];
+  const unimplemented = knownUnimplemented.map(([pattern, methods]) => ({
+    pattern,
+    methods,
+    handle: ({ req, url }: RouteRequest) => {
+      throw notImplemented(req.method ?? "GET", url.pathname);
+    },
+  }));
+  return [
+    ...agentRoutes(kit),
+    ...agentCheckRoutes(kit),
+    ...catalogRoutes(kit),
+    ...healthRoutes(kit),
+    ...statusRoutes(kit),
+    ...unimplemented,
+  ];
 }
 
 /** The answer for a Consul API path this catalog has no route for: said plainly, so nobody mistakes it for Consul's own 404. */
