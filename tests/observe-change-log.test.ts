@@ -201,9 +201,9 @@ describe("ChangeLog", () => {
     model.setService("dc1", "web", [inst("web-1", "10.0.0.1")]);
     changeLog.published(report());
     model.setService("dc1", "web", [inst("web-1", "10.0.0.1", { status: "critical", maintenance: "none" })]);
-    changeLog.published(report(), { consulIndex: { dc1: "4711" }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
+    changeLog.published(report(), { consulIndex: { dc1: 4711 }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
     changeLog.close();
-    assert.deepEqual(changeLog.recent()[0]!.provenance, { consulIndex: { dc1: "4711" }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
+    assert.deepEqual(changeLog.recent()[0]!.provenance, { consulIndex: { dc1: 4711 }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
     const line = lines.find((l) => l.change === "critical")!;
     assert.match(
       line.msg,

@@ -12,6 +12,7 @@ import type { StatusReading } from "../observe/status-reading.js";
 import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
 import { dumpClientKindConfig, dumpNodeConfig } from "./dump-config.js";
+import { provenanceMessage } from "./provenance-message.js";
 
 /** What the admin API reads. */
 export interface AdminSources {
@@ -55,6 +56,7 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
                     lastNackVersion: type.lastNack?.version ?? "",
                     lastSentAt: type.sentAt !== undefined ? timestampFromMs(type.sentAt) : undefined,
                     awaitingAck: type.awaitingAck,
+                    provenance: provenanceMessage(type.provenance),
                   }),
                 ),
             }),

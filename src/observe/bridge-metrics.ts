@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
+import { provenanceOf, type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
 import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
 import { type BuildInfo, readBuildInfo } from "./build-info.js";
 import { OptionalGauge } from "./optional-gauge.js";
@@ -37,7 +37,8 @@ export class BridgeMetrics {
   private readonly validationFailures: Counter;
   private readonly publishes: Counter;
   private readonly now: () => number;
-  private readonly publishedAt = new WeakMap<TypeSnapshot, number>();
+  /** Per type snapshot: when it was first published, and when the registry answer behind it arrived (latency starts there). */
+  private readonly publishedAt = new WeakMap<TypeSnapshot, { readonly at: number; readonly since: number }>();
   /** Per stream and type: when the data of the response in flight was published. */
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
@@ -84,7 +85,7 @@ export class BridgeMetrics {
     });
     this.changeToAck = new Histogram({
       name: `${prefix}xds_change_to_ack_seconds`,
-      help: "Time from publishing a snapshot to a client acknowledging a response planned from it, by type",
+      help: "Time from the Consul answer that brought a change (else the publish) to a client acknowledging a response carrying it, by type",
       labelNames: ["type"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
@@ -161,13 +162,18 @@ export class BridgeMetrics {
     this.statusSource = source;
   }
 
-  /** Records when each type snapshot was first published, for change-to-ACK latency. */
+  /**
+   * Records when each type snapshot was first published and the registry answer it came from, for
+   * change-to-ACK latency (measured from that answer when its provenance is known).
+   */
   trackCache(cache: SnapshotCache): () => void {
     return cache.onPublish((group, snapshot) => {
       this.publishes.inc({ client_kind: group });
       const at = this.now();
       for (const typeSnapshot of snapshot.types.values()) {
-        if (!this.publishedAt.has(typeSnapshot)) this.publishedAt.set(typeSnapshot, at);
+        if (this.publishedAt.has(typeSnapshot)) continue;
+        const answeredAt = provenanceOf(typeSnapshot)?.answeredAt;
+        this.publishedAt.set(typeSnapshot, { at, since: answeredAt !== undefined && answeredAt <= at ? answeredAt : at });
       }
     });
   }
@@ -237,7 +243,7 @@ export class BridgeMetrics {
         this.pendingFor(response.typeUrl).responses += 1;
         // Only changes published while the client was connected count; its initial sync does not.
         const published = this.publishedAt.get(response.snapshot);
-        const publishedAt = published !== undefined && published >= stream.openedAt ? published : undefined;
+        const publishedAt = published !== undefined && published.at >= stream.openedAt ? published.since : undefined;
         let perType = this.inFlight.get(stream.id);
         if (!perType) this.inFlight.set(stream.id, (perType = new Map()));
         if (publishedAt === undefined) perType.delete(response.typeUrl);

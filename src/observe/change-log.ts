@@ -87,7 +87,7 @@ export class ChangeLog {
    * Records what one publish changed; call it from the publisher's onPublish. The first publish
    * is the baseline (one line saying what is served); later ones give one record per change.
    */
-  published(report: PublishReport, provenance?: ChangeProvenance): void {
+  published(report: PublishReport, provenance: ChangeProvenance | undefined = report.provenance): void {
     const view = this.options.model.view();
     const snapshots = new Map(clientKinds.map((kind) => [kind, this.options.snapshot(kind)] as const));
     const previousSnapshots = this.lastSnapshots;
@@ -127,7 +127,7 @@ export class ChangeLog {
           endpoints: endpoints.slice(0, maxListedEndpoints),
           endpointCount: endpoints.length,
           versions,
-          ...(provenance ? { provenance } : {}),
+          ...withProvenance(serviceProvenance(now) ?? provenance),
         });
       }
     }
@@ -252,4 +252,23 @@ function newVersions(
     }
   }
   return versions;
+}
+
+/**
+ * The provenance of a service's current state: per datacenter the index of the answer its state was
+ * read from, and the newest of those answers (the one that brought the change being logged).
+ */
+function serviceProvenance(states: ReadonlyMap<string, ServiceState> | undefined): ChangeProvenance | undefined {
+  const consulIndex: Record<string, number> = {};
+  let answeredAt: number | undefined;
+  for (const state of states?.values() ?? []) {
+    if (!state.origin) continue;
+    consulIndex[state.datacenter] = state.origin.index;
+    answeredAt = Math.max(answeredAt ?? 0, state.origin.at);
+  }
+  return answeredAt === undefined ? undefined : { consulIndex, answeredAt };
+}
+
+function withProvenance(provenance: ChangeProvenance | undefined): { provenance?: ChangeProvenance } {
+  return provenance ? { provenance } : {};
 }
