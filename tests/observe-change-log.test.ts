@@ -113,11 +113,12 @@ describe("ChangeLog", () => {
     const envoyEds = p.cache().getSnapshot("envoy")!.get(endpointType).version;
     const grpcEds = p.cache().getSnapshot("grpc")!.get(endpointType).version;
     assert.deepEqual(
-      { ...record!, at: 0, seq: 0, revision: 0 },
+      { ...record!, at: 0, seq: 0, revision: 0, message: "" },
       {
         seq: 0,
         at: 0,
         revision: 0,
+        message: "",
         service: "web",
         datacenter: "dc1",
         instance: "web-1",
@@ -138,6 +139,7 @@ describe("ChangeLog", () => {
       },
     );
     const [line] = p.changes();
+    assert.equal(record!.message, line!.msg, "the record keeps the line's sentence");
     assert.equal(line!.service, "web");
     assert.equal(
       line!.msg,
