@@ -176,7 +176,7 @@ describe("ChangeLog", () => {
     );
     assert.match(
       messages[1]!,
-      /^web-1 of web: passing → maintenance \(service maintenance: _service_maintenance:web-1: deploying v2\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080/,
+      /^web-1 of web: passing → maintenance \(service maintenance: deploying v2\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080/,
     );
     assert.match(messages[2]!, /^web-1 of web: maintenance → passing, back in rotation; web now serves 2 endpoints/);
     assert.match(messages[3]!, /^web-2 of web: weight 1 → 5; web now serves 2 endpoints/);

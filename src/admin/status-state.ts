@@ -3,7 +3,7 @@ import type { ModelView } from "../model/service-model.js";
 import type { ChangeToAckSample } from "../observe/bridge-metrics.js";
 import type { BuildInfo } from "../observe/build-info.js";
 import type { ChangeProvenance, ChangeRecord } from "../observe/change-record.js";
-import { instanceState } from "../observe/diff-service-instances.js";
+import { instanceState, readableCause } from "../observe/diff-service-instances.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { truncateForLog } from "../observe/truncate-for-log.js";
 import { adsTypeOrder, shortTypeName } from "../snapshot/index.js";
@@ -62,7 +62,7 @@ export function statusState(sources: StatusPageSources, now = Date.now()) {
         state: instanceState(instance),
         routable: verdict.routable,
         weight: verdict.routable ? verdict.weight : 0,
-        why: verdict.routable ? "" : (instance.health.cause ?? verdict.reason),
+        why: verdict.routable ? "" : (readableCause(instance) ?? verdict.reason),
       };
     });
     return { name, instanceCount: instances.length, routable, instances: listed.slice(0, statusLimits.instances) };
