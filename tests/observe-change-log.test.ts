@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { healthFromChecks } from "../src/consul/index.js";
+import { healthFromChecks } from "../src/consul/health-entry.js";
 import type { InstanceHealth, ServiceInstance } from "../src/model/service-instance.js";
 import { ServiceModel } from "../src/model/service-model.js";
 import { ChangeLog } from "../src/observe/change-log.js";

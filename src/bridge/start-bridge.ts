@@ -2,13 +2,13 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type ConsulTlsOptions,
-  type ConsulWatcher,
   type ConsulWatcherHooks,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
@@ -84,7 +84,8 @@ export interface Bridge {
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
-  readonly watcher: ConsulWatcher;
+  /** Where the model's content comes from (the Consul watcher). */
+  readonly watcher: CatalogSource;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -94,6 +95,11 @@ export interface Bridge {
   readonly changeLog: ChangeLog;
   /** The bridge's state now. */
   status(): StatusReading;
+  /**
+   * Resolves if the source of the model stops for good (a configuration mistake retrying cannot
+   * fix, such as an unknown `--datacenter`); it is logged, and `serve` exits with status 2.
+   */
+  readonly fatal: Promise<CatalogSourceFatal>;
   /**
    * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
    * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
@@ -121,7 +127,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     maxSockets: config.consul.maxSockets,
   });
   const consulLog = logger.child({ component: "consul" });
-  const watcher = createConsulWatcher({
+  const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
     datacenter: config.consul.datacenter,
@@ -151,6 +157,15 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         config.consulHooks?.onSynced?.();
       },
     },
+  });
+
+  const fatal = new Promise<CatalogSourceFatal>((resolve) => {
+    const stop = watcher.onStatusChange((state) => {
+      if (!state.fatal) return;
+      stop();
+      consulLog.error(state.fatal.message);
+      resolve(state.fatal);
+    });
   });
 
   let validationFailures = 0;
@@ -284,6 +299,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     readiness,
     changeLog,
     status,
+    fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
 }

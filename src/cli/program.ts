@@ -60,7 +60,10 @@ Examples:
 
 Environment (as for the consul CLI): CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,
 CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY,
-CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken as a flag value.`;
+CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken as a flag value.
+
+Exit status: 0 after SIGTERM or SIGINT, 1 when a port cannot be bound, 2 for bad flags or a
+--datacenter that Consul does not know (while Consul cannot be reached, serve keeps retrying).`;
 
 const devExamples = `
 Examples:
