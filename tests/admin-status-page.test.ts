@@ -2,33 +2,25 @@
 // fails and the page shows the instance leaving, the change, a client's NACK text (as text, never
 // as markup) and the change-to-ACK latency, with nothing loaded from outside the admin port.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { clusterType, endpointType } from "../src/snapshot/index.js";
 import { spawnCli } from "./support/cli-process.js";
+import { debianPackageGate } from "./support/debian-package.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
 
 const chromiumPath = "/usr/bin/chromium";
 
 type StartedLine = { msg?: string; xds?: string; admin?: string; consul?: string };
-type TestContext = { after: (fn: () => Promise<unknown> | undefined) => void; skip: (message: string) => void };
+// Outside CI a machine without Chromium skips this suite with the reason printed; under CI it fails.
+const gate = debianPackageGate("admin-status-page", { debianPackage: "chromium", command: chromiumPath, args: ["--version"] });
 
-/** True when Chromium is installed; otherwise skips with the reason, or fails when CI=true (CI must never skip). */
-function haveChromium(t: TestContext): boolean {
-  if (existsSync(chromiumPath)) return true;
-  const reason = `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium) to run the status page in a real browser`;
-  if (process.env.CI === "true") assert.fail(`CI=true: ${reason}`);
-  console.log(`skipping: ${reason}`);
-  t.skip(reason);
-  return false;
-}
-
-describe("the status page (/ui) in headless Chromium", () => {
+describe("the status page (/ui) in headless Chromium", { skip: gate.skip }, () => {
   it("should show a failed check's instance leaving, the change, a client's NACK and the change→ACK latency, live", async (t) => {
-    if (!haveChromium(t)) return;
+    gate.assertPresent();
     const dev = spawnCli([
       "dev",
       "--consul-listen",
