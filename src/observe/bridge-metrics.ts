@@ -4,6 +4,21 @@ import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
 import { type BuildInfo, readBuildInfo } from "./build-info.js";
 import { OptionalGauge } from "./optional-gauge.js";
 import type { StatusReading } from "./status-reading.js";
+import { truncateForLog } from "./truncate-for-log.js";
+
+/** One change-to-ACK measurement, kept for the status page's chart. */
+export interface ChangeToAckSample {
+  /** When the ACK arrived (ms since the epoch). */
+  readonly at: number;
+  readonly seconds: number;
+  /** CDS, EDS, LDS or RDS. */
+  readonly type: string;
+  /** The acknowledging node's id (truncated). */
+  readonly node: string;
+}
+
+/** Change-to-ACK samples kept in memory. */
+const keptSamples = 500;
 
 /** Options of {@link BridgeMetrics}. */
 export interface BridgeMetricsOptions {
@@ -24,6 +39,8 @@ const prefix = "consul_xds_bridge_";
  */
 export class BridgeMetrics {
   readonly registry = new Registry();
+  /** The build `build_info` reports. */
+  readonly buildInfo: BuildInfo;
   /** Hooks to give the xDS server. */
   readonly xdsHooks: XdsServerHooks;
   private readonly streams: Gauge;
@@ -43,6 +60,7 @@ export class BridgeMetrics {
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
   private statusSource: (() => StatusReading) | undefined;
+  private readonly samples: ChangeToAckSample[] = [];
   /** The reading taken for the scrape in progress, so its gauges share one. */
   private scrapeReading: StatusReading | undefined;
   /**
@@ -104,7 +122,7 @@ export class BridgeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers,
     });
-    const build = options.buildInfo ?? readBuildInfo();
+    const build = (this.buildInfo = options.buildInfo ?? readBuildInfo());
     new Gauge({
       name: `${prefix}build_info`,
       help: "Always 1; the labels say which build runs: package version, Node.js version, git commit (unknown when not recorded)",
@@ -191,6 +209,11 @@ export class BridgeMetrics {
     this.validationFailures.inc({ type: shortTypeName(typeUrl) });
   }
 
+  /** The latest change-to-ACK measurements, oldest first (at most 500). */
+  recentChangeToAck(): readonly ChangeToAckSample[] {
+    return this.samples.slice(-keptSamples);
+  }
+
   /** The metrics in Prometheus text format. */
   async render(): Promise<string> {
     this.scrapeReading = this.statusSource?.();
@@ -256,7 +279,12 @@ export class BridgeMetrics {
         const publishedAt = perType?.get(typeUrl);
         if (publishedAt === undefined) return;
         perType!.delete(typeUrl);
-        pending.latencies.push((this.now() - publishedAt) / 1000);
+        const now = this.now();
+        const seconds = (now - publishedAt) / 1000;
+        pending.latencies.push(seconds);
+        this.samples.push({ at: now, seconds, type: shortTypeName(typeUrl), node: truncateForLog(stream.node?.id ?? "", 64) });
+        // Trimmed in batches: a fan-out ACKed by a thousand clients must not shift the array a thousand times.
+        if (this.samples.length >= 2 * keptSamples) this.samples.splice(0, this.samples.length - keptSamples);
         if (pending.latencies.length >= 10_000) this.flushPending();
       },
       onNack: (stream, typeUrl) => {

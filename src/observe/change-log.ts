@@ -119,7 +119,7 @@ export class ChangeLog {
         .find((s) => s?.get(clusterType).resources.has(resourceNameFor(service)));
       const { endpoints } = servedEndpoints(withResource, service);
       for (const change of changes) {
-        added.push({
+        const record = {
           ...change,
           seq: ++this.seq,
           at,
@@ -128,13 +128,14 @@ export class ChangeLog {
           endpointCount: endpoints.length,
           versions,
           ...withProvenance(serviceProvenance(now) ?? provenance),
-        });
+        };
+        added.push({ ...record, message: describeChange(record, view.localDatacenter) });
       }
     }
     if (added.length === 0) return;
     this.records.push(...added);
     if (this.records.length > this.capacity) this.records.splice(0, this.records.length - this.capacity);
-    for (const record of added) this.write(record, view.localDatacenter);
+    for (const record of added) this.write(record);
     for (const listener of this.listeners) {
       try {
         listener(added);
@@ -163,7 +164,7 @@ export class ChangeLog {
     this.writeSummary();
   }
 
-  private write(record: ChangeRecord, localDatacenter: string): void {
+  private write(record: ChangeRecord): void {
     if (!this.budget.take()) {
       const s = this.suppressed;
       s.count += 1;
@@ -186,7 +187,7 @@ export class ChangeLog {
         versions: record.versions.map((v) => `${v.clientKind} ${v.type} ${v.version}`),
         ...(record.provenance ? { provenance: record.provenance } : {}),
       },
-      describeChange(record, localDatacenter),
+      record.message,
     );
   }
 

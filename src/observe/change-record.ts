@@ -51,6 +51,8 @@ export interface ChangeRecord {
   /** Which client kinds got a new version of which type because of it. */
   readonly versions: readonly NewVersion[];
   readonly provenance?: ChangeProvenance | undefined;
+  /** The record as the log line's sentence (see describeChange). */
+  readonly message: string;
 }
 
 /** Endpoints listed in one record; the count says how many there are in all. */
