@@ -148,7 +148,15 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
     if (!matched.route.methods.includes(method)) {
       throw new HttpFailure(405, `method ${method} not allowed`, { Allow: matched.route.methods.join(",") });
     }
-    await matched.route.handle({ req, res, url, rest: matched.rest, identity, zeroIndex: applied.some((f) => f.kind === "zero-index") });
+    await matched.route.handle({
+      req,
+      res,
+      url,
+      rest: matched.rest,
+      identity,
+      zeroIndex: applied.some((f) => f.kind === "zero-index"),
+      cutBody: applied.some((f) => f.kind === "cut-body"),
+    });
   }
 
   return (req, res) => {

@@ -13,6 +13,8 @@ export interface RouteRequest {
   readonly identity: "allowed" | "anonymous" | undefined;
   /** The zero-index fault is active for this request. */
   readonly zeroIndex: boolean;
+  /** The cut-body fault is active: send the headers and half the body, then close the connection. */
+  readonly cutBody: boolean;
 }
 
 /** Shared helpers every route uses (the store, datacenter lookup, ACL checks, blocking reads). */

@@ -28,6 +28,14 @@ export function sendJson(res: ServerResponse, json: string | Buffer, headers: Re
   res.end(json);
 }
 
+/** Sends the headers of a JSON answer and half its body, then closes the connection mid-body (the cut-body fault). */
+export function sendCut(res: ServerResponse, json: string | Buffer, headers: Readonly<Record<string, string>>): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(json);
+  res.writeHead(200, { "Content-Length": body.length, ...headers, "Content-Type": "application/json" });
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+}
+
 /** Go's strconv.ParseBool, which Consul uses for `?enable=`, `?passing=`…: exactly these spellings. */
 export function parseGoBool(value: string): boolean | undefined {
   if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;

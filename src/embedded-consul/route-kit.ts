@@ -4,7 +4,7 @@ import { compileFilter } from "./bexpr-filter.js";
 import type { CatalogStore } from "./catalog-store.js";
 import type { RouteKit, RouteRequest } from "./consul-route.js";
 import type { DatacenterCatalog } from "./datacenter-catalog.js";
-import { HttpFailure, parseGoBool, sendJson } from "./http-answers.js";
+import { HttpFailure, parseGoBool, sendCut, sendJson } from "./http-answers.js";
 
 /** The query parameters every read endpoint shares (Consul's `parseInternal`). */
 export interface ReadQuery {
@@ -130,7 +130,8 @@ export function createReadKit(options: ReadKitOptions): ReadKit {
         "X-Consul-Query-Backend": "blocking-query",
       };
       if (answer.filteredByAcl) headers["X-Consul-Results-Filtered-By-ACLs"] = "true";
-      kit.sendJson(request, answer.json, headers);
+      if (request.cutBody) sendCut(request.res, answer.json, headers);
+      else kit.sendJson(request, answer.json, headers);
     },
     filter(expression, roots) {
       if (expression === "") return undefined;
