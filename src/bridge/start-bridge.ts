@@ -67,12 +67,27 @@ export interface BridgeConfig {
   debounceMs?: number | undefined;
   /** Consul data older than this makes the bridge not ready (default 120 s). */
   maxStalenessSeconds?: number | undefined;
+  /**
+   * How long a service that vanished from Consul keeps its resources, with no endpoints, so a
+   * redeploy registering it again is one EDS update (ms; default {@link defaultVanishedServiceGraceMs}; 0 = off).
+   */
+  vanishedServiceGraceMs?: number | undefined;
   logger?: Logger | undefined;
   /** Extra xDS hooks (tests). */
   xdsHooks?: XdsServerHooks | undefined;
   /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
   consulHooks?: ConsulWatcherHooks | undefined;
 }
+
+/**
+ * Default of {@link BridgeConfig.vanishedServiceGraceMs}: 5 minutes. A redeploy that deregisters a
+ * service's last instance and registers the new one (stop, pull an image, start, first passing
+ * check) takes seconds to a couple of minutes; within the grace clients see one EDS update, where
+ * gRPC C-core 1.51, told the listener no longer exists, stays failing long after it returns.
+ * Longer is cheap (an empty service costs a few resources, and its clients fail fast either way);
+ * a deleted service still leaves within minutes.
+ */
+export const defaultVanishedServiceGraceMs = 5 * 60_000;
 
 /** A running bridge. */
 export interface Bridge {
@@ -119,6 +134,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   const model = new ServiceModel({
     localDatacenter: config.consul.datacenter ?? "",
     failoverDatacenters: config.consul.failoverDatacenters ?? [],
+    vanishedGraceMs: config.vanishedServiceGraceMs ?? defaultVanishedServiceGraceMs,
   });
   const client = createConsulClient({
     address: config.consul.address,
@@ -230,6 +246,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     changeLog.close();
     readiness.close();
     await watcher.close();
+    model.close();
     client.close();
   };
   try {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { BridgeConfig } from "../bridge/start-bridge.js";
+import { type BridgeConfig, defaultVanishedServiceGraceMs } from "../bridge/start-bridge.js";
 import { passingOnly } from "../model/health-policy.js";
 import { logLevels } from "../observe/create-logger.js";
 import {
@@ -45,6 +45,7 @@ export interface BridgeOptionValues {
   healthPolicy: (typeof healthPolicies)[number];
   debounce: number;
   readinessMaxStaleness: number;
+  vanishedServiceGrace: number;
   maxStreams: number;
   maxResourceNames: number;
   maxRequestBytes: number;
@@ -95,6 +96,15 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
     .addOption(
       new Option("--readiness-max-staleness <duration>", "report not ready when Consul data is older than this")
         .default(120_000, "2m")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        "--vanished-service-grace <duration>",
+        "keep a service that vanished from Consul, with no endpoints, this long, so a redeploy that registers it again is one " +
+          "endpoint update (gRPC C-core stays failing long after a listener it was told is gone returns); 0 = remove at once",
+      )
+        .default(defaultVanishedServiceGraceMs, "5m")
         .argParser(parseDuration),
     )
     .addOption(
@@ -221,6 +231,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     },
     debounceMs: values.debounce,
     maxStalenessSeconds: values.readinessMaxStaleness / 1000,
+    vanishedServiceGraceMs: values.vanishedServiceGrace,
   };
 }
 
