@@ -9,11 +9,14 @@ import {
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
+import type { Clock } from "../model/clock.js";
 import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
+import { WithdrawalGuard } from "../model/withdrawal-guard.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
+import { holdLogFields, holdSentence } from "../observe/describe-withdrawal-hold.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { xdsLogHooks } from "../observe/xds-log-hooks.js";
@@ -72,6 +75,15 @@ export interface BridgeConfig {
    * redeploy registering it again is one EDS update (ms; default {@link defaultVanishedServiceGraceMs}; 0 = off).
    */
   vanishedServiceGraceMs?: number | undefined;
+  /**
+   * The largest share of served endpoints, in percent, that Consul's answers may withdraw at once
+   * before the bridge holds the withdrawal (default 50; 0 = never hold). See WithdrawalGuard.
+   */
+  maxWithdrawalPercent?: number | undefined;
+  /** How long a held withdrawal waits before it is applied anyway (ms; default {@link defaultWithdrawalHoldMs}). */
+  withdrawalHoldMs?: number | undefined;
+  /** Paces the model's grace periods and the withdrawal hold (default the system clock; tests pass a virtual one). */
+  clock?: Clock | undefined;
   logger?: Logger | undefined;
   /** Extra xDS hooks (tests). */
   xdsHooks?: XdsServerHooks | undefined;
@@ -89,6 +101,15 @@ export interface BridgeConfig {
  */
 export const defaultVanishedServiceGraceMs = 5 * 60_000;
 
+/**
+ * Default of {@link BridgeConfig.withdrawalHoldMs}: 10 minutes. Long enough for the alert (an error
+ * line, a metric, `status` exiting 4) to reach someone through a pager's usual minutes of delay
+ * and for them to undo an ACL or deploy mistake before any traffic is lost; a genuine mass
+ * decommission meanwhile costs connection failures to instances already gone, which gRPC's
+ * round_robin and Envoy's retries route around. An operator confirms sooner with ConfirmWithdrawal.
+ */
+export const defaultWithdrawalHoldMs = 10 * 60_000;
+
 /** A running bridge. */
 export interface Bridge {
   /** The address the xDS port is bound to, as the socket reports it (e.g. "127.0.0.1", "::"). */
@@ -99,6 +120,8 @@ export interface Bridge {
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
+  /** Holds mass withdrawals between the watcher and the model. */
+  readonly withdrawalGuard: WithdrawalGuard;
   /** Where the model's content comes from (the Consul watcher). */
   readonly watcher: CatalogSource;
   readonly publisher: SnapshotPublisher;
@@ -135,6 +158,30 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     localDatacenter: config.consul.datacenter ?? "",
     failoverDatacenters: config.consul.failoverDatacenters ?? [],
     vanishedGraceMs: config.vanishedServiceGraceMs ?? defaultVanishedServiceGraceMs,
+    clock: config.clock,
+  });
+  const consulLog = logger.child({ component: "consul" });
+  const withdrawalGuard = new WithdrawalGuard({
+    model,
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    maxWithdrawalPercent: config.maxWithdrawalPercent ?? 50,
+    holdMs: config.withdrawalHoldMs ?? defaultWithdrawalHoldMs,
+    clock: config.clock,
+    onHeld: () => {
+      metrics.withdrawalHeld();
+      // Logged once the answer that tripped the guard has been applied whole, so the line names
+      // every service it held, not only those seen before the limit was crossed.
+      setImmediate(() => {
+        const hold = withdrawalGuard.hold;
+        if (hold) consulLog.error(holdLogFields(hold), `holding a mass withdrawal: ${holdSentence(hold)}`);
+      });
+    },
+    onReleased: (hold, reason) => {
+      const fields = holdLogFields(hold);
+      if (reason === "recovered") consulLog.info(fields, `held withdrawal ${hold.id} no longer needed: Consul serves the endpoints again`);
+      else if (reason === "confirmed") consulLog.warn(fields, `applying held withdrawal ${hold.id}: confirmed by an operator`);
+      else consulLog.warn(fields, `applying held withdrawal ${hold.id}: it persisted for the hold time`);
+    },
   });
   const client = createConsulClient({
     address: config.consul.address,
@@ -142,10 +189,10 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     tls: config.consul.tls,
     maxSockets: config.consul.maxSockets,
   });
-  const consulLog = logger.child({ component: "consul" });
   const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
+    writer: withdrawalGuard,
     datacenter: config.consul.datacenter,
     failoverDatacenters: config.consul.failoverDatacenters,
     prefix: config.consul.prefix,
@@ -226,6 +273,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       services: view.services.size,
       instances,
       validationFailures,
+      withdrawalHold: withdrawalGuard.hold,
     };
   };
   metrics.setStatusSource(status);
@@ -246,6 +294,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     changeLog.close();
     readiness.close();
     await watcher.close();
+    withdrawalGuard.close();
     model.close();
     client.close();
   };
@@ -268,6 +317,11 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         port: config.admin.port,
         metrics,
         notReadyReason: () => readiness.reason(),
+        readinessDetail: () => {
+          const hold = withdrawalGuard.hold;
+          return hold && `withdrawal held: ${holdSentence(hold)}`;
+        },
+        confirmWithdrawal: (holdId) => withdrawalGuard.confirm(holdId),
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,
@@ -308,6 +362,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     adminHost: admin?.host,
     adminPort: admin?.port,
     model,
+    withdrawalGuard,
     watcher,
     publisher,
     cache,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { type BridgeConfig, defaultVanishedServiceGraceMs } from "../bridge/start-bridge.js";
+import { type BridgeConfig, defaultVanishedServiceGraceMs, defaultWithdrawalHoldMs } from "../bridge/start-bridge.js";
 import { passingOnly } from "../model/health-policy.js";
 import { logLevels } from "../observe/create-logger.js";
 import {
@@ -46,6 +46,8 @@ export interface BridgeOptionValues {
   debounce: number;
   readinessMaxStaleness: number;
   vanishedServiceGrace: number;
+  maxWithdrawal: number;
+  withdrawalHold: number;
   maxStreams: number;
   maxResourceNames: number;
   maxRequestBytes: number;
@@ -105,6 +107,25 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
           "endpoint update (gRPC C-core stays failing long after a listener it was told is gone returns); 0 = remove at once",
       )
         .default(defaultVanishedServiceGraceMs, "5m")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        "--max-withdrawal <percent>",
+        "hold back Consul answers that would withdraw more than this share of the served endpoints at once (within 30 s, " +
+          "across two services or more): the last good state is served until --withdrawal-hold passes or an operator " +
+          "confirms (admin API ConfirmWithdrawal); 0 = never hold",
+      )
+        .default(50)
+        .argParser(integerIn(0, 100)),
+    )
+    .addOption(
+      new Option(
+        "--withdrawal-hold <duration>",
+        "how long a held withdrawal waits before it is applied anyway: time for the alert to reach someone and for an ACL " +
+          "or deploy mistake to be undone",
+      )
+        .default(defaultWithdrawalHoldMs, "10m")
         .argParser(parseDuration),
     )
     .addOption(
@@ -232,11 +253,14 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     debounceMs: values.debounce,
     maxStalenessSeconds: values.readinessMaxStaleness / 1000,
     vanishedServiceGraceMs: values.vanishedServiceGrace,
+    maxWithdrawalPercent: values.maxWithdrawal,
+    withdrawalHoldMs: values.withdrawalHold,
   };
 }
 
 /** Validates option combinations that one value alone cannot (used by every bridge command). */
 export function checkServingOptions(values: BridgeOptionValues): void {
+  if (values.withdrawalHold <= 0) throw new InvalidArgumentError("--withdrawal-hold needs a duration above 0, such as 10m");
   if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
   if (!/^[0-9.]+$|:/.test(values.envoyListener.host)) {
     throw new InvalidArgumentError("--envoy-listener needs an IP address, e.g. 0.0.0.0:10000");

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "./clock.js";
+import type { ModelWriter } from "./model-writer.js";
 import type { ReadOrigin } from "./provenance.js";
 import { sameContent } from "./same-content.js";
 import type { ServiceInstance, ServiceState } from "./service-instance.js";
@@ -51,7 +52,7 @@ export interface ServiceModelOptions {
  * a change. Readers take immutable {@link ModelView}s and are told which services changed. A
  * removed service may linger, empty, for a grace period (see {@link ServiceModel.removeService}).
  */
-export class ServiceModel {
+export class ServiceModel implements ModelWriter {
   private readonly byService = new Map<string, ReadonlyMap<string, ServiceState>>();
   private readonly listeners = new Set<(change: ModelChange) => void>();
   private revisionNumber = 0;
