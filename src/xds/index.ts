@@ -1,6 +1,7 @@
 export { type ClientStatusServiceOptions, clientStatus, registerClientStatusService } from "./client-status-service.js";
+export { DeltaStream, type DeltaStreamOptions, type PendingDeltaResponse } from "./delta-stream.js";
 export { healthServiceNames, type ReadinessSource, registerHealthService } from "./health-service.js";
-export { peerAddressKey } from "./peer-address.js";
+export { peerAddressKey, readMaxBytesKey } from "./request-context.js";
 export { type PendingResponse, type RequestOutcome, SotwStream, type SotwStreamOptions, type TypeStatus } from "./sotw-stream.js";
 export {
   combineHooks,
@@ -8,6 +9,8 @@ export {
   type SentResponse,
   type StreamInfo,
   type StreamKind,
+  type XdsProtocol,
+  type XdsRequest,
   type XdsServerHooks,
 } from "./stream-hooks.js";
 export { Subscription, type SubscriptionChange } from "./subscription.js";

@@ -161,6 +161,7 @@ export class SotwStream {
     this.info = Object.freeze({
       id: options.id,
       kind: options.kind,
+      protocol: "sotw",
       peer: options.peer,
       openedAt: options.now(),
       node: undefined,
@@ -487,6 +488,8 @@ function everyResource(target: TypeSnapshot): readonly EncodedResource[] {
 
 /** The Any bytes of `resources`; shared when the array is (a wildcard response at one version). */
 function anyBytesOf(resources: readonly EncodedResource[]): Uint8Array[] {
+  // A short list is a per-stream one (EDS/RDS changes): mapping it costs less than caching it.
+  if (resources.length <= 4) return resources.map((resource) => resource.any);
   const cached = anyBytesCache.get(resources);
   if (cached) return cached;
   const bytes = resources.map((resource) => resource.any);

@@ -3,7 +3,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { peerAddressKey } from "./peer-address.js";
+import { nodeRequestKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
 
 /** TLS for the xDS port; with `clientCa`, clients must present a certificate it signed (mutual TLS). */
 export interface XdsTlsOptions {
@@ -50,14 +50,18 @@ export interface XdsListener {
  * resources themselves are encoded once per version and shared. Compressed requests are accepted.
  */
 export async function listenXds(options: XdsListenerOptions): Promise<XdsListener> {
+  const readMaxBytes = options.readMaxBytes ?? readMaxBytesKey.defaultValue;
   const handler = connectNodeAdapter({
     routes: options.routes,
-    readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    readMaxBytes,
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     grpcWeb: false,
     contextValues: (request) => {
       const socket = request.socket;
-      return createContextValues().set(peerAddressKey, `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`);
+      return createContextValues()
+        .set(peerAddressKey, `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`)
+        .set(readMaxBytesKey, readMaxBytes)
+        .set(nodeRequestKey, request);
     },
   });
   const settings: http2.Settings = { maxConcurrentStreams: options.maxStreamsPerConnection ?? 1_000 };
