@@ -320,12 +320,13 @@ export class DeltaStream {
   /** ADS only: clusters sent new or changed need their endpoints again before routes may use them. */
   private afterClusters(clusters: readonly EncodedResource[]): void {
     const endpoints = this.types.get(endpointType);
-    if (clusters.length === 0) return;
+    // A stream that never asked for endpoints does not warm through it.
+    if (!endpoints || clusters.length === 0) return;
     if (this.warmingEndpoints.size === 0) this.warmingSince = this.options.now();
     for (const cluster of clusters) {
       for (const name of cluster.references) {
         this.warmingEndpoints.add(name);
-        if (endpoints?.interested(name)) endpoints.forced.add(name);
+        if (endpoints.interested(name)) endpoints.forced.add(name);
       }
     }
   }
