@@ -2,15 +2,17 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type ConsulTlsOptions,
-  type ConsulWatcher,
   type ConsulWatcherHooks,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
+import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
+import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
@@ -74,18 +76,30 @@ export interface BridgeConfig {
 
 /** A running bridge. */
 export interface Bridge {
+  /** The address the xDS port is bound to, as the socket reports it (e.g. "127.0.0.1", "::"). */
+  readonly xdsHost: string;
   readonly xdsPort: number;
+  /** The address the admin port is bound to; undefined when no admin port was configured. */
+  readonly adminHost: string | undefined;
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
-  readonly watcher: ConsulWatcher;
+  /** Where the model's content comes from (the Consul watcher). */
+  readonly watcher: CatalogSource;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
   readonly metrics: BridgeMetrics;
   readonly readiness: Readiness;
+  /** Every real change of an instance, as logged; the recent ones are kept for the status page and admin API. */
+  readonly changeLog: ChangeLog;
   /** The bridge's state now. */
   status(): StatusReading;
+  /**
+   * Resolves if the source of the model stops for good (a configuration mistake retrying cannot
+   * fix, such as an unknown `--datacenter`); it is logged, and `serve` exits with status 2.
+   */
+  readonly fatal: Promise<CatalogSourceFatal>;
   /**
    * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
    * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
@@ -113,7 +127,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     maxSockets: config.consul.maxSockets,
   });
   const consulLog = logger.child({ component: "consul" });
-  const watcher = createConsulWatcher({
+  const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
     datacenter: config.consul.datacenter,
@@ -125,7 +139,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     ...(config.consul.timing ? { timing: config.consul.timing } : {}),
     hooks: {
       onRequest: (event) => {
-        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok", event.durationMs);
         config.consulHooks?.onRequest?.(event);
       },
       onErrorClassChange: (previous, next) => {
@@ -145,12 +159,28 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     },
   });
 
+  const fatal = new Promise<CatalogSourceFatal>((resolve) => {
+    const stop = watcher.onStatusChange((state) => {
+      if (!state.fatal) return;
+      stop();
+      consulLog.error(state.fatal.message);
+      resolve(state.fatal);
+    });
+  });
+
   let validationFailures = 0;
+  const changeLog = new ChangeLog({
+    model,
+    snapshot: (clientKind) => publisher.cache.getSnapshot(clientKind),
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    logger,
+  });
   const publisher = createSnapshotPublisher({
     model,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
+    onPublish: (report) => changeLog.published(report),
     onValidationFailure: (failure) => {
       validationFailures += 1;
       metrics.validationFailure(failure.typeUrl);
@@ -197,6 +227,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     await xdsListener?.close(graceMs);
     await admin?.close();
     publisher.close();
+    changeLog.close();
     readiness.close();
     await watcher.close();
     client.close();
@@ -244,7 +275,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
 
   let closing: Promise<void> | undefined;
   return {
+    xdsHost: xdsListener.host,
     xdsPort: xdsListener.port,
+    adminHost: admin?.host,
     adminPort: admin?.port,
     model,
     watcher,
@@ -253,7 +286,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     xdsServer,
     metrics,
     readiness,
+    changeLog,
     status,
+    fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
 }

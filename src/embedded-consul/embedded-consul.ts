@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
+import type { Clock } from "../consul/clock.js";
 import { CatalogStore } from "./catalog-store.js";
 import { createConsulHttpHandler } from "./consul-http-handler.js";
 import { FaultInjector } from "./fault-injector.js";
@@ -24,11 +25,15 @@ export interface EmbeddedConsulOptions {
   readonly consulService?: boolean;
   /** Turn TTL checks critical when they are not refreshed in time. Default true. */
   readonly ttlExpiry?: boolean;
+  /** Run the agent's HTTP, TCP and gRPC checks every `Interval`, as a Consul agent does. Default true. */
+  readonly runChecks?: boolean;
+  /** Time for check intervals, timeouts and TTLs; tests pass a virtual clock. Default the system clock. */
+  readonly clock?: Clock;
   /** `wait` of a blocking query that names none. Default 5 minutes (Consul's). */
   readonly defaultWaitMs?: number;
   /** Largest `wait` honoured. Default 10 minutes (Consul's). */
   readonly maxWaitMs?: number;
-  /** Jitter source for blocking queries (adds up to wait/16). Default Math.random. */
+  /** Jitter source for blocking queries (adds up to wait/16) and checks' first-run stagger. Default Math.random. */
   readonly random?: () => number;
   /** Default: silent. */
   readonly logger?: Logger;
@@ -63,6 +68,12 @@ export interface EmbeddedConsul {
    * query is registered as a waiter by then); returns an unsubscribe function.
    */
   onRequest(listener: (path: string, query: URLSearchParams) => void): () => void;
+  /**
+   * Calls `listener` once each answer has been written, with the bytes it put on the wire (status
+   * line, headers and body); returns an unsubscribe function. Lets a benchmark measure what a
+   * client costs the catalog.
+   */
+  onResponse(listener: (path: string, query: URLSearchParams, bytes: number) => void): () => void;
   /** Simulates Consul going down: stops listening and drops every connection (clients get refused/reset). */
   stop(): Promise<void>;
   /** Listens again on the same port after {@link EmbeddedConsul.stop}. */
@@ -92,8 +103,9 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts an in-process HTTP server that speaks the part of Consul's HTTP API the bridge and its users
- * touch (agent registration, checks, maintenance, catalog and health reads with blocking queries,
- * several datacenters, optional ACLs), with fault hooks and connection counting for tests. `dev`
+ * touch (agent registration, checks it runs like an agent, maintenance, catalog and health reads
+ * with blocking queries, several datacenters, optional ACLs), with fault hooks and connection
+ * counting for tests. `dev`
  * mode runs it so users can `curl` registrations exactly as against Consul.
  */
 export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}): Promise<EmbeddedConsul> {
@@ -105,6 +117,9 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
     nodeAddress: options.nodeAddress ?? "127.0.0.1",
     consulService: options.consulService ?? true,
     ttlExpiry: options.ttlExpiry ?? true,
+    runChecks: options.runChecks ?? true,
+    ...(options.clock ? { clock: options.clock } : {}),
+    random: options.random ?? Math.random,
   });
   const faults = new FaultInjector();
   const handler = createConsulHttpHandler({
@@ -118,9 +133,19 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
   });
   const requests = new Map<string, number>();
   const requestListeners = new Set<(path: string, query: URLSearchParams) => void>();
+  const responseListeners = new Set<(path: string, query: URLSearchParams, bytes: number) => void>();
   const server = createServer((req, res) => {
     const [path = "/", query = ""] = (req.url ?? "/").split("?");
     requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (responseListeners.size > 0) {
+      // One request at a time per connection (no pipelining): the socket's byte count moves by this answer only.
+      const socket = req.socket;
+      const before = socket.bytesWritten;
+      res.once("finish", () => {
+        const params = new URLSearchParams(query);
+        for (const listener of [...responseListeners]) listener(path, params, socket.bytesWritten - before);
+      });
+    }
     handler(req, res);
     if (requestListeners.size > 0) {
       const params = new URLSearchParams(query);
@@ -179,6 +204,10 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
     onRequest(listener) {
       requestListeners.add(listener);
       return () => requestListeners.delete(listener);
+    },
+    onResponse(listener) {
+      responseListeners.add(listener);
+      return () => responseListeners.delete(listener);
     },
     async stop() {
       await closeServer(server);

@@ -1,5 +1,6 @@
 export { type ClientStatusServiceOptions, clientStatus, registerClientStatusService } from "./client-status-service.js";
 export { DeltaStream, type DeltaStreamOptions, type PendingDeltaResponse } from "./delta-stream.js";
+export { answerUnimplemented } from "./grpc-unimplemented.js";
 export { healthServiceNames, type ReadinessSource, registerHealthService } from "./health-service.js";
 export { peerAddressKey, readMaxBytesKey } from "./request-context.js";
 export { type PendingResponse, type RequestOutcome, SotwStream, type SotwStreamOptions, type TypeStatus } from "./sotw-stream.js";

@@ -3,6 +3,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { answerUnimplemented } from "./grpc-unimplemented.js";
 import { nodeRequestKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
 
 /** TLS for the xDS port; with `clientCa`, clients must present a certificate it signed (mutual TLS). */
@@ -56,6 +57,7 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
     readMaxBytes,
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     grpcWeb: false,
+    fallback: answerUnimplemented,
     contextValues: (request) => {
       const socket = request.socket;
       return createContextValues()
