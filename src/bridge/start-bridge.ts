@@ -59,6 +59,12 @@ export interface BridgeConfig {
     maxStreams?: number | undefined;
     maxResourceNamesPerRequest?: number | undefined;
     maxRequestBytes?: number | undefined;
+    /** Close connections after about this long (±10 %), so clients spread over replicas (default: never). */
+    maxConnectionAgeMs?: number | undefined;
+    /** How long an aged connection's streams may run after its GOAWAY (default 30 s). */
+    maxConnectionAgeGraceMs?: number | undefined;
+    /** How often REST-polling Envoys are told to poll endpoints (default 5 s). */
+    restEdsRefreshDelayMs?: number | undefined;
   };
   /** The operators' port (metrics, health, admin API); absent: not served. */
   admin?: { host: string; port: number } | undefined;
@@ -219,6 +225,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     hooks: [xdsLogHooks(logger), metrics.xdsHooks, ...(config.xdsHooks ? [config.xdsHooks] : [])],
     maxStreams: config.xds.maxStreams,
     maxResourceNamesPerRequest: config.xds.maxResourceNamesPerRequest,
+    restEdsRefreshDelayMs: config.xds.restEdsRefreshDelayMs,
   });
 
   let xdsListener: XdsListener | undefined;
@@ -238,6 +245,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       port: config.xds.port,
       tls: config.xds.tls,
       readMaxBytes: config.xds.maxRequestBytes,
+      maxConnectionAgeMs: config.xds.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.xds.maxConnectionAgeGraceMs,
       routes: (router) => {
         xdsServer.registerRoutes(router);
         registerClientStatusService(router, { streams: () => xdsServer.streams() });

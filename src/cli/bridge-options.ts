@@ -48,6 +48,9 @@ export interface BridgeOptionValues {
   maxStreams: number;
   maxResourceNames: number;
   maxRequestBytes: number;
+  maxConnectionAge?: number;
+  maxConnectionAgeGrace: number;
+  restEdsRefreshDelay: number;
   shutdownGrace: number;
   logLevel: (typeof logLevels)[number];
   logFormat: (typeof logFormats)[number];
@@ -111,6 +114,22 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
       new Option("--max-request-bytes <n>", "largest DiscoveryRequest accepted, in bytes")
         .default(4 * 1024 * 1024, "4194304")
         .argParser(integerIn(1024, 1 << 30)),
+    )
+    .addOption(
+      new Option(
+        "--max-connection-age <duration>",
+        "close xDS connections after about this long (±10% jitter; GOAWAY), so clients spread over replicas again (default: never)",
+      ).argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--max-connection-age-grace <duration>", "how long streams of an aged connection may run after its GOAWAY")
+        .default(30_000, "30s")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--rest-eds-refresh-delay <duration>", "how often Envoys polling clusters over REST are told to poll their endpoints")
+        .default(5_000, "5s")
+        .argParser(parseDuration),
     )
     .addOption(
       new Option("--shutdown-grace <duration>", "how long SIGTERM waits for streams to end")
@@ -212,6 +231,9 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
       maxStreams: values.maxStreams,
       maxResourceNamesPerRequest: values.maxResourceNames,
       maxRequestBytes: values.maxRequestBytes,
+      maxConnectionAgeMs: values.maxConnectionAge,
+      maxConnectionAgeGraceMs: values.maxConnectionAgeGrace,
+      restEdsRefreshDelayMs: values.restEdsRefreshDelay,
     },
     admin: values.admin ? { host: values.adminListen.host, port: values.adminListen.port } : undefined,
     mapping: {
@@ -227,6 +249,9 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
 /** Validates option combinations that one value alone cannot (used by every bridge command). */
 export function checkServingOptions(values: BridgeOptionValues): void {
   if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
+  if (values.maxConnectionAge !== undefined && values.maxConnectionAge < 1_000) {
+    throw new InvalidArgumentError("--max-connection-age must be at least 1s");
+  }
   if (!/^[0-9.]+$|:/.test(values.envoyListener.host)) {
     throw new InvalidArgumentError("--envoy-listener needs an IP address, e.g. 0.0.0.0:10000");
   }

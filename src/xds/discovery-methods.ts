@@ -1,10 +1,10 @@
-import type { DescMethodBiDiStreaming } from "@bufbuild/protobuf";
+import type { DescMethodBiDiStreaming, DescMethodUnary } from "@bufbuild/protobuf";
 import { ClusterDiscoveryService } from "../gen/envoy/service/cluster/v3/cds_pb.js";
 import { AggregatedDiscoveryService } from "../gen/envoy/service/discovery/v3/ads_pb.js";
 import { EndpointDiscoveryService } from "../gen/envoy/service/endpoint/v3/eds_pb.js";
 import { ListenerDiscoveryService } from "../gen/envoy/service/listener/v3/lds_pb.js";
 import { RouteDiscoveryService } from "../gen/envoy/service/route/v3/rds_pb.js";
-import { clusterType, endpointType, listenerType, routeType } from "../snapshot/index.js";
+import { clusterType, endpointType, listenerType, routeType, type XdsTypeUrl } from "../snapshot/index.js";
 import type { StreamKind, XdsProtocol } from "./stream-hooks.js";
 
 /** A streaming discovery method, with the kind of stream and the protocol variant it opens. */
@@ -28,10 +28,13 @@ export const streamingMethods: readonly StreamingMethod[] = [
   { kind: routeType, protocol: "delta", method: RouteDiscoveryService.method.deltaRoutes },
 ];
 
-/** gRPC unary Fetch methods (the REST variant over gRPC): answered UNIMPLEMENTED; REST-JSON is served instead. */
-export const fetchMethods = [
-  ClusterDiscoveryService.method.fetchClusters,
-  EndpointDiscoveryService.method.fetchEndpoints,
-  ListenerDiscoveryService.method.fetchListeners,
-  RouteDiscoveryService.method.fetchRoutes,
-] as const;
+/**
+ * The unary Fetch methods, one per type: over gRPC they answer UNIMPLEMENTED; their HTTP binding
+ * (POST /v3/discovery:clusters, …) is served as Envoy's REST-JSON polling.
+ */
+export const fetchMethods: ReadonlyArray<{ readonly typeUrl: XdsTypeUrl; readonly method: DescMethodUnary }> = [
+  { typeUrl: clusterType, method: ClusterDiscoveryService.method.fetchClusters },
+  { typeUrl: endpointType, method: EndpointDiscoveryService.method.fetchEndpoints },
+  { typeUrl: listenerType, method: ListenerDiscoveryService.method.fetchListeners },
+  { typeUrl: routeType, method: RouteDiscoveryService.method.fetchRoutes },
+];

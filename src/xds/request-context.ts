@@ -21,3 +21,11 @@ export const readMaxBytesKey = createContextKey<number>(4 * 1024 * 1024, { descr
  * of clients acknowledge a push at once). Handlers fall back to the universal body without it.
  */
 export const nodeRequestKey = createContextKey<Readable | undefined>(undefined, { description: "Node.js request" });
+
+/**
+ * Connect context value holding the request's authority (HTTP/2 `:authority`, HTTP/1.1 `Host`) as
+ * the client sent it. Envoy sends the name of its cluster for the bridge there (e.g.
+ * "consul-xds-bridge:xds"), which is not a valid URL authority, so the listener hands Connect a
+ * placeholder instead (see listenXds) and keeps the original here.
+ */
+export const authorityKey = createContextKey<string>("", { description: "request authority as sent" });

@@ -1,10 +1,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { ControlPlaneSchema } from "../gen/envoy/config/core/v3/base_pb.js";
-import type { SnapshotCache } from "../snapshot/index.js";
+import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { Snapshot, SnapshotCache } from "../snapshot/index.js";
 import { fetchMethods, streamingMethods } from "./discovery-methods.js";
 import { createGrpcStreamHandler, type GrpcCall } from "./grpc-stream-handler.js";
 import { createProtocolStream, type ProtocolStream } from "./protocol-variants.js";
+import { createRestDiscoveryHandler } from "./rest-discovery-handler.js";
 import type { TypeStatus } from "./sotw-stream.js";
 import { combineHooks, type StreamInfo, type StreamKind, type XdsProtocol, type XdsServerHooks } from "./stream-hooks.js";
 import { StreamSession } from "./stream-session.js";
@@ -24,6 +26,10 @@ export interface XdsServerOptions {
   maxResourceNamesPerRequest?: number;
   /** How long ADS holds listeners and routes for the endpoints of new clusters (default 2,000 ms). */
   endpointWarmingTimeoutMs?: number;
+  /** How often REST pollers are told to poll the endpoints of their clusters (default 5,000 ms). */
+  restEdsRefreshDelayMs?: number;
+  /** How long a REST poller's node group stays open after its last poll (default 5 minutes). */
+  restLeaseMs?: number;
   /** Sent as `control_plane.identifier` in every response (default "consul-xds-bridge"). */
   controlPlaneId?: string;
   /** Clock, for tests (default Date.now). */
@@ -53,6 +59,8 @@ export class XdsServer {
   private readonly controlPlane: Uint8Array;
   private readonly now: () => number;
   private nextId = 1;
+  /** REST pollers' groups, kept watched for a while after each poll (scoped groups close when unwatched). */
+  private readonly restLeases = new Map<string, { renew(): void; end(): void }>();
 
   constructor(private readonly options: XdsServerOptions) {
     const hooks = options.hooks ?? [];
@@ -64,12 +72,23 @@ export class XdsServer {
     );
   }
 
-  /** Registers ADS, CDS, EDS, LDS and RDS, SotW and delta, and UNIMPLEMENTED answers for gRPC Fetch. */
+  /**
+   * Registers ADS, CDS, EDS, LDS and RDS, SotW and delta; REST-JSON polling on the Fetch methods'
+   * HTTP paths (POST /v3/discovery:clusters, …); and UNIMPLEMENTED answers for gRPC Fetch.
+   */
   registerRoutes(router: ConnectRouter): void {
-    for (const method of fetchMethods) {
+    for (const { typeUrl, method } of fetchMethods) {
       router.rpc(method, () => {
         throw new ConnectError(fetchMessage, Code.Unimplemented);
       });
+      router.handlers.push(
+        createRestDiscoveryHandler({
+          method,
+          typeUrl,
+          source: { snapshotFor: (request) => this.restSnapshot(request) },
+          ...(this.options.restEdsRefreshDelayMs !== undefined ? { edsRefreshDelayMs: this.options.restEdsRefreshDelayMs } : {}),
+        }),
+      );
     }
     // Pushed after anything registered by router.rpc: the node adapter keeps the last handler per path.
     for (const { kind, protocol, method } of streamingMethods) {
@@ -97,8 +116,41 @@ export class XdsServer {
    */
   async endStreams(): Promise<void> {
     this.shuttingDown = true;
+    for (const lease of this.restLeases.values()) lease.end();
+    this.restLeases.clear();
     for (const entry of this.live.values()) entry.wake();
     await Promise.all([...this.live.values()].map((entry) => entry.done));
+  }
+
+  /**
+   * The snapshot a REST poll is answered from: its node's group, kept open (watched) for
+   * `restLeaseMs` after the poll so that a poller every few seconds does not rebuild a scoped group
+   * each time.
+   */
+  private restSnapshot(request: DiscoveryRequest): Snapshot | undefined {
+    if (this.shuttingDown) return undefined;
+    const { cache } = this.options;
+    const group = cache.nodeGroup(request.node);
+    let lease = this.restLeases.get(group);
+    if (!lease) {
+      const unwatch = cache.watch(group, () => {});
+      let timer: NodeJS.Timeout | undefined;
+      const end = () => {
+        clearTimeout(timer);
+        unwatch();
+        if (this.restLeases.get(group) === lease) this.restLeases.delete(group);
+      };
+      lease = {
+        renew: () => {
+          clearTimeout(timer);
+          timer = setTimeout(end, this.options.restLeaseMs ?? 5 * 60_000).unref();
+        },
+        end,
+      };
+      this.restLeases.set(group, lease);
+    }
+    lease.renew();
+    return cache.getSnapshot(group);
   }
 
   /**
