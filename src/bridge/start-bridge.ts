@@ -263,6 +263,17 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,
+        changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+        statusPage: {
+          streams: () => xdsServer.streams(),
+          view: () => model.view(),
+          status,
+          changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+          onChanges: (listener) => changeLog.onRecords(listener),
+          latencies: () => metrics.recentChangeToAck(),
+          healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+          buildInfo: metrics.buildInfo,
+        },
       });
     }
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { Clock } from "../consul/clock.js";
 import { agentCheckRoutes } from "./agent-check-routes.js";
 import { agentRoutes } from "./agent-routes.js";
 import { catalogRoutes } from "./catalog-routes.js";
@@ -26,6 +27,8 @@ export interface ConsulHttpHandlerOptions {
   readonly defaultWaitMs: number;
   /** Largest `wait` honoured (Consul: 10 minutes). */
   readonly maxWaitMs: number;
+  /** Time for blocking-query waits. */
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -89,7 +92,13 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, faults, logger } = options;
   const aclTokens = options.aclTokens ? new Set(options.aclTokens) : undefined;
-  const kit = createReadKit({ store, random: options.random, defaultWaitMs: options.defaultWaitMs, maxWaitMs: options.maxWaitMs });
+  const kit = createReadKit({
+    store,
+    random: options.random,
+    defaultWaitMs: options.defaultWaitMs,
+    maxWaitMs: options.maxWaitMs,
+    clock: options.clock,
+  });
   const table = new RouteTable(routeTable(kit));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

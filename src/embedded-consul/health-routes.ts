@@ -1,7 +1,7 @@
 import type { CheckRecord, HealthEntry } from "./catalog-records.js";
+import { topics } from "./catalog-transaction.js";
 import { checkJson, healthEntryJson } from "./consul-json.js";
 import { type ConsulRoute, type RouteRequest, readMethods } from "./consul-route.js";
-import { topics } from "./datacenter-catalog.js";
 import { HttpFailure } from "./http-answers.js";
 import type { ReadKit } from "./route-kit.js";
 

@@ -1,3 +1,5 @@
+import type { ReadOrigin } from "./provenance.js";
+
 /** A Consul check status, as Consul spells it. */
 export type CheckStatus = "passing" | "warning" | "critical";
 
@@ -52,6 +54,8 @@ export interface ServiceInstance {
 export interface ServiceState {
   readonly name: string;
   readonly datacenter: string;
+  /** The answer that brought this content (the first one that had it), when the source says. */
+  readonly origin?: ReadOrigin | undefined;
   /** Sorted by node, then id, so equal content always looks the same. */
   readonly instances: readonly ServiceInstance[];
 }

@@ -7,6 +7,7 @@ import {
   endpointType,
   isXdsTypeUrl,
   listenerType,
+  provenanceOf,
   routeType,
   type Snapshot,
   type XdsTypeUrl,
@@ -205,6 +206,8 @@ export class DeltaStream {
       ackedVersion: state.ackedVersion,
       lastNack: state.lastNack,
       awaitingAck: state.inFlight !== undefined,
+      // What the client was last brought to: the response in flight, else what it holds.
+      provenance: provenanceOf(state.inFlight?.plan.target ?? state.held.synced),
     }));
   }
 
