@@ -162,7 +162,7 @@ describe("deploy/envoy/envoy-tls.yaml (xDS over mutual TLS)", () => {
       };
     };
     assert.equal(tls.sni, xds.host, "SNI is the name the xDS cluster dials");
-    assert.deepEqual(tls.commonTlsContext?.alpnProtocols, ["h2"], "the bridge's TLS server speaks HTTP/2 only");
+    assert.deepEqual(tls.commonTlsContext?.alpnProtocols, ["h2"], "ADS is gRPC: HTTP/2 (the TLS server also takes http/1.1, for REST)");
     assert.equal(tls.commonTlsContext?.tlsCertificates?.length, 1, "a client certificate for --tls-client-ca");
     assert.ok(tls.commonTlsContext?.validationContext?.trustedCa, "the bridge's certificate is verified");
     assert.deepEqual(tls.commonTlsContext?.validationContext?.matchTypedSubjectAltNames, [
