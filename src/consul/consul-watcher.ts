@@ -67,6 +67,7 @@ import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
 import { DatacenterWatch } from "./datacenter-watch.js";
 import { FailureLog } from "./failure-log.js";
+import type { AddressRule } from "./health-entry.js";
 import { knownDatacentersWithout } from "./unknown-datacenter.js";
 import { defaultWatchTiming, type WatchTiming } from "./watch-timing.js";
 import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
@@ -90,6 +91,13 @@ export interface ConsulWatcherOptions {
   readonly exclude?: readonly string[] | undefined;
   /** Bridge only services with an instance carrying this tag, and only those instances. */
   readonly tag?: string | undefined;
+  /**
+   * Which address instances of failover datacenters are reached at (`--remote-dc-address`):
+   * `wan` (default, what Consul's own Envoy integration does: Service `TaggedAddresses.wan`, else
+   * Service.Address, else Node `TaggedAddresses.wan`, else Node.Address) or `lan` (the local rule:
+   * Service.Address, else Node.Address). The local datacenter always uses the LAN rule.
+   */
+  readonly remoteDatacenterAddress?: AddressRule | undefined;
   /** `?stale` reads: any Consul server answers, lighter on the leader, may lag by a few ms. */
   readonly stale?: boolean | undefined;
   /** Service reads in flight per datacenter; default min(8, its share of the client's socket cap). */
@@ -314,6 +322,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
           model,
           datacenter,
           filter,
+          addressRule: datacenter === local ? "lan" : (options.remoteDatacenterAddress ?? "wan"),
           stale: options.stale ?? false,
           fetchConcurrency,
           timing,

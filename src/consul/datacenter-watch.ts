@@ -8,6 +8,7 @@ import type { Clock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError } from "./consul-error.js";
 import type { FailedRead } from "./failure-log.js";
+import type { AddressRule } from "./health-entry.js";
 import { isObject } from "./is-object.js";
 import { NodeServiceIndex } from "./node-service-index.js";
 import { ServiceEntryReader } from "./service-entry-reader.js";
@@ -38,6 +39,8 @@ export interface DatacenterWatchOptions {
   readonly datacenter: string;
   /** Which services are bridged. */
   readonly filter: ServiceFilter;
+  /** Which address of each instance is used: `lan` for the local datacenter, `wan` or `lan` for the others. */
+  readonly addressRule: AddressRule;
   readonly stale: boolean;
   /** Service reads in flight at once for this datacenter (its share of the socket cap). */
   readonly fetchConcurrency: number;
@@ -88,7 +91,7 @@ export class DatacenterWatch {
         for (const name of this.bridged.keys()) this.queue.enqueue(name);
       },
     });
-    this.entries = new ServiceEntryReader(options.datacenter, this.log, (index) => this.gap.remember(index));
+    this.entries = new ServiceEntryReader(options.datacenter, this.log, (index) => this.gap.remember(index), options.addressRule);
     this.queue = this.createQueue();
   }
 
