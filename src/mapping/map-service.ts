@@ -33,6 +33,14 @@ export interface GrpcServiceResources {
   readonly assignment: ClusterLoadAssignment;
   readonly listener: Listener;
   readonly routeConfiguration: RouteConfiguration;
+  /**
+   * For a name that escaping changed (`my svc` → `my%20svc`): the listener and route configuration
+   * under the decoded spelling, because gRPC C-core percent-decodes an `xds:///my%20svc` target and
+   * asks for `my svc` where grpc-js-xds asks for `my%20svc` as written. Both route to the cluster.
+   */
+  readonly decodedAlias:
+    | { readonly name: string; readonly listener: Listener; readonly routeConfiguration: RouteConfiguration }
+    | undefined;
 }
 
 /** Everything one service maps to, per client kind, with the warnings met on the way. */
@@ -168,7 +176,41 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
       assignment: load.assignment,
       listener: buildGrpcListener(resourceName, resourceName),
       routeConfiguration: buildGrpcRouteConfiguration(resourceName, resourceName, settings),
+      decodedAlias: decodedAliasOf(service, resourceName, settings, warnings),
     };
   }
   return { service, resourceName, settings, envoy, grpc, warnings };
+}
+
+/** Decoded names that can be an alias: no `%` or `:` (see below), no control characters (not a valid authority). */
+const aliasable = /^[^\u0000-\u001f\u007f%:]+$/;
+
+/**
+ * The listener and route configuration under the percent-decoded spelling of `resourceName` (which
+ * is the Consul name itself), when it differs. Some names get none, with a warning: one holding `%`
+ * (its decoded target could be another service's resource name: `a%20b` decodes to the name of
+ * service `a b`), `:` (the bridge's own names hold `:`, and `xdstp:` names are new-style resource
+ * names to clients), or control characters (no client can send them as an authority).
+ */
+function decodedAliasOf(
+  service: string,
+  resourceName: string,
+  settings: ServiceSettings,
+  warnings: MappingWarning[],
+): GrpcServiceResources["decodedAlias"] {
+  if (resourceName === service) return undefined;
+  if (!aliasable.test(service)) {
+    warnings.push({
+      service,
+      clientKind: "grpc",
+      code: "no-decoded-alias",
+      message: `only xds:///${resourceName} is served, as written: the decoded name ${JSON.stringify(service)} cannot be a target (it holds "%", ":" or a control character), so clients that percent-decode the target (gRPC C-core) cannot reach it`,
+    });
+    return undefined;
+  }
+  return {
+    name: service,
+    listener: buildGrpcListener(service, service),
+    routeConfiguration: buildGrpcRouteConfiguration(service, resourceName, settings),
+  };
 }

@@ -27,7 +27,9 @@ export type MappingWarningCode =
   /** A virtual host domain is claimed by another service; the other service keeps it. */
   | "domain-conflict"
   /** The service kept no virtual host domain, so Envoy's listener does not route to it. */
-  | "unrouted-service";
+  | "unrouted-service"
+  /** A name holding `%` is served to gRPC clients only under its escaped spelling (no percent-decoded alias). */
+  | "no-decoded-alias";
 
 /**
  * Something the mapping worked around (never a reason to emit a bad resource). Returned as data so
