@@ -65,6 +65,8 @@ interface RequestContext {
   readonly zeroIndex: boolean;
   /** Send only half the body of the answer, then close the connection. */
   readonly cutBody: boolean;
+  /** Answer as if there were no `?filter=` (Consul before 1.4.1). */
+  readonly ignoreFilter: boolean;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -172,7 +174,7 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       index,
       waitMs,
       consistency: stale ? "stale" : consistent ? "consistent" : "leader",
-      filter: params.get("filter") ?? "",
+      filter: ctx.ignoreFilter ? "" : (params.get("filter") ?? ""),
     };
   }
 
@@ -290,9 +292,14 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       const denied = anonymousEmpty(ctx, query.dc.checksIndex, "[]");
       if (denied) return denied;
       if (state === "any" && !matches) return query.dc.allChecksJson();
+      if (matches) {
+        // Filtered by node chunk, so a write re-evaluates the filter on its node's checks only.
+        const key = `${state}\u0000${query.filter}`;
+        const { index, records } = query.dc.filteredChecks(key, (c) => (state === "any" || c.status === state) && matches(checkJson(c)));
+        return { index, json: JSON.stringify(records.map(checkJson)) };
+      }
       const { index, records } = query.dc.allChecks();
-      const selected = (state === "any" ? records : records.filter((c: CheckRecord) => c.status === state)).map(checkJson);
-      return { index, json: JSON.stringify(matches ? selected.filter(matches) : selected) };
+      return { index, json: JSON.stringify(records.filter((c: CheckRecord) => c.status === state).map(checkJson)) };
     });
   }
 
@@ -576,6 +583,7 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       identity,
       zeroIndex: applied.some((f) => f.kind === "zero-index"),
       cutBody: applied.some((f) => f.kind === "cut-body"),
+      ignoreFilter: applied.some((f) => f.kind === "ignore-filter"),
     });
   }
 

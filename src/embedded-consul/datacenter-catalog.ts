@@ -117,6 +117,10 @@ export class DatacenterCatalog {
   private checksCache: { index: number; records: readonly CheckRecord[]; json: Buffer | undefined } | undefined;
   /** Per node, its checks in answer order and their JSON (see allChecksJson). */
   private readonly nodeChunks = new Map<string, { records: readonly CheckRecord[]; json: Buffer }>();
+  /** Per node chunk (while current), the checks each filter expression selects in it (see filteredChecks). */
+  private readonly filteredChunks = new WeakMap<object, Map<string, readonly CheckRecord[]>>();
+  /** Per filter expression, its verdict on each check record (records are replaced, never changed, by writes). */
+  private readonly filterVerdicts = new Map<string, WeakMap<CheckRecord, boolean>>();
   private readonly healthCache = new Map<string, HealthCache>();
 
   constructor(
@@ -498,6 +502,36 @@ export class DatacenterCatalog {
       this.checksCache = { index: this.checksTableIndex, records, json: Buffer.concat(parts) };
     }
     return { index: this.checksCache.index, json: this.checksCache.json! };
+  }
+
+  /**
+   * The checks a filter selects (`key`: its expression), in answer order, evaluated once per check
+   * record and gathered again only for the nodes a write touched: a filtered check feed
+   * (`?filter=Status != "passing"`) answered after every write must not evaluate the filter on every
+   * check of a big catalog each time.
+   */
+  filteredChecks(key: string, matches: (record: CheckRecord) => boolean): { index: number; records: readonly CheckRecord[] } {
+    let verdicts = this.filterVerdicts.get(key);
+    if (!verdicts) {
+      if (this.filterVerdicts.size >= 16) this.filterVerdicts.clear();
+      this.filterVerdicts.set(key, (verdicts = new WeakMap()));
+    }
+    const cached = verdicts;
+    const selects = (record: CheckRecord): boolean => {
+      let verdict = cached.get(record);
+      if (verdict === undefined) cached.set(record, (verdict = matches(record)));
+      return verdict;
+    };
+    const records: CheckRecord[] = [];
+    for (const node of [...this.nodeChecks.keys()].sort(byName)) {
+      const chunk = this.nodeChunk(node);
+      let byFilter = this.filteredChunks.get(chunk);
+      if (!byFilter) this.filteredChunks.set(chunk, (byFilter = new Map()));
+      let selected = byFilter.get(key);
+      if (!selected) byFilter.set(key, (selected = chunk.records.filter(selects)));
+      records.push(...selected);
+    }
+    return { index: this.checksTableIndex, records };
   }
 
   /** One node's checks sorted by ID and rendered, reused while every record in it is still current. */
