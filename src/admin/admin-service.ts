@@ -1,18 +1,21 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
-import { AnySchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter } from "@connectrpc/connect";
 import {
   AdminService,
   ClientSchema,
-  DumpConfigResponseSchema,
   GetSyncStatusResponseSchema,
+  ListChangesResponseSchema,
   ListClientsResponseSchema,
-  TypeConfigSchema,
   TypeStateSchema,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
+import type { ChangeRecord } from "../observe/change-record.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
+import { changeMessage } from "./change-message.js";
+import { dumpClientKindConfig, dumpNodeConfig } from "./dump-config.js";
+import { provenanceMessage } from "./provenance-message.js";
 
 /** What the admin API reads. */
 export interface AdminSources {
@@ -22,9 +25,11 @@ export interface AdminSources {
   snapshot: (group: string) => Snapshot | undefined;
   /** The bridge's state. */
   status: () => StatusReading;
+  /** The change log's recent records after a sequence number, oldest first (ChangeLog.recent). */
+  changes: (afterSeq: number, limit?: number) => ChangeRecord[];
 }
 
-/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus) on a router. */
+/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus, ListChanges) on a router. */
 export function registerAdminService(router: ConnectRouter, sources: AdminSources): void {
   router.service(AdminService, {
     listClients: () =>
@@ -56,33 +61,19 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
                     lastNackVersion: type.lastNack?.version ?? "",
                     lastSentAt: type.sentAt !== undefined ? timestampFromMs(type.sentAt) : undefined,
                     awaitingAck: type.awaitingAck,
+                    provenance: provenanceMessage(type.provenance),
                   }),
                 ),
             }),
           ),
       }),
-    dumpConfig: (request) => {
-      let group = request.clientKind;
-      if (request.nodeId) {
-        const stream = sources.streams().find((s) => s.info.node?.id === request.nodeId);
-        if (!stream) throw new ConnectError(`no connected client has node id ${JSON.stringify(request.nodeId)}`, Code.NotFound);
-        group = stream.info.group ?? "";
-      }
-      const snapshot = sources.snapshot(group);
-      if (!snapshot) {
-        throw new ConnectError(`nothing is served to client kind ${JSON.stringify(group)} (yet)`, Code.NotFound);
-      }
-      return create(DumpConfigResponseSchema, {
-        clientKind: group,
-        types: adsTypeOrder.map((typeUrl) => {
-          const typeSnapshot = snapshot.get(typeUrl);
-          return create(TypeConfigSchema, {
-            typeUrl,
-            version: typeSnapshot.version,
-            resources: [...typeSnapshot.resources.values()].map((resource) => fromBinary(AnySchema, resource.any)),
-          });
-        }),
-      });
+    dumpConfig: (request) =>
+      request.nodeId ? dumpNodeConfig(sources.streams(), request.nodeId) : dumpClientKindConfig(request.clientKind, sources.snapshot),
+    listChanges: (request) => {
+      let records = sources.changes(Number(request.afterSeq));
+      if (request.service) records = records.filter((record) => record.service === request.service);
+      if (request.limit > 0) records = records.slice(-request.limit);
+      return create(ListChangesResponseSchema, { changes: records.map(changeMessage) });
     },
     getSyncStatus: () => {
       const status = sources.status();
@@ -95,6 +86,7 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         services: status.services,
         instances: status.instances,
         validationFailures: status.validationFailures,
+        notReadyReason: status.notReadyReason ?? "",
       });
     },
   });

@@ -10,8 +10,10 @@ import {
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
+import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
+import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
@@ -77,7 +79,11 @@ export interface BridgeConfig {
 
 /** A running bridge. */
 export interface Bridge {
+  /** The address the xDS port is bound to, as the socket reports it (e.g. "127.0.0.1", "::"). */
+  readonly xdsHost: string;
   readonly xdsPort: number;
+  /** The address the admin port is bound to; undefined when no admin port was configured. */
+  readonly adminHost: string | undefined;
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
@@ -88,6 +94,8 @@ export interface Bridge {
   readonly xdsServer: XdsServer;
   readonly metrics: BridgeMetrics;
   readonly readiness: Readiness;
+  /** Every real change of an instance, as logged; the recent ones are kept for the status page and admin API. */
+  readonly changeLog: ChangeLog;
   /** The bridge's state now. */
   status(): StatusReading;
   /**
@@ -135,7 +143,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     ...(config.consul.timing ? { timing: config.consul.timing } : {}),
     hooks: {
       onRequest: (event) => {
-        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok", event.durationMs);
         config.consulHooks?.onRequest?.(event);
       },
       onErrorClassChange: (previous, next) => {
@@ -165,11 +173,18 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   });
 
   let validationFailures = 0;
+  const changeLog = new ChangeLog({
+    model,
+    snapshot: (clientKind) => publisher.cache.getSnapshot(clientKind),
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    logger,
+  });
   const publisher = createSnapshotPublisher({
     model,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
+    onPublish: (report) => changeLog.published(report),
     onValidationFailure: (failure) => {
       validationFailures += 1;
       metrics.validationFailure(failure.typeUrl);
@@ -216,6 +231,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     await xdsListener?.close(graceMs);
     await admin?.close();
     publisher.close();
+    changeLog.close();
     readiness.close();
     await watcher.close();
     client.close();
@@ -242,6 +258,17 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,
+        changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+        statusPage: {
+          streams: () => xdsServer.streams(),
+          view: () => model.view(),
+          status,
+          changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+          onChanges: (listener) => changeLog.onRecords(listener),
+          latencies: () => metrics.recentChangeToAck(),
+          healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+          buildInfo: metrics.buildInfo,
+        },
       });
     }
   } catch (error) {
@@ -263,7 +290,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
 
   let closing: Promise<void> | undefined;
   return {
+    xdsHost: xdsListener.host,
     xdsPort: xdsListener.port,
+    adminHost: admin?.host,
     adminPort: admin?.port,
     model,
     watcher,
@@ -272,6 +301,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     xdsServer,
     metrics,
     readiness,
+    changeLog,
     status,
     fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),

@@ -11,6 +11,7 @@ import {
   type TypeState,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { StatusSettings } from "./program.js";
+import { statusVerdict } from "./status-exit-code.js";
 
 const typeColumns = ["CDS", "EDS", "LDS", "RDS"] as const;
 
@@ -35,9 +36,20 @@ function cell(type: TypeState | undefined, now: number): string {
 
 const short = (version: string) => version.slice(0, 8);
 
+/** The newest Consul index any of a client's versions reflects, per datacenter ("dc1@4711"), or "-". */
+function consulIndexCell(client: Client): string {
+  const newest = new Map<string, bigint>();
+  for (const type of client.types) {
+    for (const [dc, index] of Object.entries(type.provenance?.consulIndex ?? {})) {
+      if ((newest.get(dc) ?? 0n) < index) newest.set(dc, index);
+    }
+  }
+  return newest.size === 0 ? "-" : [...newest].map(([dc, index]) => `${dc}@${index}`).join(",");
+}
+
 /** Renders clients as an aligned table, then the NACK messages, then the Consul line. */
 export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now = Date.now()): string {
-  const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns];
+  const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns, "CONSUL INDEX"];
   const rows = clients.map((client) => [
     client.nodeId || "(none)",
     client.nodeCluster || "-",
@@ -50,6 +62,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
         now,
       ),
     ),
+    consulIndexCell(client),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
@@ -58,7 +71,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
       .join("  ")
       .trimEnd();
   const consul = [
-    `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : "NOT READY"}`,
+    `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : `NOT READY (${sync.notReadyReason || "no reason given"})`}`,
     `data ${Number.isFinite(sync.stalenessSeconds) ? `${Math.round(sync.stalenessSeconds)}s old` : "never synced"}`,
     `${sync.services} services, ${sync.instances} instances`,
     sync.consulErrorClass ? `last error ${sync.consulErrorClass}: ${sync.consulErrorMessage}` : "no errors",
@@ -80,7 +93,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
   ].join("\n");
 }
 
-/** `status`: asks the admin API and prints; exit 1 when a client is NACKing, 2 when unreachable. */
+/** `status`: asks the admin API and prints; exits as {@link statusVerdict} decides, or 2 when the admin API is unreachable. */
 export async function runStatus(settings: StatusSettings): Promise<void> {
   const admin = createClient(AdminService, createConnectTransport({ baseUrl: settings.admin, httpVersion: "1.1" }));
   let clients: Client[];
@@ -101,5 +114,7 @@ export async function runStatus(settings: StatusSettings): Promise<void> {
   } else {
     process.stdout.write(formatStatus(clients, sync));
   }
-  process.exitCode = clients.some((client) => client.types.some((t) => t.lastNackMessage)) ? 1 : 0;
+  const verdict = statusVerdict(clients, sync);
+  for (const reason of verdict.reasons) process.stderr.write(`status ${verdict.code}: ${reason}\n`);
+  process.exitCode = verdict.code;
 }

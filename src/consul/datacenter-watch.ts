@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ReadOrigin } from "../model/provenance.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
 import { CatalogGap } from "./catalog-gap.js";
@@ -278,7 +279,7 @@ export class DatacenterWatch {
     let diff = false;
     for (const name of [...this.bridged.keys()]) {
       if (wanted.has(name)) continue;
-      this.forget(name);
+      this.forget(name, { index, at: Date.now() });
       diff = true;
     }
     for (const [name, tags] of wanted) {
@@ -295,13 +296,14 @@ export class DatacenterWatch {
     this.sync.catalogWasListed();
   }
 
-  private forget(name: string): void {
+  /** Stops bridging `name` (deregistered, or filtered out by the answer at `origin`). */
+  private forget(name: string, origin: ReadOrigin): void {
     this.bridged.delete(name);
     this.sync.forget(name);
     this.queue.forget(name);
     this.nodes.delete(name);
     this.fingerprints.forget(name);
-    this.options.model.removeService(this.options.datacenter, name);
+    this.options.model.removeService(this.options.datacenter, name, origin);
   }
 
   // ---- change feed: /v1/health/state/any ----
@@ -345,7 +347,11 @@ export class DatacenterWatch {
     this.nodes.set(name, read.nodes);
     this.fingerprints.noteRead(name, entries);
     // A name whose every instance is a sidecar or gateway is not a service the bridge routes to.
-    const changed = read.onlyOtherKinds ? model.removeService(datacenter, name) : model.setService(datacenter, name, read.instances);
+    // Provenance for status and the change log: wall-clock time, whatever clock paces the watch.
+    const origin: ReadOrigin = { index, at: Date.now() };
+    const changed = read.onlyOtherKinds
+      ? model.removeService(datacenter, name, origin)
+      : model.setService(datacenter, name, read.instances, origin);
     this.sync.serviceRead(name);
     return changed;
   }

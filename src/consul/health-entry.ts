@@ -65,21 +65,41 @@ function weight(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 1;
 }
 
-/** Worst check status (node checks included) and maintenance, from an entry's `Checks`. */
+/** Longest check output kept as an instance's `cause` (outputs of script checks can be long). */
+const maxCauseLength = 200;
+
+/** "<CheckID>: <Output or Notes>" of a check, shortened; undefined when the check says nothing. */
+function checkCause(check: Record<string, unknown>, id: string): string | undefined {
+  const text = [check.Output, check.Notes].find((value): value is string => typeof value === "string" && value.trim() !== "")?.trim();
+  if (text === undefined) return undefined;
+  const cause = `${id || (typeof check.Name === "string" ? check.Name : "check")}: ${text}`;
+  return cause.length > maxCauseLength ? `${cause.slice(0, maxCauseLength)}…` : cause;
+}
+
+/**
+ * Worst check status (node checks included) and maintenance, from an entry's `Checks`; with the
+ * output (or notes) of the first check at that status that has any, when it is not passing.
+ */
 export function healthFromChecks(checks: unknown): InstanceHealth {
   let status: CheckStatus = "passing";
   let maintenance: MaintenanceMode = "none";
+  let cause: string | undefined;
   for (const check of Array.isArray(checks) ? checks : []) {
     if (!isObject(check)) continue;
     const raw = check.Status;
     // An unknown status is treated as critical: never route on something we cannot read.
     const checkStatus: CheckStatus = raw === "passing" || raw === "warning" || raw === "critical" ? raw : "critical";
-    if (severity[checkStatus] > severity[status]) status = checkStatus;
     const id = typeof check.CheckID === "string" ? check.CheckID : "";
+    if (severity[checkStatus] > severity[status]) {
+      status = checkStatus;
+      cause = checkCause(check, id);
+    } else if (checkStatus === status && status !== "passing" && cause === undefined) {
+      cause = checkCause(check, id);
+    }
     if (id === "_node_maintenance") maintenance = "node";
     else if (id.startsWith("_service_maintenance:") && maintenance === "none") maintenance = "service";
   }
-  return { status, maintenance };
+  return cause === undefined ? { status, maintenance } : { status, maintenance, cause };
 }
 
 /**

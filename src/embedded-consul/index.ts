@@ -1,6 +1,7 @@
 export { type CompiledFilter, compileFilter } from "./bexpr-filter.js";
 export type { CheckStatus, ServiceWeights } from "./catalog-records.js";
-export { CatalogStore, type CheckUpdateResult, type SeedInstance, type SeedService } from "./catalog-store.js";
+export type { SeedInstance, SeedService } from "./catalog-seed.js";
+export { CatalogStore, type CheckUpdateResult } from "./catalog-store.js";
 export type { DatacenterCatalog } from "./datacenter-catalog.js";
 export {
   type ConnectionStats,

@@ -183,7 +183,7 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
 }
 
 /** Decoded names that can be an alias: no `%` or `:` (see below), no control characters (not a valid authority). */
-const aliasable = /^[^\u0000-\u001f\u007f%:]+$/;
+const aliasable = /^[^\p{Cc}%:]+$/u;
 
 /**
  * The listener and route configuration under the percent-decoded spelling of `resourceName` (which

@@ -1,3 +1,5 @@
+import type { ReadOrigin } from "./provenance.js";
+
 /** A Consul check status, as Consul spells it. */
 export type CheckStatus = "passing" | "warning" | "critical";
 
@@ -10,6 +12,11 @@ export interface InstanceHealth {
   readonly status: CheckStatus;
   /** Maintenance that takes the instance out of service; its critical check is also in `status`. */
   readonly maintenance: MaintenanceMode;
+  /**
+   * Why the instance is not passing, for operators (change log, status page): the worst check's
+   * name and output (or notes), e.g. "service:web-1: TTL expired". Absent while every check passes.
+   */
+  readonly cause?: string;
 }
 
 /** Consul's per-instance weights (`Service.Weights`); {passing: 1, warning: 1} when Consul sends none. */
@@ -50,6 +57,8 @@ export interface ServiceInstance {
 export interface ServiceState {
   readonly name: string;
   readonly datacenter: string;
+  /** The answer that brought this content (the first one that had it), when the source says. */
+  readonly origin?: ReadOrigin | undefined;
   /** Sorted by node, then id, so equal content always looks the same. */
   readonly instances: readonly ServiceInstance[];
 }

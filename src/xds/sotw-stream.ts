@@ -5,6 +5,7 @@ import {
 } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { Provenance } from "../model/provenance.js";
 import { type AdsPhase, adsPhases } from "../resource-types/index.js";
 import {
   clusterType,
@@ -14,6 +15,7 @@ import {
   endpointType,
   isFullStateType,
   isXdsTypeUrl,
+  provenanceOf,
   type Snapshot,
   type TypeSnapshot,
   type XdsTypeUrl,
@@ -33,6 +35,8 @@ export interface TypeStatus {
   readonly lastNack: { readonly version: string; readonly message: string; readonly at: number } | undefined;
   /** True while the last response has been neither acknowledged nor rejected. */
   readonly awaitingAck: boolean;
+  /** What the version the client was last brought to was built from (Consul index, answer time). */
+  readonly provenance: Provenance | undefined;
 }
 
 /** Options of {@link SotwStream}. */
@@ -292,6 +296,7 @@ export class SotwStream {
       ackedVersion: state.ackedVersion,
       lastNack: state.lastNack,
       awaitingAck: state.awaitingAck,
+      provenance: provenanceOf(state.sent),
     }));
   }
 

@@ -14,8 +14,8 @@ export interface XdsHarness {
   publish(services: Record<string, FixtureService>): void;
   /** Opens a raw client stream; it is closed with the harness. */
   client(service?: RawStreamService, node?: { id: string; cluster?: string }): RawXdsClient;
-  /** Closes the server (ending its streams) while clients stay connected. */
-  closeServer(): Promise<void>;
+  /** Closes the server (ending its streams) while clients stay connected; connections left after `graceMs` (default 2 s) are cut. */
+  closeServer(graceMs?: number): Promise<void>;
   /** Closes every client, then the server. */
   close(): Promise<void>;
 }
@@ -63,8 +63,8 @@ export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<Xd
       clients.push(client);
       return client;
     },
-    closeServer() {
-      return listener.close(2_000);
+    closeServer(graceMs = 2_000) {
+      return listener.close(graceMs);
     },
     async close() {
       if (closed) return;
