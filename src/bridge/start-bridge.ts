@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
+  type AddressRule,
   type ConsulTlsOptions,
   type ConsulWatcherHooks,
   createConsulClient,
@@ -41,6 +42,8 @@ export interface BridgeConfig {
     datacenter?: string | undefined;
     /** Datacenters whose instances are failover targets, in priority order. */
     failoverDatacenters?: readonly string[] | undefined;
+    /** Which address failover-datacenter instances are reached at (default `wan`, as Consul's Envoy integration). */
+    remoteDatacenterAddress?: AddressRule | undefined;
     /** Only services whose names start with this are bridged. */
     prefix?: string | undefined;
     /** Only services with this tag are bridged. */
@@ -138,6 +141,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     model,
     datacenter: config.consul.datacenter,
     failoverDatacenters: config.consul.failoverDatacenters,
+    remoteDatacenterAddress: config.consul.remoteDatacenterAddress,
     prefix: config.consul.prefix,
     tag: config.consul.tag,
     stale: config.consul.stale,

@@ -17,6 +17,9 @@ import {
 /** Health policies the CLI accepts: which Consul check states receive traffic. */
 export const healthPolicies = ["passing", "passing-or-warning"] as const;
 
+/** How instances of failover datacenters are addressed (`--remote-dc-address`). */
+export const remoteDcAddressRules = ["wan", "lan"] as const;
+
 /** Log formats the CLI accepts. */
 export const logFormats = ["auto", "json", "pretty"] as const;
 
@@ -25,6 +28,7 @@ export interface BridgeOptionValues {
   consul: string;
   datacenter?: string;
   failoverDatacenters?: string[];
+  remoteDcAddress?: (typeof remoteDcAddressRules)[number];
   prefix?: string;
   tag?: string;
   stale?: boolean;
@@ -155,6 +159,14 @@ export function addConsulOptions(command: Command): Command {
         "also route to these datacenters, in this order, when the local one has no healthy instance",
       ).argParser(parseDatacenterList),
     )
+    .addOption(
+      new Option(
+        "--remote-dc-address <rule>",
+        "address of failover-datacenter instances: wan (Service then Node TaggedAddresses.wan first, as Consul's Envoy integration) or lan",
+      )
+        .choices(remoteDcAddressRules)
+        .default("wan" as const),
+    )
     .addOption(new Option("--stale", "let any Consul server answer reads (no leader round trip)"))
     .addOption(new Option("--token-file <file>", "file holding the Consul ACL token").env("CONSUL_HTTP_TOKEN_FILE"))
     .addOption(new Option("--ca-file <file>", "PEM CA to verify Consul's certificate").env("CONSUL_CACERT"))
@@ -213,6 +225,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
       tls: consulTls,
       datacenter: values.datacenter,
       failoverDatacenters: values.failoverDatacenters,
+      remoteDatacenterAddress: values.remoteDcAddress,
       prefix: values.prefix,
       tag: values.tag,
       stale: values.stale ?? false,
