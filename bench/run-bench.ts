@@ -16,6 +16,7 @@ import { monoMs } from "./mono-clock.js";
 import { formatTable } from "./report-table.js";
 import { runColdSync } from "./scenarios/cold-sync.js";
 import { consulConnectionsResult } from "./scenarios/consul-connections.js";
+import { runDeltaVsSotw } from "./scenarios/delta-vs-sotw.js";
 import { fanoutEfficiencyResult, type RawRun, runRawFanouts } from "./scenarios/fanout-efficiency.js";
 import { flapFanoutResult } from "./scenarios/flap-fanout.js";
 import { type FlapRuns, runFlaps } from "./scenarios/flap-runs.js";
@@ -153,6 +154,10 @@ async function run(options: BenchOptions): Promise<void> {
     if (wants(4)) {
       log("scenario 4: steady churn");
       results.push(await phase("churn", () => runSteadyChurn(ctx)));
+    }
+    if (wants(8)) {
+      log("scenario 8: delta vs SotW (Envoys with every service)");
+      results.push(await phase("delta", () => runDeltaVsSotw(ctx)));
     }
     if (wants(5)) {
       await new Promise((r) => setTimeout(r, 2_000));

@@ -171,6 +171,35 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     assert.ok(modified > (row?.ModifyIndex as number) && modified <= indexOf(after), "ModifyIndex moved to the write's index");
   });
 
+  it("should filter /v1/health/state/any as the watcher asks, and refuse raft indexes in filters", async (t) => {
+    const target = await useTarget(t);
+    const { get, put, eventually } = client(target);
+    const name = uniqueService(t, target, "unhealthy");
+    await put("/v1/agent/service/register", { Name: name, Port: 80, Check: { TTL: "60s", Status: "passing" } });
+    type Row = Record<string, unknown>;
+    const unhealthy = `/v1/health/state/any?filter=${encodeURIComponent('Status != "passing"')}`;
+    const ours = (a: HttpAnswer) => a.json<Row[]>().filter((c) => c.ServiceName === name);
+    await eventually("/v1/health/state/any", (a) => ours(a).length === 1);
+    assert.deepEqual(ours(await get(unhealthy)), [], "a passing check is not in the filtered feed");
+    await put(`/v1/agent/check/fail/service:${name}`);
+    const failing = await eventually(unhealthy, (a) => ours(a).length === 1);
+    assert.ok(
+      failing.json<Row[]>().every((c) => c.Status !== "passing"),
+      "only checks that are not passing",
+    );
+    await put(`/v1/agent/check/pass/service:${name}`);
+    await eventually(unhealthy, (a) => ours(a).length === 0);
+    const serviceChecks = await get(`/v1/health/state/any?filter=${encodeURIComponent('ServiceID != ""')}`);
+    assert.ok(serviceChecks.json<Row[]>().length >= 1);
+    assert.ok(
+      serviceChecks.json<Row[]>().every((c) => c.ServiceID !== ""),
+      "service checks only, no node checks",
+    );
+    const byIndex = await get(`/v1/health/state/any?filter=${encodeURIComponent("ModifyIndex == 1")}`);
+    assert.equal(byIndex.status, 500, 'raft indexes are not selectable (structs.RaftIndex is bexpr:"-")');
+    assert.match(byIndex.text, /^Failed to create boolean expression evaluator/);
+  });
+
   it("should add and remove the service maintenance check", async (t) => {
     const target = await useTarget(t);
     const { put, eventually } = client(target);

@@ -21,12 +21,18 @@ class FilterSyntaxError extends Error {}
 
 const keywords = new Set(["and", "or", "not", "in", "is", "empty", "contains", "matches"]);
 
+/** Consul tags its structs' raft indexes `bexpr:"-"` (structs.RaftIndex): no filter can select them. */
+const raftIndexFields = new Set(["CreateIndex", "ModifyIndex"]);
+/** Map fields, whose keys are the user's own (a Meta key may well be called ModifyIndex). */
+const mapFields = new Set(["Meta", "NodeMeta", "ServiceMeta", "TaggedAddresses", "ServiceTaggedAddresses"]);
+
 /**
  * Compiles the subset of go-bexpr that Consul users write in `?filter=`: `==`, `!=`, `in`, `not in`,
  * `contains`, `not contains`, `matches`, `not matches`, `is empty`, `is not empty`, `and`, `or`,
  * `not`, parentheses; values quoted with `"` or backticks, or bare. A selector through a list
  * (`Checks.Status`) matches when any element matches, as in bexpr. `roots` lists the valid first
- * selector parts (Consul rejects unknown selectors when it compiles the filter).
+ * selector parts (Consul rejects unknown selectors when it compiles the filter); raft indexes
+ * (`ModifyIndex`, `Service.CreateIndex`…) are never selectable, as in Consul.
  */
 export function compileFilter(expression: string, roots?: ReadonlySet<string>): CompiledFilter {
   try {
@@ -200,7 +206,8 @@ class Parser {
     }
     const parts = token.text.split(".");
     if (parts.some((p) => p === "")) throw position(token.at, `invalid selector ${JSON.stringify(token.text)}`);
-    if (this.roots && !this.roots.has(parts[0] ?? "")) {
+    const raftIndex = parts.some((p, i) => raftIndexFields.has(p) && !mapFields.has(parts[i - 1] ?? ""));
+    if (raftIndex || (this.roots && !this.roots.has(parts[0] ?? ""))) {
       throw position(token.at, `Selector ${JSON.stringify(token.text)} is not valid`);
     }
     return parts;

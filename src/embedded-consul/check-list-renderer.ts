@@ -21,6 +21,10 @@ interface NodeChunk {
 export class CheckListRenderer {
   private cache: { index: number; records: readonly CheckRecord[]; json: Buffer | undefined } | undefined;
   private readonly chunks = new Map<string, NodeChunk>();
+  /** Per node chunk (while current), the checks each filter selects in it (see filtered). */
+  private readonly filteredChunks = new WeakMap<NodeChunk, Map<string, readonly CheckRecord[]>>();
+  /** Per filter, its verdict on each check record (writes replace records, never change them). */
+  private readonly verdicts = new Map<string, WeakMap<CheckRecord, boolean>>();
   private rendered = 0;
 
   /** `nodeChecks` is the catalog's live map (node → check ID → record); records are immutable. */
@@ -62,6 +66,35 @@ export class CheckListRenderer {
       this.cache = { index, records, json: Buffer.concat(parts) };
     }
     return { index: this.cache.index, json: this.cache.json! };
+  }
+
+  /**
+   * The checks a filter selects (`key` names it), sorted as `list`, evaluated once per check record
+   * and gathered again only for the nodes a write touched: a filtered check feed (`?filter=Status !=
+   * "passing"`) answered after every write must not evaluate the filter on every check each time.
+   */
+  filtered(index: number, key: string, matches: (record: CheckRecord) => boolean): { index: number; records: readonly CheckRecord[] } {
+    let verdicts = this.verdicts.get(key);
+    if (!verdicts) {
+      if (this.verdicts.size >= 16) this.verdicts.clear();
+      this.verdicts.set(key, (verdicts = new WeakMap()));
+    }
+    const known = verdicts;
+    const selects = (record: CheckRecord): boolean => {
+      let verdict = known.get(record);
+      if (verdict === undefined) known.set(record, (verdict = matches(record)));
+      return verdict;
+    };
+    const records: CheckRecord[] = [];
+    for (const node of [...this.nodeChecks.keys()].sort(byName)) {
+      const chunk = this.chunk(node);
+      let byFilter = this.filteredChunks.get(chunk);
+      if (!byFilter) this.filteredChunks.set(chunk, (byFilter = new Map()));
+      let selected = byFilter.get(key);
+      if (!selected) byFilter.set(key, (selected = chunk.records.filter(selects)));
+      records.push(...selected);
+    }
+    return { index, records };
   }
 
   /** One node's checks sorted by ID and rendered, reused while every record in it is still current. */

@@ -156,6 +156,7 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       identity,
       zeroIndex: applied.some((f) => f.kind === "zero-index"),
       cutBody: applied.some((f) => f.kind === "cut-body"),
+      ignoreFilter: applied.some((f) => f.kind === "ignore-filter"),
     });
   }
 

@@ -391,6 +391,10 @@ export class DatacenterCatalog {
   allChecksJson(): { index: number; json: Buffer } {
     return this.checkList.json(this.checksTableIndex);
   }
+  /** The checks `matches` selects (`key`: the filter expression), evaluated only for what writes changed. */
+  filteredChecks(key: string, matches: (record: CheckRecord) => boolean): { index: number; records: readonly CheckRecord[] } {
+    return this.checkList.filtered(this.checksTableIndex, key, matches);
+  }
 
   /** How many times one node's checks were rendered to JSON: a write re-renders only the nodes it touched. */
   get checkRenders(): number {

@@ -90,7 +90,7 @@ export function createReadKit(options: ReadKitOptions): ReadKit {
         index,
         waitMs,
         consistency: stale ? "stale" : consistent ? "consistent" : "leader",
-        filter: params.get("filter") ?? "",
+        filter: request.ignoreFilter ? "" : (params.get("filter") ?? ""),
       };
     },
     async blockingRead(request, query, topic, read) {

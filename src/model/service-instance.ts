@@ -34,9 +34,12 @@ export interface ServiceInstance {
   readonly id: string;
   /** `Node.Node`, the name of the node the instance is registered on. */
   readonly node: string;
-  /** `Service.Address` when non-empty, else `Node.Address`. */
+  /**
+   * Where the instance is reached: `Service.Address` when non-empty, else `Node.Address`; for other
+   * datacenters than the local one, by default their WAN address (see docs/mapping.md).
+   */
   readonly address: string;
-  /** `Service.Port`. */
+  /** `Service.Port` (or the port of the service's WAN address, when that is the address used). */
   readonly port: number;
   /** `Service.Tags`. */
   readonly tags: readonly string[];
