@@ -110,6 +110,8 @@ describe("the bridge's mass-withdrawal guard", () => {
     assert.match(metrics, /^consul_xds_bridge_withdrawal_holds_total 1$/m);
     const sync = (await adminRpc(admin, "GetSyncStatus", {})).json<{ withdrawalHold?: { id: number; serviceCount: number } }>();
     assert.deepEqual([sync.withdrawalHold?.id, sync.withdrawalHold?.serviceCount], [hold.id, 3]);
+    const page = (await http(admin, "GET", "/ui/state")).json<{ bridge: { withdrawalHold: { services: string[] } | null } }>();
+    assert.deepEqual(page.bridge.withdrawalHold?.services, ["a", "b", "c"], "the status page shows it too");
 
     clock.advance(599_000);
     assert.ok(bridge.status().withdrawalHold, "still held a second before the hold time");
