@@ -12,12 +12,12 @@ import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import type { Clock } from "../model/clock.js";
 import { passingOnly } from "../model/health-policy.js";
-import { ServiceModel } from "../model/service-model.js";
-import { WithdrawalGuard } from "../model/withdrawal-guard.js";
+import type { ServiceModel } from "../model/service-model.js";
+import type { WithdrawalGuard } from "../model/withdrawal-guard.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
-import { holdLogFields, holdSentence } from "../observe/describe-withdrawal-hold.js";
+import { holdSentence } from "../observe/describe-withdrawal-hold.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { xdsLogHooks } from "../observe/xds-log-hooks.js";
@@ -32,6 +32,7 @@ import {
   type XdsServerHooks,
   type XdsTlsOptions,
 } from "../xds/index.js";
+import { createGuardedModel } from "./bridge-guards.js";
 
 /** Everything the bridge needs to run; the CLI builds it from flags and environment. */
 export interface BridgeConfig {
@@ -81,7 +82,7 @@ export interface BridgeConfig {
   maxStalenessSeconds?: number | undefined;
   /**
    * How long a service that vanished from Consul keeps its resources, with no endpoints, so a
-   * redeploy registering it again is one EDS update (ms; default {@link defaultVanishedServiceGraceMs}; 0 = off).
+   * redeploy registering it again is one EDS update (ms; default 5 minutes, see defaultVanishedServiceGraceMs; 0 = off).
    */
   vanishedServiceGraceMs?: number | undefined;
   /**
@@ -89,7 +90,7 @@ export interface BridgeConfig {
    * before the bridge holds the withdrawal (default 50; 0 = never hold). See WithdrawalGuard.
    */
   maxWithdrawalPercent?: number | undefined;
-  /** How long a held withdrawal waits before it is applied anyway (ms; default {@link defaultWithdrawalHoldMs}). */
+  /** How long a held withdrawal waits before it is applied anyway (ms; default 10 minutes, see defaultWithdrawalHoldMs). */
   withdrawalHoldMs?: number | undefined;
   /** Paces the model's grace periods and the withdrawal hold (default the system clock; tests pass a virtual one). */
   clock?: Clock | undefined;
@@ -99,25 +100,6 @@ export interface BridgeConfig {
   /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
   consulHooks?: ConsulWatcherHooks | undefined;
 }
-
-/**
- * Default of {@link BridgeConfig.vanishedServiceGraceMs}: 5 minutes. A redeploy that deregisters a
- * service's last instance and registers the new one (stop, pull an image, start, first passing
- * check) takes seconds to a couple of minutes; within the grace clients see one EDS update, where
- * gRPC C-core 1.51, told the listener no longer exists, stays failing long after it returns.
- * Longer is cheap (an empty service costs a few resources, and its clients fail fast either way);
- * a deleted service still leaves within minutes.
- */
-export const defaultVanishedServiceGraceMs = 5 * 60_000;
-
-/**
- * Default of {@link BridgeConfig.withdrawalHoldMs}: 10 minutes. Long enough for the alert (an error
- * line, a metric, `status` exiting 4) to reach someone through a pager's usual minutes of delay
- * and for them to undo an ACL or deploy mistake before any traffic is lost; a genuine mass
- * decommission meanwhile costs connection failures to instances already gone, which gRPC's
- * round_robin and Envoy's retries route around. An operator confirms sooner with ConfirmWithdrawal.
- */
-export const defaultWithdrawalHoldMs = 10 * 60_000;
 
 /** A running bridge. */
 export interface Bridge {
@@ -163,34 +145,17 @@ export interface Bridge {
 export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   const logger = config.logger ?? silentLogger;
   const metrics = new BridgeMetrics();
-  const model = new ServiceModel({
+  const consulLog = logger.child({ component: "consul" });
+  const { model, guard: withdrawalGuard } = createGuardedModel({
     localDatacenter: config.consul.datacenter ?? "",
     failoverDatacenters: config.consul.failoverDatacenters ?? [],
-    vanishedGraceMs: config.vanishedServiceGraceMs ?? defaultVanishedServiceGraceMs,
-    clock: config.clock,
-  });
-  const consulLog = logger.child({ component: "consul" });
-  const withdrawalGuard = new WithdrawalGuard({
-    model,
+    vanishedServiceGraceMs: config.vanishedServiceGraceMs,
+    maxWithdrawalPercent: config.maxWithdrawalPercent,
+    withdrawalHoldMs: config.withdrawalHoldMs,
     healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
-    maxWithdrawalPercent: config.maxWithdrawalPercent ?? 50,
-    holdMs: config.withdrawalHoldMs ?? defaultWithdrawalHoldMs,
     clock: config.clock,
-    onHeld: () => {
-      metrics.withdrawalHeld();
-      // Logged once the answer that tripped the guard has been applied whole, so the line names
-      // every service it held, not only those seen before the limit was crossed.
-      setImmediate(() => {
-        const hold = withdrawalGuard.hold;
-        if (hold) consulLog.error(holdLogFields(hold), `holding a mass withdrawal: ${holdSentence(hold)}`);
-      });
-    },
-    onReleased: (hold, reason) => {
-      const fields = holdLogFields(hold);
-      if (reason === "recovered") consulLog.info(fields, `held withdrawal ${hold.id} no longer needed: Consul serves the endpoints again`);
-      else if (reason === "confirmed") consulLog.warn(fields, `applying held withdrawal ${hold.id}: confirmed by an operator`);
-      else consulLog.warn(fields, `applying held withdrawal ${hold.id}: it persisted for the hold time`);
-    },
+    metrics,
+    log: consulLog,
   });
   const client = createConsulClient({
     address: config.consul.address,

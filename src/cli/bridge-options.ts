@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { type BridgeConfig, defaultVanishedServiceGraceMs, defaultWithdrawalHoldMs } from "../bridge/start-bridge.js";
+import { defaultMaxWithdrawalPercent, defaultVanishedServiceGraceMs, defaultWithdrawalHoldMs } from "../bridge/bridge-guards.js";
+import type { BridgeConfig } from "../bridge/start-bridge.js";
 import { passingOnly } from "../model/health-policy.js";
 import { logLevels } from "../observe/create-logger.js";
 import {
@@ -123,7 +124,7 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
           "across two services or more): the last good state is served until --withdrawal-hold passes or an operator " +
           "confirms (admin API ConfirmWithdrawal); 0 = never hold",
       )
-        .default(50)
+        .default(defaultMaxWithdrawalPercent)
         .argParser(integerIn(0, 100)),
     )
     .addOption(
