@@ -112,7 +112,9 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
       new Option(
         "--vanished-service-grace <duration>",
         "keep a service that vanished from Consul, with no endpoints, this long, so a redeploy that registers it again is one " +
-          "endpoint update (gRPC C-core stays failing long after a listener it was told is gone returns); 0 = remove at once",
+          "endpoint update (gRPC C-core stays failing long after a listener it was told is gone returns); the default covers a " +
+          "redeploy's stop, pull, start and first check with margin, and costs clients nothing (they fail fast either way); " +
+          "0 = remove at once",
       )
         .default(defaultVanishedServiceGraceMs, "5m")
         .argParser(parseDuration),
