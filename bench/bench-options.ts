@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
-/** Every scenario, by its number in issue 7. */
-export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+/** Every scenario, by its number (1–7 from issue 7, 8 and 9 from issue 12). */
+export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 
 /** What one bench run does; every field comes from a flag (see {@link parseBenchOptions}). */
 export interface BenchOptions {
@@ -27,6 +27,14 @@ export interface BenchOptions {
   readonly deltaClients: number;
   /** Changes of each kind measured per protocol in scenario 8. */
   readonly deltaRuns: number;
+  /** Envoys scoped to a few upstreams in scenario 9. */
+  readonly scopedClients: number;
+  /** Names in each scoped Envoy's `consul-xds-bridge.upstreams` (one of them a service that appears later). */
+  readonly scopedUpstreams: number;
+  /** Unscoped Envoys (every service) in scenario 9. */
+  readonly unscopedClients: number;
+  /** Changes of each kind measured per group in scenario 9. */
+  readonly scopedRuns: number;
   /** The bridge's coalescing window (the targets assume 0). */
   readonly debounceMs: number;
   /** Scenarios to run (setup always runs). */
@@ -42,7 +50,8 @@ export interface BenchOptions {
 /** The flags, for --help. */
 export const benchUsage = `npm run bench -- [--small] [--services N] [--instances M] [--clients K] [--runs R]
                  [--storm-runs S] [--churn-rate R/s] [--churn-seconds S] [--client-workers W]
-                 [--debounce-ms D] [--delta-clients D] [--delta-runs R] [--scenarios 1,2,…]
+                 [--debounce-ms D] [--delta-clients D] [--delta-runs R] [--scoped-clients S]
+                 [--scoped-upstreams U] [--unscoped-clients N] [--scoped-runs R] [--scenarios 1,2,…]
                  [--profile] [--heap-snapshot] [--out DIR]`;
 
 function positive(name: string, value: string | undefined, fallback: number, allowZero = false): number {
@@ -75,6 +84,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "debounce-ms": { type: "string" },
       "delta-clients": { type: "string" },
       "delta-runs": { type: "string" },
+      "scoped-clients": { type: "string" },
+      "scoped-upstreams": { type: "string" },
+      "unscoped-clients": { type: "string" },
+      "scoped-runs": { type: "string" },
       scenarios: { type: "string" },
       profile: { type: "boolean" },
       "heap-snapshot": { type: "boolean" },
@@ -92,10 +105,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   }
   const services = positive("services", values.services, small ? 500 : 10_000);
   if (services < 2) throw new Error("--services must be at least 2 (the hot service and others)");
+  const instances = positive("instances", values.instances, small ? 4 : 10);
+  const scopedUpstreamCount = positive("scoped-upstreams", values["scoped-upstreams"], 10);
+  if (scopedUpstreamCount < 2) throw new Error("--scoped-upstreams must be at least 2 (existing services and one that appears)");
   return {
     small,
     services,
-    instances: positive("instances", values.instances, small ? 4 : 10),
+    instances,
     clients: positive("clients", values.clients, small ? 50 : 1_000),
     runs,
     stormRuns: positive("storm-runs", values["storm-runs"], Math.min(runs, small ? 3 : 10)),
@@ -105,6 +121,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     debounceMs: positive("debounce-ms", values["debounce-ms"], 0, true),
     deltaClients: positive("delta-clients", values["delta-clients"], small ? 3 : 10),
     deltaRuns: positive("delta-runs", values["delta-runs"], small ? 2 : 5),
+    scopedClients: positive("scoped-clients", values["scoped-clients"], small ? 20 : 1_000),
+    scopedUpstreams: scopedUpstreamCount,
+    unscopedClients: positive("unscoped-clients", values["unscoped-clients"], small ? 3 : 20),
+    scopedRuns: positive("scoped-runs", values["scoped-runs"], small ? 2 : 5),
     scenarios,
     profile: values.profile === true,
     heapSnapshot: values["heap-snapshot"] === true,
