@@ -1,6 +1,7 @@
 // The scale benchmark of issue 7. Run it with `npm run bench -- [flags]` (see bench-options.ts and
 // docs/performance.md). It starts three kinds of processes — the catalog, the bridge and W client
-// processes — drives the scenarios through them, prints a table and writes a JSON result.
+// processes — drives the scenarios through them, prints a table and writes a JSON result. With
+// --sweep it runs the cost curves instead (sweep.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ScenarioResult } from "./bench-context.js";
@@ -19,6 +20,7 @@ import { sampleMemory } from "./scenarios/resident-memory.js";
 import { residentMemoryResult } from "./scenarios/resident-memory-result.js";
 import { runScopedVsUnscoped } from "./scenarios/scoped-vs-unscoped.js";
 import { runSteadyChurn } from "./scenarios/steady-churn.js";
+import { runSweep } from "./sweep.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -124,7 +126,7 @@ try {
   log(`${(error as Error).message}\n${benchUsage}`);
   process.exit(2);
 }
-run(options).then(
+(options.sweep ? runSweep(options, log) : run(options)).then(
   () => process.exit(0),
   (error: unknown) => {
     log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
