@@ -81,7 +81,7 @@ describe("lineChartSvg()", () => {
   });
 
   it("should escape text that is not SVG", () => {
-    const svg = lineChartSvg({ ...spec, title: "a < b & c > \"d\"" });
+    const svg = lineChartSvg({ ...spec, title: 'a < b & c > "d"' });
     assert.ok(svg.includes("a &lt; b &amp; c &gt; &quot;d&quot;"));
     assert.ok(!svg.includes("a < b"));
   });
@@ -120,7 +120,18 @@ describe("planSweep()", () => {
 
   it("should take each curve's sizes from its own flag", () => {
     const plan = planSweep(
-      parseBenchOptions(["--sweep", "--small", "--sweep-streams", "10,20", "--sweep-endpoints", "400", "--sweep-checks", "800", "--services", "100"]),
+      parseBenchOptions([
+        "--sweep",
+        "--small",
+        "--sweep-streams",
+        "10,20",
+        "--sweep-endpoints",
+        "400",
+        "--sweep-checks",
+        "800",
+        "--services",
+        "100",
+      ]),
     );
     assert.deepEqual(
       plan.map((p) => [p.services * p.instances, p.streams, p.curves.join("+")]),
@@ -143,6 +154,9 @@ describe("parseBenchOptions() for --sweep", () => {
   });
 
   it("should refuse a size that is not a positive integer", () => {
-    assert.throws(() => parseBenchOptions(["--sweep", "--sweep-streams", "100,abc"]), /--sweep-streams must be a positive integer, got abc/);
+    assert.throws(
+      () => parseBenchOptions(["--sweep", "--sweep-streams", "100,abc"]),
+      /--sweep-streams must be a positive integer, got abc/,
+    );
   });
 });
