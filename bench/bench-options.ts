@@ -1,7 +1,17 @@
 import { parseArgs } from "node:util";
 
-/** Every scenario, by its number in issue 7. */
-export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+/** Every scenario, by its number (1–7 from issue 7, 8 and 9 from issue 12). */
+export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+
+/** The sizes of the cost curves (`--sweep`): one bench set-up per distinct point. */
+export interface SweepSizes {
+  /** Fan-out curve: clients (streams), at the run's services × instances. */
+  readonly streams: readonly number[];
+  /** Memory curve: endpoints (services × instances, at the run's instances per service). */
+  readonly endpoints: readonly number[];
+  /** Consul curve: checks (one per instance, so the catalog has that many endpoints). */
+  readonly checks: readonly number[];
+}
 
 /** What one bench run does; every field comes from a flag (see {@link parseBenchOptions}). */
 export interface BenchOptions {
@@ -27,6 +37,20 @@ export interface BenchOptions {
   readonly deltaClients: number;
   /** Changes of each kind measured per protocol in scenario 8. */
   readonly deltaRuns: number;
+  /** Envoys scoped to a few upstreams in scenario 9. */
+  readonly scopedClients: number;
+  /** Names in each scoped Envoy's `consul-xds-bridge.upstreams` (one of them a service that appears later). */
+  readonly scopedUpstreams: number;
+  /** Unscoped Envoys (every service) in scenario 9. */
+  readonly unscopedClients: number;
+  /** Changes of each kind measured per group in scenario 9. */
+  readonly scopedRuns: number;
+  /** Run the cost curves instead of the scenarios. */
+  readonly sweep: boolean;
+  /** The curves' points. */
+  readonly sweepSizes: SweepSizes;
+  /** Where a sweep also writes the charts docs/performance.md shows (undefined: nowhere). */
+  readonly images: string | undefined;
   /** The bridge's coalescing window (the targets assume 0). */
   readonly debounceMs: number;
   /** Scenarios to run (setup always runs). */
@@ -42,8 +66,18 @@ export interface BenchOptions {
 /** The flags, for --help. */
 export const benchUsage = `npm run bench -- [--small] [--services N] [--instances M] [--clients K] [--runs R]
                  [--storm-runs S] [--churn-rate R/s] [--churn-seconds S] [--client-workers W]
-                 [--debounce-ms D] [--delta-clients D] [--delta-runs R] [--scenarios 1,2,…]
-                 [--profile] [--heap-snapshot] [--out DIR]`;
+                 [--debounce-ms D] [--delta-clients D] [--delta-runs R] [--scoped-clients S]
+                 [--scoped-upstreams U] [--unscoped-clients N] [--scoped-runs R] [--scenarios 1,2,…]
+                 [--profile] [--heap-snapshot] [--out DIR]
+       npm run bench -- --sweep [--small] [--sweep-streams 250,1000,4000]
+                 [--sweep-endpoints 25000,100000,400000] [--sweep-checks 10000,100000,400000]
+                 [--images DIR] [--services N] [--instances M] [--clients K] [--runs R] [--out DIR]`;
+
+function sizes(name: string, value: string | undefined, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback];
+  const list = value.split(",").map((part) => positive(name, part.trim(), 0));
+  return [...new Set(list)].sort((a, b) => a - b);
+}
 
 function positive(name: string, value: string | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -75,6 +109,15 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "debounce-ms": { type: "string" },
       "delta-clients": { type: "string" },
       "delta-runs": { type: "string" },
+      "scoped-clients": { type: "string" },
+      "scoped-upstreams": { type: "string" },
+      "unscoped-clients": { type: "string" },
+      "scoped-runs": { type: "string" },
+      sweep: { type: "boolean" },
+      "sweep-streams": { type: "string" },
+      "sweep-endpoints": { type: "string" },
+      "sweep-checks": { type: "string" },
+      images: { type: "string" },
       scenarios: { type: "string" },
       profile: { type: "boolean" },
       "heap-snapshot": { type: "boolean" },
@@ -92,10 +135,24 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   }
   const services = positive("services", values.services, small ? 500 : 10_000);
   if (services < 2) throw new Error("--services must be at least 2 (the hot service and others)");
+  const instances = positive("instances", values.instances, small ? 4 : 10);
+  const sweepSizes: SweepSizes = {
+    streams: sizes("sweep-streams", values["sweep-streams"], small ? [25, 100, 400] : [250, 1_000, 4_000]),
+    endpoints: sizes("sweep-endpoints", values["sweep-endpoints"], small ? [1_000, 4_000, 16_000] : [25_000, 100_000, 400_000]),
+    checks: sizes("sweep-checks", values["sweep-checks"], small ? [1_000, 4_000, 16_000] : [10_000, 100_000, 400_000]),
+  };
+  for (const n of [...sweepSizes.endpoints, ...sweepSizes.checks])
+    if (n < 2 * instances)
+      throw new Error(`sweep sizes of endpoints and checks must be at least 2 × --instances (${2 * instances}), got ${n}`);
+  const customSizes = ["sweep-streams", "sweep-endpoints", "sweep-checks", "services", "instances", "clients", "runs"].some(
+    (flag) => values[flag as keyof typeof values] !== undefined,
+  );
+  const scopedUpstreamCount = positive("scoped-upstreams", values["scoped-upstreams"], 10);
+  if (scopedUpstreamCount < 2) throw new Error("--scoped-upstreams must be at least 2 (existing services and one that appears)");
   return {
     small,
     services,
-    instances: positive("instances", values.instances, small ? 4 : 10),
+    instances,
     clients: positive("clients", values.clients, small ? 50 : 1_000),
     runs,
     stormRuns: positive("storm-runs", values["storm-runs"], Math.min(runs, small ? 3 : 10)),
@@ -105,6 +162,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     debounceMs: positive("debounce-ms", values["debounce-ms"], 0, true),
     deltaClients: positive("delta-clients", values["delta-clients"], small ? 3 : 10),
     deltaRuns: positive("delta-runs", values["delta-runs"], small ? 2 : 5),
+    scopedClients: positive("scoped-clients", values["scoped-clients"], small ? 20 : 1_000),
+    scopedUpstreams: scopedUpstreamCount,
+    unscopedClients: positive("unscoped-clients", values["unscoped-clients"], small ? 3 : 20),
+    scopedRuns: positive("scoped-runs", values["scoped-runs"], small ? 2 : 5),
+    sweep: values.sweep === true,
+    sweepSizes,
+    // The committed charts come from sweeps at the issue's sizes only, unless a directory is named.
+    images: values.images ?? (small || customSizes ? undefined : "docs/images"),
     scenarios,
     profile: values.profile === true,
     heapSnapshot: values["heap-snapshot"] === true,

@@ -35,6 +35,8 @@ export type CatalogOps = {
   /** Bytes served since start, per endpoint (see {@link endpointKey}), headers included. */
   bytes(args: undefined): Record<string, number>;
   resetConnectionPeak(args: undefined): void;
+  /** Body bytes of the whole, unfiltered `/v1/health/state/any` answer now (what every flap cost before the filtered feed). */
+  unfilteredFeedBytes(args: undefined): Promise<number>;
 };
 
 const datacenter = "dc1";
@@ -130,6 +132,11 @@ const handlers: CatalogOps = {
   },
   resetConnectionPeak() {
     consul!.connections.resetPeak();
+  },
+  async unfilteredFeedBytes() {
+    const response = await fetch(`${consul!.url}/v1/health/state/any?dc=${datacenter}`);
+    if (response.status !== 200) throw new Error(`/v1/health/state/any: HTTP ${response.status}`);
+    return (await response.arrayBuffer()).byteLength;
   },
 };
 

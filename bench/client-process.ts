@@ -55,18 +55,35 @@ export type ClientOps = {
   rawArm(args: undefined): void;
   rawCollect(args: { readonly expected: number; readonly timeoutMs: number }): Promise<number[]>;
   rawClose(args: undefined): Promise<void>;
-  /** Connects `count` Envoy-like clients (every cluster, endpoint, listener, route) of `protocol`; resolves once all synced. */
+  /**
+   * Connects `count` Envoy-like clients (every cluster, endpoint, listener, route) of `protocol`, or,
+   * with `upstreams`, one client scoped to each list; resolves once all synced.
+   */
   envoyConnect(args: {
     readonly url: string;
     readonly protocol: EnvoyProtocol;
     readonly count: number;
+    readonly upstreams?: ReadonlyArray<readonly string[]>;
     readonly prefix: string;
     readonly timeoutMs: number;
   }): Promise<{ syncMs: number[]; errors: string[] }>;
-  /** Resets the Envoy clients' byte counts and waits, in the background, for a response of `typeUrl` naming `name`. */
-  envoyArm(args: { readonly typeUrl: string; readonly name: string }): void;
-  /** Per Envoy client: bytes received since the arm (total and per type), and whether the armed response came. */
-  envoyCollect(args: { readonly timeoutMs: number }): Promise<{ bytes: number[]; byType: Array<Record<string, number>>; missing: number }>;
+  /**
+   * Resets the Envoy clients' byte counts and waits, in the background, for a response of `typeUrl`
+   * naming `name` — from every client, or, with `service`, from those whose scope holds that service.
+   */
+  envoyArm(args: { readonly typeUrl: string; readonly name: string; readonly service?: string }): void;
+  /**
+   * Per Envoy client: bytes received since the arm (total and per type) and whether it was waited on;
+   * how many waited-on clients missed the armed response; and per client the cluster and assignment
+   * names received since it connected that are outside its scope.
+   */
+  envoyCollect(args: { readonly timeoutMs: number }): Promise<{
+    bytes: number[];
+    byType: Array<Record<string, number>>;
+    waited: boolean[];
+    missing: number;
+    outOfScope: number[];
+  }>;
   envoyClose(args: undefined): Promise<void>;
   coldSync(args: {
     readonly url: string;
@@ -78,7 +95,7 @@ export type ClientOps = {
 
 let clients: BenchAdsClient[] = [];
 let envoys: BenchEnvoyClient[] = [];
-let envoyArrivals: Array<Promise<number>> = [];
+let envoyArrivals: Array<Promise<number> | undefined> = [];
 let armed: { typeUrl: string; name: string; times: Map<BenchAdsClient, number> } | undefined;
 let recording: { typeUrl: string; log: ReceivedResource[] } | undefined;
 const clientIds = new Map<BenchAdsClient, number>();
@@ -196,8 +213,10 @@ const handlers: ClientOps = {
     await Promise.all(raws.map((r) => r.destroy()));
     raws = [];
   },
-  async envoyConnect({ url, protocol, count, prefix, timeoutMs }) {
-    envoys = Array.from({ length: count }, (_, i) => new BenchEnvoyClient(url, protocol, `${prefix}-${i}`));
+  async envoyConnect({ url, protocol, count, upstreams, prefix, timeoutMs }) {
+    envoys = upstreams
+      ? upstreams.map((names, i) => new BenchEnvoyClient(url, protocol, `${prefix}-${i}`, new Set(names)))
+      : Array.from({ length: count }, (_, i) => new BenchEnvoyClient(url, protocol, `${prefix}-${i}`));
     const started = monoMs();
     const synced = await Promise.all(
       envoys.map((envoy) => Promise.race([envoy.connect().then(() => monoMs() - started), sleep(timeoutMs).then(() => Number.NaN)])),
@@ -206,20 +225,23 @@ const handlers: ClientOps = {
     for (const [i, ms] of synced.entries()) if (Number.isNaN(ms)) errors.push(`envoy ${prefix}-${i} not synced within ${timeoutMs} ms`);
     return { syncMs: synced, errors };
   },
-  envoyArm({ typeUrl, name }) {
+  envoyArm({ typeUrl, name, service }) {
     for (const envoy of envoys) envoy.resetBytes();
-    envoyArrivals = envoys.map((envoy) => envoy.nextNaming(typeUrl, name));
+    envoyArrivals = envoys.map((envoy) => (service === undefined || envoy.holds(service) ? envoy.nextNaming(typeUrl, name) : undefined));
   },
   async envoyCollect({ timeoutMs }) {
     const arrived = await Promise.all(
-      envoyArrivals.map((arrival) => Promise.race([arrival.then(() => true), sleep(timeoutMs).then(() => false)])),
+      envoyArrivals.map((arrival) => arrival && Promise.race([arrival.then(() => true), sleep(timeoutMs).then(() => false)])),
     );
-    // The push may go on after the armed response (a removal's break phase): let it settle.
+    // The push may go on after the armed response (a removal's break phase), and clients not waited
+    // on may still be sent something: let it settle.
     await sleep(200);
     return {
       bytes: envoys.map((envoy) => envoy.bytes),
       byType: envoys.map((envoy) => Object.fromEntries(envoy.bytesByType)),
-      missing: arrived.filter((ok) => !ok).length,
+      waited: arrived.map((ok) => ok !== undefined),
+      missing: arrived.filter((ok) => ok === false).length,
+      outOfScope: envoys.map((envoy) => envoy.outOfScope),
     };
   },
   async envoyClose() {

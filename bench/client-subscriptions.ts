@@ -48,3 +48,22 @@ export function clientServices(client: number, services: number): string[] {
 export function grpcSubscriptions(names: readonly string[]): BenchSubscription[] {
   return [listenerType, routeType, clusterType, endpointType].map((typeUrl) => ({ typeUrl, names }));
 }
+
+/** The service scoped Envoy `envoy` names before it exists; scenario 9 registers it to measure a cluster change. */
+export function pendingUpstream(envoy: number): string {
+  return `bench-scoped-new-${envoy}`;
+}
+
+/**
+ * The upstreams (node metadata `consul-xds-bridge.upstreams`) of scoped Envoy `envoy` in scenario 9:
+ * `count − 1` services drawn (deterministically, apart from the proxyless clients' draws) from the
+ * catalog without the hot service, plus one that does not exist yet ({@link pendingUpstream}), as a
+ * proxy deployed before the service it calls.
+ */
+export function scopedUpstreams(envoy: number, services: number, count: number): string[] {
+  const names = new Set<string>();
+  const next = random(0x5c0bed + envoy);
+  const wanted = Math.min(count - 1, services - 1);
+  while (names.size < wanted) names.add(serviceName(1 + Math.floor(next() * (services - 1))));
+  return [...names, pendingUpstream(envoy)];
+}

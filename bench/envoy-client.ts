@@ -7,6 +7,9 @@ import { clusterType, endpointType, listenerType, routeType } from "../src/snaps
 import { frameGrpcMessage, GrpcDeframer } from "./grpc-framing.js";
 import { monoMs } from "./mono-clock.js";
 
+/** The node metadata key a scoped Envoy sets, as a user's bootstrap would (docs/mapping.md, "Per-proxy scoping"). */
+const upstreamsMetadataKey = "consul-xds-bridge.upstreams";
+
 /** Which variant of ADS a bench Envoy speaks. */
 export type EnvoyProtocol = "sotw" | "delta";
 
@@ -25,11 +28,12 @@ const paths: Record<EnvoyProtocol, string> = {
 };
 
 /**
- * An Envoy-like ADS client for the delta-vs-SotW scenario: every cluster (CDS wildcard), the
- * endpoints of every cluster it was sent (EDS, subscribed as clusters arrive), every listener and
+ * An Envoy-like ADS client for the delta-vs-SotW and scoped scenarios: every cluster (CDS wildcard),
+ * the endpoints of every cluster it was sent (EDS, subscribed as clusters arrive), every listener and
  * the one route configuration Envoy proxies get — the subscriptions of an Envoy that uses all of the
- * catalog. It speaks SotW or delta ADS over node:http2 with hand-framed gRPC, acknowledges every
- * response at once, and counts the bytes it receives.
+ * catalog, or, given `upstreams`, only of those services (node metadata `consul-xds-bridge.upstreams`).
+ * It speaks SotW or delta ADS over node:http2 with hand-framed gRPC, acknowledges every response at
+ * once, and counts the bytes it receives.
  */
 export class BenchEnvoyClient {
   /** Bytes of response DATA received since the last {@link resetBytes}. */
@@ -44,12 +48,21 @@ export class BenchEnvoyClient {
   private readonly synced = new Set<string>();
   private readonly waiters: Array<{ typeUrl: string; name: string; resolve: (at: number) => void }> = [];
   private closing = false;
+  /** Cluster and assignment names received that belong to no service of {@link upstreams} (a scoping fault). */
+  outOfScope = 0;
 
   constructor(
     private readonly url: string,
     private readonly protocol: EnvoyProtocol,
     private readonly nodeId: string,
+    /** The services this Envoy is scoped to (undefined: every service). */
+    readonly upstreams?: ReadonlySet<string>,
   ) {}
+
+  /** Whether a change to `service` concerns this Envoy (always, unscoped). */
+  holds(service: string): boolean {
+    return this.upstreams === undefined || this.upstreams.has(service);
+  }
 
   /** Connects and subscribes; resolves once clusters, all their endpoints, listeners and routes arrived. */
   connect(): Promise<void> {
@@ -116,6 +129,8 @@ export class BenchEnvoyClient {
   }
 
   private onMessage(response: SeenResponse, at: number): void {
+    if (this.upstreams && (response.typeUrl === clusterType || response.typeUrl === endpointType))
+      for (const name of response.names) if (!this.inScope(name)) this.outOfScope += 1;
     // ACK first, as Envoy does, with whatever the response makes it subscribe to.
     if (response.typeUrl === clusterType) {
       const added = response.names.filter((name) => !this.clusters.has(name));
@@ -142,6 +157,13 @@ export class BenchEnvoyClient {
       this.synced.add(waiter.typeUrl);
       waiter.resolve(at);
     }
+  }
+
+  /** A cluster or assignment name is a service in scope, or one derived from it (`<name>` then a character no service name has). */
+  private inScope(name: string): boolean {
+    if (this.upstreams!.has(name)) return true;
+    const cut = name.search(/[^A-Za-z0-9._-]/);
+    return cut > 0 && this.upstreams!.has(name.slice(0, cut));
   }
 
   private readonly endpointNames = new Set<string>();
@@ -177,7 +199,8 @@ export class BenchEnvoyClient {
   private request(typeUrl: string, fields: { subscribe?: string[]; unsubscribe?: string[]; nonce?: string; version?: string }): void {
     const stream = this.stream;
     if (!stream || stream.destroyed) return;
-    const node = this.sentNode ? undefined : { id: this.nodeId, cluster: "bench", userAgentName: "envoy" };
+    const metadata = this.upstreams ? { [upstreamsMetadataKey]: [...this.upstreams] } : undefined;
+    const node = this.sentNode ? undefined : { id: this.nodeId, cluster: "bench", userAgentName: "envoy", metadata };
     this.sentNode = true;
     let bytes: Uint8Array;
     if (this.protocol === "sotw") {
