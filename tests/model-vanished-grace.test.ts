@@ -1,10 +1,23 @@
 // A service that vanishes from Consul stays, with no instances, for a grace period (virtual time):
-// a redeploy registering it again within the grace is one change of its instances.
+// a redeploy registering it again within the grace is one change of its instances, and every
+// resource but its (now empty) assignment stays as it was.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
+import { Cluster_DiscoveryType } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { mapModel, resolveMappingOptions } from "../src/mapping/index.js";
 import { type ModelChange, ServiceModel } from "../src/model/service-model.js";
+import { envoyTypeRegistry } from "../src/validate/index.js";
 import { instance } from "./support/consul-entries.js";
 import { manualClock } from "./support/manual-clock.js";
+import { assertAllValid } from "./support/mapping-assertions.js";
+
+/** The schema of a generated message, found by its type name. */
+function schemaOf(message: Message): DescMessage {
+  const schema = envoyTypeRegistry().getMessage(message.$typeName);
+  assert.ok(schema, message.$typeName);
+  return schema;
+}
 
 const web1 = instance({ service: "web", id: "web-1", nodeAddress: "10.0.0.1" });
 const web2 = instance({ service: "web", id: "web-2", node: "node-2", nodeAddress: "10.0.0.2" });
@@ -119,5 +132,62 @@ describe("ServiceModel.removeService() with a grace period", () => {
     clock.advance(10_000);
     await settle();
     assert.ok(model.view().services.has("web"));
+  });
+});
+
+describe("mapModel() of a service with no instances left", () => {
+  const grpcMeta = { "xds-bridge-protocol": "grpc", "xds-bridge-lb-policy": "least_request", "xds-bridge-connect-timeout": "250ms" };
+  const api = [1, 2].map((n) =>
+    instance({ service: "api", id: `api-${n}`, node: `node-${n}`, nodeAddress: `10.0.1.${n}`, meta: grpcMeta }),
+  );
+
+  /** Every resource of `name` but its assignment, encoded: what must not change while it has no instances. */
+  function resourcesBesidesEndpoints(model: ServiceModel) {
+    const mapping = mapModel(model.view(), resolveMappingOptions(undefined));
+    assertAllValid(mapping);
+    const encode = (message: Message) => Buffer.from(toBinary(schemaOf(message), message)).toString("base64");
+    return {
+      resources: [
+        ...mapping.envoy.clusters,
+        ...mapping.grpc.clusters,
+        ...mapping.grpc.listeners,
+        ...mapping.grpc.routeConfigurations,
+        ...mapping.envoy.routeConfigurations,
+      ].map(encode),
+      endpoints: mapping.grpc.assignments.flatMap((a) => a.endpoints.flatMap((l) => l.lbEndpoints)).length,
+    };
+  }
+
+  it("should keep the settings its last instances gave it while it vanishes, so no resource but its assignment changes", () => {
+    const { model } = useModel(60_000);
+    model.setService("dc1", "api", api);
+    const before = resourcesBesidesEndpoints(model);
+    assert.equal(before.endpoints, 2);
+    model.removeService("dc1", "api");
+    assert.deepEqual(model.view().services.get("api")?.get("dc1")?.lastInstances, api, "it remembers its last instances");
+    const during = resourcesBesidesEndpoints(model);
+    assert.equal(during.endpoints, 0, "the assignment is empty");
+    assert.deepEqual(during.resources, before.resources, "HTTP/2, least_request, 250 ms, the route: all kept");
+    model.setService("dc1", "api", api);
+    assert.equal(model.view().services.get("api")?.get("dc1")?.lastInstances, undefined, "back to its instances");
+    assert.deepEqual(resourcesBesidesEndpoints(model), before);
+  });
+
+  it("should keep them too when Consul answers [] for a service it still lists", () => {
+    const { model } = useModel(0);
+    model.setService("dc1", "api", api);
+    const before = resourcesBesidesEndpoints(model);
+    model.setService("dc1", "api", []);
+    assert.deepEqual(resourcesBesidesEndpoints(model).resources, before.resources);
+  });
+
+  it("should keep a hostname-only service a STRICT_DNS cluster while it vanishes", () => {
+    const { model } = useModel(60_000);
+    model.setService("dc1", "db", [{ ...instance({ service: "db" }), address: "db.internal" }]);
+    model.removeService("dc1", "db");
+    const mapping = mapModel(model.view(), resolveMappingOptions(undefined));
+    assertAllValid(mapping);
+    assert.deepEqual(mapping.envoy.clusters[0]?.clusterDiscoveryType, { case: "type", value: Cluster_DiscoveryType.STRICT_DNS });
+    assert.equal(mapping.envoy.clusters[0]?.loadAssignment?.endpoints.length ?? 0, 0, "with no endpoint");
   });
 });

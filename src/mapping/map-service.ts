@@ -83,10 +83,10 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
 
   const warnings: MappingWarning[] = [];
   const resourceName = resourceNameFor(service);
-  const { settings, warnings: settingWarnings } = readServiceSettings(
-    service,
-    states.flatMap((state) => state.instances),
-  );
+  // A service with no instances now (a redeploy's gap, a vanished service kept through its grace)
+  // keeps the settings and cluster type its last instances gave it: its resources stay as they were.
+  const shaping = states.flatMap((state) => (state.instances.length === 0 ? (state.lastInstances ?? []) : state.instances));
+  const { settings, warnings: settingWarnings } = readServiceSettings(service, shaping);
   warnings.push(...settingWarnings);
 
   const classified = states.map((state) => ({
@@ -117,7 +117,11 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
     }),
   }));
   const all = classified.flatMap((dc) => dc.instances);
-  const dnsMode = all.length > 0 && all.every(({ address }) => address.kind === "hostname");
+  const kinds =
+    all.length > 0
+      ? all.map(({ address }) => address.kind)
+      : shaping.map((instance) => classifyEndpointAddress(instance.address).kind).filter((kind) => kind !== "invalid");
+  const dnsMode = kinds.length > 0 && kinds.every((kind) => kind === "hostname");
   const usable = (address: EndpointAddress): boolean => (dnsMode ? address.kind === "hostname" : address.kind === "ip");
   if (dnsMode) {
     warnings.push({

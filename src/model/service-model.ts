@@ -101,7 +101,7 @@ export class ServiceModel implements ModelWriter {
     const current = this.byService.get(name)?.get(datacenter);
     if (current && sameContent(current.instances, sorted)) return false;
     const perDc = new Map(this.byService.get(name));
-    perDc.set(datacenter, Object.freeze({ name, datacenter, instances: Object.freeze(sorted), ...(origin ? { origin } : {}) }));
+    perDc.set(datacenter, emptyOrNot(name, datacenter, sorted, current, origin));
     this.byService.set(name, perDc);
     this.bump(new Set([name]), origin && { datacenter, origin });
     return true;
@@ -150,7 +150,7 @@ export class ServiceModel implements ModelWriter {
   /** Empties `name` in `datacenter`, keeping it known (the first step of a removal with a grace period). */
   private setEmpty(datacenter: string, name: string, origin?: ReadOrigin): void {
     const perDc = new Map(this.byService.get(name));
-    perDc.set(datacenter, Object.freeze({ name, datacenter, instances: Object.freeze([]), ...(origin ? { origin } : {}) }));
+    perDc.set(datacenter, emptyOrNot(name, datacenter, [], perDc.get(datacenter), origin));
     this.byService.set(name, perDc);
     this.bump(new Set([name]), origin && { datacenter, origin });
   }
@@ -217,6 +217,24 @@ export class ServiceModel implements ModelWriter {
     const change: ModelChange = { revision: this.revisionNumber, services, ...(origin ? { origin } : {}) };
     for (const listener of this.listeners) listener(change);
   }
+}
+
+/** A frozen state; an empty one remembers the last instances the service had (ServiceState.lastInstances). */
+function emptyOrNot(
+  name: string,
+  datacenter: string,
+  instances: ServiceInstance[],
+  current: ServiceState | undefined,
+  origin: ReadOrigin | undefined,
+): ServiceState {
+  const last = instances.length > 0 ? undefined : current?.instances.length ? current.instances : current?.lastInstances;
+  return Object.freeze({
+    name,
+    datacenter,
+    instances: Object.freeze(instances),
+    ...(origin ? { origin } : {}),
+    ...(last ? { lastInstances: last } : {}),
+  });
 }
 
 const vanishingKey = (datacenter: string, name: string): string => `${datacenter}\u0000${name}`;
