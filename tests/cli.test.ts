@@ -110,6 +110,8 @@ describe("consul-xds-bridge (the command)", () => {
       [["serve", "--vanished-service-grace", "5"], /--vanished-service-grace.*5 has no unit \(did you mean 5ms or 5s\?\)/],
       [["serve", "--max-withdrawal", "101"], /--max-withdrawal.*whole number from 0 to 100/],
       [["dev", "--withdrawal-hold", "0"], /--withdrawal-hold needs a duration above 0/],
+      [["serve", "--withdrawal-hold", "600h"], /--withdrawal-hold must be at most 480h/],
+      [["serve", "--vanished-service-grace", "600h"], /--vanished-service-grace must be at most 480h/],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(args);

@@ -299,6 +299,11 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
 /** Validates option combinations that one value alone cannot (used by every bridge command). */
 export function checkServingOptions(values: BridgeOptionValues): void {
   if (values.withdrawalHold <= 0) throw new InvalidArgumentError("--withdrawal-hold needs a duration above 0, such as 10m");
+  // Node's timers fire at once beyond 2³¹−1 ms (24.8 days): a longer hold or grace would end at once.
+  if (values.withdrawalHold > 20 * 24 * 3_600_000) throw new InvalidArgumentError("--withdrawal-hold must be at most 480h (20 days)");
+  if (values.vanishedServiceGrace > 20 * 24 * 3_600_000) {
+    throw new InvalidArgumentError("--vanished-service-grace must be at most 480h (20 days)");
+  }
   if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
   if (values.maxConnectionAge !== undefined && values.maxConnectionAge < 1_000) {
     throw new InvalidArgumentError("--max-connection-age must be at least 1s");
