@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { compileFilter } from "../bexpr/index.js";
 import { parseGoDuration } from "../consul/go-duration.js";
-import { compileFilter } from "./bexpr-filter.js";
 import type { CheckRecord, CheckStatus, HealthEntry } from "./catalog-records.js";
 import type { CatalogStore } from "./catalog-store.js";
 import { agentServiceJson, catalogServiceJson, checkJson, healthEntryJson } from "./consul-json.js";

@@ -1,4 +1,3 @@
-export { type CompiledFilter, compileFilter } from "./bexpr-filter.js";
 export type { CheckStatus, ServiceWeights } from "./catalog-records.js";
 export { CatalogStore, type CheckUpdateResult, type SeedInstance, type SeedService } from "./catalog-store.js";
 export type { DatacenterCatalog } from "./datacenter-catalog.js";
