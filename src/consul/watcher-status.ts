@@ -1,7 +1,7 @@
 import type { ConsulErrorCode } from "./consul-error.js";
 
 /** The Consul reads a watcher makes. */
-export type WatchEndpoint = "agent-self" | "catalog-services" | "health-state" | "health-service";
+export type WatchEndpoint = "agent-self" | "catalog-services" | "health-state" | "health-service" | "config-entries";
 
 /** One request made by the watcher, for metrics. */
 export interface ConsulRequestEvent {
