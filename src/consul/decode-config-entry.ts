@@ -140,6 +140,7 @@ function route(f: EntryFields): ServiceRoute {
             ...optional({ exact: q.string("Exact"), regex: q.string("Regex") }),
           })),
           methods: http.strings("Methods").map((m) => m.toUpperCase()),
+          caseInsensitive: http.boolean("CaseInsensitive"),
         }
       : undefined,
     destination: destination ? routeDestination(destination) : undefined,

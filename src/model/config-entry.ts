@@ -102,6 +102,8 @@ export interface HttpRouteMatch {
   readonly queryParam: readonly QueryParamMatch[];
   /** Upper case. */
   readonly methods: readonly string[];
+  /** Paths match case-insensitively (Consul 1.13+). */
+  readonly caseInsensitive: boolean;
 }
 
 /** `Destination` of a route. */
