@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Message } from "@bufbuild/protobuf";
 import { Cluster_LbPolicy } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { HeaderValueOption_HeaderAppendAction } from "../src/gen/envoy/config/core/v3/base_pb.js";
 import type { ClusterLoadAssignment } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
@@ -9,11 +10,17 @@ import { buildChainRouteConfiguration } from "../src/mapping/build-chain-route-c
 import { compileDiscoveryChain } from "../src/mapping/compile-discovery-chain.js";
 import { type ClientKind, httpProtocolOptionsKey, resolveMappingOptions } from "../src/mapping/index.js";
 import type { ModelView } from "../src/model/service-model.js";
+import { validateXdsResource } from "../src/validate/index.js";
 import { type ConsulConfigEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
 import { type EntrySpec, healthEntry, modelOf } from "./support/consul-entries.js";
-import { assertValidFor } from "./support/mapping-assertions.js";
 
 const options = resolveMappingOptions();
+
+/** The publisher's gate: Envoy's rules, plus grpc-js-xds's (with the authority clients dial) for gRPC. */
+function assertValidFor(kind: ClientKind, message: Message, authority?: string): void {
+  const result = validateXdsResource(message, { client: kind, ...(authority !== undefined ? { authority } : {}) });
+  assert.ok(result.valid, `${message.$typeName} for ${kind} is invalid: ${result.valid ? "" : JSON.stringify(result.errors)}`);
+}
 
 function viewOf(specs: EntrySpec[], failoverDatacenters: string[] = []): ModelView {
   return modelOf(specs.map(healthEntry), { failoverDatacenters }).view();

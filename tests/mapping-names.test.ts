@@ -91,6 +91,40 @@ describe("mapping odd service names", () => {
   });
 });
 
+describe("names gRPC clients spell two ways", () => {
+  it("should serve a name escaping changed under both spellings, each to the service's cluster", () => {
+    const mapping = mapEntries([healthEntry({ service: "my svc", node: "n1", nodeAddress: "10.0.0.1" })]);
+    const listeners = mapping.grpc.listeners.map((l) => l.name).sort();
+    assert.deepEqual(listeners, ["my svc", "my%20svc"], "grpc-js asks for my%20svc, C-core for the decoded my svc");
+    const routes = new Map(mapping.grpc.routeConfigurations.map((r) => [r.name, r]));
+    for (const name of ["my svc", "my%20svc"]) {
+      const route = routes.get(name)!;
+      assert.deepEqual(route.virtualHosts[0]!.domains, [name], `${name}: the virtual host matches the authority dialled`);
+      const action = route.virtualHosts[0]!.routes[0]!.action;
+      assert.equal(action.case === "route" && action.value.clusterSpecifier.value, "my%20svc");
+    }
+    assert.deepEqual(
+      mapping.grpc.clusters.map((c) => c.name),
+      ["my%20svc"],
+      "one cluster, whatever the spelling",
+    );
+  });
+
+  it("should serve names escaping leaves alone once, and refuse an alias that could collide or cannot be dialled", () => {
+    const services = ["web", "a b", "a%20b", "new\nline", "x:y"];
+    const mapping = mapEntries(services.map((service, i) => healthEntry({ service, node: `n${i}`, nodeAddress: `10.0.${i}.1` })));
+    assert.deepEqual(mapping.grpc.listeners.map((l) => l.name).sort(), ["a b", "a%20b", "a%2520b", "new%0Aline", "web", "x%3Ay"]);
+    for (const service of ["a%20b", "new\nline", "x:y"]) {
+      assert.deepEqual(
+        mapping.services.get(service)!.warnings.map((w) => w.code),
+        ["no-decoded-alias"],
+        service,
+      );
+    }
+    assert.deepEqual(mapping.services.get("web")!.warnings, []);
+  });
+});
+
 describe("virtual host domains", () => {
   it("should give a service its name, .service.consul and .service.<dc>.consul, each with and without a port", () => {
     assert.deepEqual(

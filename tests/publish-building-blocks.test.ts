@@ -1,27 +1,59 @@
-// The publisher's building blocks, one invariant per test: last-good slot resolution keeps pairs
-// consistent, the domain registry agrees with the full resolution, and the route configuration
-// assembler produces the bytes `toBinary` would.
+// The publisher's building blocks, one invariant per test: last-good resolution keeps parent/child
+// families consistent, the domain registry agrees with the full resolution, and the part assembler
+// produces the bytes `toBinary` would for Envoy's route configuration.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { VirtualHostSchema } from "../src/gen/envoy/config/route/v3/route_components_pb.js";
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
-import { buildEnvoyRouteConfiguration, domainClaimsFor, resolveDomainClaims } from "../src/mapping/index.js";
-import { DomainRegistry, RouteConfigurationAssembler, resolvePublishedSlots, type Slot, type Slots } from "../src/publish/index.js";
-import { clusterType, type EncodedResource, encodeResource } from "../src/snapshot/index.js";
+import { DomainRegistry } from "../src/mapping/domain-registry.js";
+import { createEnvoyBuilder } from "../src/mapping/envoy-builder.js";
+import { buildEnvoyRouteConfiguration, domainClaimsFor, resolveDomainClaims, resolveMappingOptions } from "../src/mapping/index.js";
+import { resolveServiceResources } from "../src/publish/last-good.js";
+import { PartAssembler } from "../src/publish/part-assembler.js";
+import { resourceKey } from "../src/publish/resource-key.js";
+import {
+  clusterType,
+  type EncodedResource,
+  encodeResource,
+  encodeResourceValue,
+  endpointType,
+  listenerType,
+  routeType,
+  type XdsTypeUrl,
+} from "../src/snapshot/index.js";
 
-/** A stand-in resource: only name, references and identity matter to slot resolution. */
-function resource(name: string, references: string[] = [], tag = ""): EncodedResource {
-  return encodeResource(clusterType, ClusterSchema, create(ClusterSchema, { name: `${name}${tag}` }), name, references);
+/** The resources one service contributes to a kind, by role (the shape these tables are written in). */
+const slotTypes = { cluster: clusterType, assignment: endpointType, listener: listenerType, route: routeType } as const;
+type Slot = keyof typeof slotTypes;
+type Slots = Partial<Record<Slot, EncodedResource>>;
+
+/** A stand-in resource of one role: only type, name, references and identity matter to resolution. */
+function resource(slot: Slot, name: string, references: string[] = [], tag = ""): EncodedResource {
+  return encodeResourceValue(slotTypes[slot], new TextEncoder().encode(`${name}${tag}`), name, references);
+}
+
+/** Resolves one service's resources given by role, as the publisher does by key. */
+function resolvePublishedSlots(input: { previous: Slots; wanted: ReadonlySet<Slot>; accepted: Slots }): Slots {
+  const keyed = (slots: Slots) =>
+    new Map(Object.entries(slots).map(([slot, r]) => [resourceKey(slotTypes[slot as Slot], r!.name), r!] as const));
+  const result = resolveServiceResources({
+    previous: keyed(input.previous),
+    wanted: new Set([...input.wanted].map((slot) => resourceKey(slotTypes[slot], "web"))),
+    accepted: keyed(input.accepted),
+  });
+  const slots: Slots = {};
+  const slotOf = (type: XdsTypeUrl) => (Object.keys(slotTypes) as Slot[]).find((slot) => slotTypes[slot] === type)!;
+  for (const r of result.values()) slots[slotOf(r.typeUrl)] = r;
+  return slots;
 }
 
 describe("resolvePublishedSlots()", () => {
-  const eds = resource("web", ["web"], "#eds");
-  const eds2 = resource("web", ["web"], "#eds2");
-  const dns = resource("web", [], "#dns");
-  const cla = resource("web", [], "#cla");
-  const cla2 = resource("web", [], "#cla2");
+  const eds = resource("cluster", "web", ["web"], "#eds");
+  const eds2 = resource("cluster", "web", ["web"], "#eds2");
+  const dns = resource("cluster", "web", [], "#dns");
+  const cla = resource("assignment", "web", [], "#cla");
+  const cla2 = resource("assignment", "web", [], "#cla2");
   const envoyWanted = (...slots: Slot[]) => new Set<Slot>(slots);
 
   const table: Array<{ name: string; previous: Slots; wanted: Set<Slot>; accepted: Slots; expected: Slots }> = [
@@ -91,25 +123,20 @@ describe("resolvePublishedSlots()", () => {
   ];
   for (const row of table) {
     it(`should resolve: ${row.name}`, () => {
-      assert.deepEqual(
-        resolvePublishedSlots({ kind: "envoy", previous: row.previous, wanted: row.wanted, accepted: row.accepted }),
-        row.expected,
-      );
+      assert.deepEqual(resolvePublishedSlots({ previous: row.previous, wanted: row.wanted, accepted: row.accepted }), row.expected);
     });
   }
 
   it("should leave a gRPC service out when its new listener is rejected and none was published", () => {
-    const listener = resource("web", ["web"], "#l");
-    const route = resource("web", [], "#r");
+    const listener = resource("listener", "web", ["web"], "#l");
+    const route = resource("route", "web", [], "#r");
     const result = resolvePublishedSlots({
-      kind: "grpc",
       previous: {},
       wanted: new Set<Slot>(["cluster", "assignment", "listener", "route"]),
       accepted: { cluster: eds, assignment: cla, route },
     });
     assert.deepEqual(result, {});
     const kept = resolvePublishedSlots({
-      kind: "grpc",
       previous: { cluster: eds, assignment: cla, listener, route },
       wanted: new Set<Slot>(["cluster", "assignment", "listener", "route"]),
       accepted: { cluster: eds2, assignment: cla2, route },
@@ -137,12 +164,12 @@ describe("DomainRegistry", () => {
   });
 });
 
-describe("RouteConfigurationAssembler", () => {
+describe("PartAssembler (Envoy's route configuration)", () => {
   const host = (name: string) => create(VirtualHostSchema, { name, domains: [name] });
   const encoded = (name: string) => toBinary(VirtualHostSchema, host(name));
 
   it("should assemble, in name order, exactly the bytes of the whole message", () => {
-    const assembler = new RouteConfigurationAssembler(buildEnvoyRouteConfiguration([]));
+    const assembler = new PartAssembler(createEnvoyBuilder(resolveMappingOptions()).assembly!);
     for (const name of ["web", "api", "zeta", "db", "API"]) assembler.set(name, encoded(name));
     assembler.delete("zeta");
     const whole = buildEnvoyRouteConfiguration(["API", "api", "db", "web"].map(host));
@@ -158,7 +185,7 @@ describe("RouteConfigurationAssembler", () => {
   });
 
   it("should keep its assembled resource while nothing changes", () => {
-    const assembler = new RouteConfigurationAssembler(buildEnvoyRouteConfiguration([]));
+    const assembler = new PartAssembler(createEnvoyBuilder(resolveMappingOptions()).assembly!);
     assembler.set("web", encoded("web"));
     const first = assembler.resource();
     assembler.set("web", encoded("web"));

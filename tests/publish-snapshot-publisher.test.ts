@@ -581,6 +581,35 @@ describe("validation failures", () => {
     publisher.close();
   });
 
+  it("should validate a gRPC route configuration against the authority its clients dial, and keep the last good", async () => {
+    const model = threeServices();
+    const corrupt = new Map<string, (m: ServiceMapping) => ServiceMapping>();
+    const { publisher, failures, publish } = await syncedPublisher(model, { mapService: corrupting(corrupt) });
+    const lastGood = publisher.cache.getSnapshot("grpc")!.get(routeType).resources.get("web")!;
+    // Valid on its own for Envoy and for grpc-js, but no virtual host matches `xds:///web`: clients
+    // would ACK it and then fail every RPC with "no matching route".
+    const elsewhere = (m: ServiceMapping): ServiceMapping => {
+      const routeConfiguration = structuredClone(m.grpc!.routeConfiguration);
+      routeConfiguration.virtualHosts[0]!.domains = ["somewhere-else"];
+      return { ...m, grpc: { ...m.grpc!, routeConfiguration } };
+    };
+    corrupt.set("web", elsewhere);
+    setInstances(model, "web", [{ status: "critical" }, {}]);
+    await publish();
+    assert.deepEqual(
+      failures.map((f) => [f.service, f.clientKind, f.typeUrl, f.kept]),
+      [["web", "grpc", routeType, "last-good"]],
+    );
+    assert.ok(
+      failures[0]!.errors.some((e) => /web/.test(e.message)),
+      JSON.stringify(failures[0]!.errors),
+    );
+    const grpc = publisher.cache.getSnapshot("grpc")!;
+    assert.equal(grpc.get(routeType).resources.get("web"), lastGood);
+    assert.deepEqual(checkSnapshotConsistency(grpc), []);
+    publisher.close();
+  });
+
   it("should keep the last good virtual host when a new one fails validation", async () => {
     const model = threeServices();
     const corrupt = new Map<string, (m: ServiceMapping) => ServiceMapping>();

@@ -11,7 +11,9 @@ import { HeaderMatcherSchema, RouteMatchSchema } from "../src/gen/envoy/config/r
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import { HttpConnectionManagerSchema } from "../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { HttpProtocolOptionsSchema } from "../src/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
-import { createEnvoyValidator, envoyTypeRegistry, validateEnvoyResource, validateXdsResource } from "../src/validate/index.js";
+import { createEnvoyValidator } from "../src/validate/create-envoy-validator.js";
+import { envoyTypeRegistry, validateXdsResource } from "../src/validate/index.js";
+import { validateEnvoyResource } from "../src/validate/validate-envoy-resource.js";
 import {
   assertErrorAt,
   assertValid,

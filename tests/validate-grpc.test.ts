@@ -28,15 +28,13 @@ import {
 } from "../src/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js";
 import { RegexMatcherSchema } from "../src/gen/envoy/type/matcher/v3/regex_pb.js";
 import { StringMatcherSchema } from "../src/gen/envoy/type/matcher/v3/string_pb.js";
-import {
-  grpcTypeUrls,
-  type ValidationResult,
-  validateForGrpc,
-  validateGrpcCluster,
-  validateGrpcClusterLoadAssignment,
-  validateGrpcListener,
-  validateGrpcRouteConfiguration,
-} from "../src/validate/index.js";
+import { grpcTypeUrls } from "../src/validate/grpc-type-urls.js";
+import type { ValidationResult } from "../src/validate/index.js";
+import { validateForGrpc } from "../src/validate/validate-for-grpc.js";
+import { validateGrpcCluster } from "../src/validate/validate-grpc-cluster.js";
+import { validateGrpcClusterLoadAssignment } from "../src/validate/validate-grpc-cluster-load-assignment.js";
+import { validateGrpcListener } from "../src/validate/validate-grpc-listener.js";
+import { validateGrpcRouteConfiguration } from "../src/validate/validate-grpc-route-configuration.js";
 import {
   adsConfigSource,
   assertErrorAt,

@@ -40,7 +40,8 @@ import {
   required,
   rules,
 } from "../src/gen/validate/validate_pb.js";
-import { createEnvoyValidator, envoyTypeRegistry } from "../src/validate/index.js";
+import { createEnvoyValidator } from "../src/validate/create-envoy-validator.js";
+import { envoyTypeRegistry } from "../src/validate/index.js";
 import { assertErrorAt, assertValid, errorsOf } from "./support/validate-fixtures.js";
 
 const T = FieldDescriptorProto_Type;

@@ -1,5 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import type { Route } from "../gen/envoy/config/route/v3/route_components_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { type Route, VirtualHostSchema } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import { type RouteConfiguration, RouteConfigurationSchema } from "../gen/envoy/config/route/v3/route_pb.js";
 
 /**
@@ -14,4 +14,9 @@ export function buildChainRouteConfiguration(
   routes: readonly Route[],
 ): RouteConfiguration {
   return create(RouteConfigurationSchema, { name, virtualHosts: [{ name: virtualHost, domains: [...domains], routes: [...routes] }] });
+}
+
+/** A key equal for equal route lists (their encoding), so a virtual host is rebuilt only when its routes change. */
+export function chainRoutesKey(routes: readonly Route[]): string {
+  return Buffer.from(toBinary(VirtualHostSchema, create(VirtualHostSchema, { routes: [...routes] }))).toString("base64");
 }

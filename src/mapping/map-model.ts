@@ -4,9 +4,12 @@ import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
 import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
 import type { ModelView } from "../model/service-model.js";
-import { buildEnvoyListener } from "./build-envoy-listener.js";
+import { clusterType, endpointType, listenerType, routeType } from "../resource-types/index.js";
 import { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
 import { buildEnvoyVirtualHost } from "./build-envoy-virtual-host.js";
+import type { ClientKind } from "./client-kind.js";
+import type { ResourceDraft } from "./client-kind-builder.js";
+import { createClientKindBuilders } from "./create-client-kind-builders.js";
 import { resolveDomainClaims } from "./domain-claims.js";
 import { mapService, type ServiceMapping } from "./map-service.js";
 import type { ResolvedMappingOptions } from "./mapping-options.js";
@@ -18,6 +21,8 @@ export interface ClientResources {
   readonly assignments: readonly ClusterLoadAssignment[];
   readonly listeners: readonly Listener[];
   readonly routeConfigurations: readonly RouteConfiguration[];
+  /** The same resources as the builders hand them to the publisher's validation gate. */
+  readonly drafts: readonly ResourceDraft[];
 }
 
 /** The whole model mapped at once. */
@@ -31,16 +36,15 @@ export interface ModelMapping {
 }
 
 /** Orders services the way Envoy's route configuration lists their virtual hosts: by resource name. */
-export function compareByResourceName(a: { readonly resourceName: string }, b: { readonly resourceName: string }): number {
+function compareByResourceName(a: { readonly resourceName: string }, b: { readonly resourceName: string }): number {
   return a.resourceName < b.resourceName ? -1 : a.resourceName > b.resourceName ? 1 : 0;
 }
 
 /**
  * Maps the whole model in one go (pure, nothing validated or encoded): the reference the incremental
- * publisher must agree with, and the simple path for tools and tests. Envoy gets every service's
- * cluster (and EDS assignment), one HTTP listener and one route configuration with a virtual host
- * per service (sorted by resource name); gRPC clients get cluster, assignment, listener and route
- * configuration per EDS service.
+ * publisher must agree with, and the simple path for tools and tests. Each kind gets what its builder
+ * contributes per service; Envoy's route configuration is resolved from every service's domain claims
+ * at once (not incrementally), with a virtual host per service sorted by resource name.
  */
 export function mapModel(view: ModelView, options: ResolvedMappingOptions): ModelMapping {
   const mappings: ServiceMapping[] = [];
@@ -57,18 +61,21 @@ export function mapModel(view: ModelView, options: ResolvedMappingOptions): Mode
     warnings.push(...built.warnings);
     if (built.virtualHost) virtualHosts.push(built.virtualHost);
   }
-  const envoy: ClientResources = {
-    clusters: mappings.map((mapping) => mapping.envoy.cluster),
-    assignments: mappings.flatMap((mapping) => (mapping.envoy.assignment ? [mapping.envoy.assignment] : [])),
-    listeners: [buildEnvoyListener(options.envoyListener)],
-    routeConfigurations: [buildEnvoyRouteConfiguration(virtualHosts)],
-  };
-  const grpcMappings = mappings.flatMap((mapping) => (mapping.grpc ? [mapping.grpc] : []));
-  const grpc: ClientResources = {
-    clusters: grpcMappings.map((resources) => resources.cluster),
-    assignments: grpcMappings.map((resources) => resources.assignment),
-    listeners: grpcMappings.map((resources) => resources.listener),
-    routeConfigurations: grpcMappings.map((resources) => resources.routeConfiguration),
-  };
-  return { envoy, grpc, services: new Map(mappings.map((mapping) => [mapping.service, mapping])), warnings };
+  const resources = {} as Record<ClientKind, ClientResources>;
+  for (const builder of createClientKindBuilders(options)) {
+    const drafts = [...builder.fixedResources, ...mappings.flatMap((mapping) => builder.contribute(mapping).resources)];
+    if (builder.assembly) {
+      const routes = buildEnvoyRouteConfiguration(virtualHosts);
+      drafts.push({ typeUrl: builder.assembly.typeUrl, name: builder.assembly.name, message: routes, references: [] });
+    }
+    const of = <T>(typeUrl: string) => drafts.filter((draft) => draft.typeUrl === typeUrl).map((draft) => draft.message as T);
+    resources[builder.kind] = {
+      clusters: of<Cluster>(clusterType),
+      assignments: of<ClusterLoadAssignment>(endpointType),
+      listeners: of<Listener>(listenerType),
+      routeConfigurations: of<RouteConfiguration>(routeType),
+      drafts,
+    };
+  }
+  return { ...resources, services: new Map(mappings.map((mapping) => [mapping.service, mapping])), warnings };
 }

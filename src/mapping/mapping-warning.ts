@@ -28,6 +28,8 @@ export type MappingWarningCode =
   | "domain-conflict"
   /** The service kept no virtual host domain, so Envoy's listener does not route to it. */
   | "unrouted-service"
+  /** A name holding `%` is served to gRPC clients only under its escaped spelling (no percent-decoded alias). */
+  | "no-decoded-alias"
   /** A config entry (or the discovery chain it is part of) is invalid: the service keeps its last good chain. */
   | "invalid-config-entry"
   /** A config entry, or a field of one, does not apply here and is ignored (e.g. a router on a tcp service). */

@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { create, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import type { XdsTypeUrl } from "./resource-types.js";
+import { typeUrlOf, type XdsTypeUrl } from "../resource-types/index.js";
 
 /**
  * One xDS resource, encoded once as a google.protobuf.Any and shared by every stream that sends it.
@@ -31,7 +31,7 @@ export function encodeResource<Desc extends DescMessage>(
   name: string,
   references: readonly string[] = [],
 ): EncodedResource {
-  if (`type.googleapis.com/${schema.typeName}` !== typeUrl) {
+  if (typeUrlOf(schema) !== typeUrl) {
     throw new Error(`resource ${name}: schema ${schema.typeName} does not match ${typeUrl}`);
   }
   return encodeResourceValue(typeUrl, toBinary(schema, message), name, references);

@@ -1,12 +1,7 @@
-import { clusterType, endpointType, listenerType, routeType, type XdsTypeUrl } from "./resource-types.js";
+import { parentChildTypes } from "../resource-types/index.js";
 import type { Snapshot } from "./snapshot.js";
 import { checkSnapshotConsistency } from "./snapshot-consistency.js";
 import { derivedChanges, type TypeSnapshot } from "./type-snapshot.js";
-
-const pairs: ReadonlyArray<readonly [XdsTypeUrl, XdsTypeUrl]> = [
-  [clusterType, endpointType],
-  [listenerType, routeType],
-];
 
 /** One parent → child pair of the last snapshot that passed: its type snapshots and how often each child name is referenced. */
 interface PairState {
@@ -40,7 +35,7 @@ export class IncrementalConsistency {
     if (!previous) {
       const problems = checkSnapshotConsistency(snapshot);
       if (problems.length === 0)
-        this.state = pairs.map(([p, c]) => ({
+        this.state = parentChildTypes.map(([p, c]) => ({
           parents: snapshot.get(p),
           children: snapshot.get(c),
           references: countReferences(snapshot.get(p)),
@@ -50,7 +45,7 @@ export class IncrementalConsistency {
     const next: PairState[] = [];
     const undo: Array<() => void> = [];
     let consistent = true;
-    for (const [i, [parentType, childType]] of pairs.entries()) {
+    for (const [i, [parentType, childType]] of parentChildTypes.entries()) {
       const before = previous[i]!;
       const parents = snapshot.get(parentType);
       const children = snapshot.get(childType);

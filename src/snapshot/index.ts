@@ -1,5 +1,3 @@
-export { contentVersion } from "./content-version.js";
-export { type EncodedResource, encodeResource, encodeResourceValue } from "./encoded-resource.js";
 export {
   adsTypeOrder,
   clusterType,
@@ -10,7 +8,9 @@ export {
   routeType,
   shortTypeName,
   type XdsTypeUrl,
-} from "./resource-types.js";
+} from "../resource-types/index.js";
+export { contentVersion } from "./content-version.js";
+export { type EncodedResource, encodeResource, encodeResourceValue } from "./encoded-resource.js";
 export { createSnapshot, type Snapshot, type SnapshotResources, snapshotOf } from "./snapshot.js";
 export { defaultGroup, type NodeGroupFunction, type PublishResult, SnapshotCache, type SnapshotCacheOptions } from "./snapshot-cache.js";
 export { checkSnapshotConsistency } from "./snapshot-consistency.js";

@@ -1,4 +1,4 @@
-import { clusterType, endpointType, listenerType, routeType, type XdsTypeUrl } from "./resource-types.js";
+import { parentChildTypes, resourceType, type XdsTypeUrl } from "../resource-types/index.js";
 import type { Snapshot } from "./snapshot.js";
 
 /**
@@ -7,10 +7,9 @@ import type { Snapshot } from "./snapshot.js";
  * and every listener's route configuration exists. Returns one message per problem (empty: consistent).
  */
 export function checkSnapshotConsistency(snapshot: Snapshot): string[] {
-  return [
-    ...checkPair(snapshot, clusterType, endpointType, "cluster", "ClusterLoadAssignment"),
-    ...checkPair(snapshot, listenerType, routeType, "listener", "RouteConfiguration"),
-  ];
+  return parentChildTypes.flatMap(([parent, child]) =>
+    checkPair(snapshot, parent, child, resourceType(parent).schema.name.toLowerCase(), resourceType(child).schema.name),
+  );
 }
 
 function checkPair(snapshot: Snapshot, parentType: XdsTypeUrl, childType: XdsTypeUrl, parent: string, child: string): string[] {

@@ -1,5 +1,5 @@
+import { adsTypeOrder, type XdsTypeUrl } from "../resource-types/index.js";
 import type { EncodedResource } from "./encoded-resource.js";
-import { adsTypeOrder, type XdsTypeUrl } from "./resource-types.js";
 import { createTypeSnapshot, type TypeSnapshot } from "./type-snapshot.js";
 
 /** The complete configuration for one group of clients: one TypeSnapshot per served type. */

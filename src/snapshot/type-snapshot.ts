@@ -1,6 +1,6 @@
+import type { XdsTypeUrl } from "../resource-types/index.js";
 import { contentVersion } from "./content-version.js";
 import type { EncodedResource } from "./encoded-resource.js";
-import type { XdsTypeUrl } from "./resource-types.js";
 
 /** Every resource of one type at one version, immutable. */
 export interface TypeSnapshot {

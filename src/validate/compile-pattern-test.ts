@@ -1,16 +1,17 @@
-import { re2ToRegExp } from "./re2-to-regexp.js";
+import { compileRe2 } from "./compile-re2.js";
 
 /**
- * Compiles a `(validate.rules)` `pattern` (RE2) into a test of text; a pattern JavaScript cannot
- * express with the same meaning becomes a test that always reports it, never one that passes.
+ * Compiles a `(validate.rules)` `pattern` (RE2, matched anywhere in the value as protoc-gen-validate
+ * does) into a test of text; a pattern RE2 itself refuses becomes a test that always reports it,
+ * never one that passes.
  */
 export function compilePatternTest(pattern: string): (text: string) => string | undefined {
-  let regex: RegExp;
+  let regex: ReturnType<typeof compileRe2>;
   try {
-    regex = re2ToRegExp(pattern);
+    regex = compileRe2(pattern);
   } catch (error) {
-    const unsupported = (error as Error).message;
-    return () => `cannot check pattern rule: ${unsupported}`;
+    const reason = (error as Error).message;
+    return () => `cannot check pattern rule ${JSON.stringify(pattern)}: ${reason}`;
   }
-  return (text) => (regex.test(text) ? undefined : `value does not match regex pattern ${JSON.stringify(pattern)}`);
+  return (text) => (regex.matcher(text).find() ? undefined : `value does not match regex pattern ${JSON.stringify(pattern)}`);
 }

@@ -2,6 +2,7 @@ import { type DescMessage, fromBinary, getOption, hasOption, type Registry } fro
 import { WireType } from "@bufbuild/protobuf/wire";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { disabled, required } from "../gen/validate/validate_pb.js";
+import { typeNameOf, typeUrlOf } from "../resource-types/index.js";
 import { compileFieldPlan, type PlanLinker } from "./compile-field-plan.js";
 import type { MessagePlan } from "./message-plan.js";
 import type { ValueCheck } from "./walk-context.js";
@@ -58,10 +59,9 @@ export function createPlanCompiler(registry: Registry): PlanCompiler {
   const anyPayload: ValueCheck = (value, ctx) => {
     const any = value as Any;
     const url = any.typeUrl;
-    const slash = url.lastIndexOf("/");
-    const typeName = url.slice(slash + 1);
-    if (slash < 0 || typeName === "") {
-      ctx.report(`invalid type URL ${JSON.stringify(url)}: expected "type.googleapis.com/<message type>"`);
+    const typeName = typeNameOf(url);
+    if (typeName === undefined) {
+      ctx.report(`invalid type URL ${JSON.stringify(url)}: expected ${JSON.stringify(typeUrlOf("<message type>"))}`);
       return;
     }
     const desc = registry.getMessage(typeName);

@@ -16,9 +16,9 @@ import { toValidationResult, type ValidationError, type ValidationResult } from 
 
 /** LB policy extension type URLs `register()` makes convertible (lb-policy-registry/*, load-balancer-ring-hash.ts, load-balancer-xds-wrr-locality.ts). */
 const REGISTERED_LB_POLICIES: ReadonlySet<string> = new Set([
-  "type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin",
-  "type.googleapis.com/envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash",
-  "type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality",
+  grpcTypeUrls.roundRobin,
+  grpcTypeUrls.ringHash,
+  grpcTypeUrls.wrrLocality,
   grpcTypeUrls.typedStructXds,
   grpcTypeUrls.typedStructUdpa,
 ]);

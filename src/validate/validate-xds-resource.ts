@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import { typeUrlOf } from "../resource-types/index.js";
 import { sharedEnvoyValidator } from "./validate-envoy-resource.js";
 import { type GrpcValidationOptions, validateForGrpc } from "./validate-for-grpc.js";
 import { mergeValidationResults, type ValidationResult } from "./validation-result.js";
@@ -7,6 +8,11 @@ import { mergeValidationResults, type ValidationResult } from "./validation-resu
 export interface XdsResourceValidationOptions extends GrpcValidationOptions {
   /** Who receives the resource: `envoy` gets Envoy's rules; `grpc` gets Envoy's rules plus grpc-js-xds's. */
   client: "envoy" | "grpc";
+  /**
+   * Remembers Envoy's verdict per message object, so a message sent to both kinds is checked against
+   * Envoy's rules once (the same verdict either way: those rules depend on the message alone).
+   */
+  envoyVerdicts?: WeakMap<Message, ValidationResult>;
 }
 
 /**
@@ -15,7 +21,11 @@ export interface XdsResourceValidationOptions extends GrpcValidationOptions {
  * grpc-js-xds's rules too. A resource that fails must not be published.
  */
 export function validateXdsResource(message: Message, options: XdsResourceValidationOptions): ValidationResult {
-  const envoy = sharedEnvoyValidator().validateMessage(message);
+  let envoy = options.envoyVerdicts?.get(message);
+  if (!envoy) {
+    envoy = sharedEnvoyValidator().validateMessage(message);
+    options.envoyVerdicts?.set(message, envoy);
+  }
   if (options.client === "envoy") return envoy;
-  return mergeValidationResults(envoy, validateForGrpc(`type.googleapis.com/${message.$typeName}`, message, options));
+  return mergeValidationResults(envoy, validateForGrpc(typeUrlOf(message.$typeName), message, options));
 }

@@ -5,6 +5,7 @@ import {
 } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import { type AdsPhase, adsPhases } from "../resource-types/index.js";
 import {
   clusterType,
   contentVersion,
@@ -13,8 +14,6 @@ import {
   endpointType,
   isFullStateType,
   isXdsTypeUrl,
-  listenerType,
-  routeType,
   type Snapshot,
   type TypeSnapshot,
   type XdsTypeUrl,
@@ -68,17 +67,6 @@ interface ResponsePlan {
 
 /** What planning a type decided. */
 type Plan = { readonly send: ResponsePlan } | { readonly advanceTo: TypeSnapshot } | undefined;
-
-/** ADS send phases: make before break. A "make" phase never removes a resource; "break" does. */
-type Phase = { readonly typeUrl: XdsTypeUrl; readonly mode: "make" | "break" | "final" };
-const adsPhases: readonly Phase[] = [
-  { typeUrl: clusterType, mode: "make" },
-  { typeUrl: endpointType, mode: "final" },
-  { typeUrl: listenerType, mode: "make" },
-  { typeUrl: routeType, mode: "final" },
-  { typeUrl: listenerType, mode: "break" },
-  { typeUrl: clusterType, mode: "break" },
-];
 
 /** What one request was, and for which type. */
 export interface RequestOutcome {
@@ -337,7 +325,7 @@ export class SotwStream {
     return false;
   }
 
-  private plan(state: TypeState, mode: Phase["mode"]): Plan {
+  private plan(state: TypeState, mode: AdsPhase["mode"]): Plan {
     const target = this.snapshot!.get(state.typeUrl);
     // Settled: the client has this very snapshot and nothing was subscribed, forced or held back since.
     // Both planners return undefined then (an empty diff, nothing new); most wake-ups (every ACK, and
@@ -432,7 +420,7 @@ function planPerResource(state: TypeState, target: TypeSnapshot): Plan {
 }
 
 /** LDS and CDS: when anything subscribed changed, send every subscribed resource. */
-function planFullState(state: TypeState, target: TypeSnapshot, mode: Phase["mode"]): Plan {
+function planFullState(state: TypeState, target: TypeSnapshot, mode: AdsPhase["mode"]): Plan {
   const { subscription } = state;
   const first = state.sent === undefined;
   const changedNames = new Set<string>();

@@ -2,26 +2,28 @@
 // produced is valid for the client kind it goes to (Envoy's rules; Envoy's plus grpc-js-xds's for
 // gRPC, with the target authority), plus the cross-resource rules Envoy enforces at load time.
 import assert from "node:assert/strict";
-import type { Message } from "@bufbuild/protobuf";
 import type { LbEndpoint } from "../../src/gen/envoy/config/endpoint/v3/endpoint_components_pb.js";
 import type { ClusterLoadAssignment } from "../../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { RouteConfiguration } from "../../src/gen/envoy/config/route/v3/route_pb.js";
-import { type ClientKind, type MappingOptions, type ModelMapping, mapModel, resolveMappingOptions } from "../../src/mapping/index.js";
-import { validateXdsResource } from "../../src/validate/index.js";
+import { type MappingOptions, type ModelMapping, mapModel, resolveMappingOptions } from "../../src/mapping/index.js";
+import { validateDraft } from "../../src/publish/index.js";
 import { type HealthEntryJson, modelOf } from "./consul-entries.js";
 
-/** Asserts that `message` passes validateXdsResource for `kind` (with the gRPC authority when given). */
-export function assertValidFor(kind: ClientKind, message: Message, authority?: string): void {
-  const result = validateXdsResource(message, { client: kind, authority });
-  assert.ok(result.valid, `${message.$typeName} for ${kind} is invalid: ${result.valid ? "" : JSON.stringify(result.errors)}`);
-}
-
-/** Asserts that every resource of a mapping is valid for its client kind, and Envoy's load-time rules. */
+/**
+ * Asserts that every resource of a mapping passes the publisher's own validation gate for its client
+ * kind (with what the builders pass it, e.g. a gRPC route configuration's authority), and Envoy's
+ * load-time rules.
+ */
 export function assertAllValid(mapping: ModelMapping): void {
   for (const kind of ["envoy", "grpc"] as const) {
     const resources = mapping[kind];
-    for (const message of [...resources.clusters, ...resources.assignments, ...resources.listeners]) assertValidFor(kind, message);
-    for (const route of resources.routeConfigurations) assertValidFor(kind, route, kind === "grpc" ? route.name : undefined);
+    for (const draft of resources.drafts) {
+      const result = validateDraft(draft, kind);
+      assert.ok(
+        result.valid,
+        `${draft.message.$typeName} ${draft.name} for ${kind} is invalid: ${result.valid ? "" : JSON.stringify(result.errors)}`,
+      );
+    }
     assertUnique(
       resources.clusters.map((c) => c.name),
       `${kind} cluster names`,

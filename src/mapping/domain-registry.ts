@@ -1,4 +1,4 @@
-import { compareDomainClaims, type DomainClaim } from "../mapping/index.js";
+import { compareDomainClaims, type DomainClaim } from "./domain-claims.js";
 
 /**
  * Who owns each virtual host domain of Envoy's route configuration, kept incrementally: a service's
