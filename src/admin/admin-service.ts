@@ -95,6 +95,9 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         services: status.services,
         instances: status.instances,
         validationFailures: status.validationFailures,
+        configEntriesState: status.configEntriesState,
+        configEntriesReason: status.configEntriesReason,
+        configEntries: status.configEntries,
       });
     },
   });

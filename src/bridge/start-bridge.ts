@@ -1,13 +1,16 @@
 import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
+  type ConfigEntryWatch,
   type ConsulTlsOptions,
   type ConsulWatcher,
   type ConsulWatcherHooks,
+  createConfigEntryWatch,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
+import { ConfigEntryStore } from "../model/config-entry-store.js";
 import type { MappingOptions } from "../mapping/index.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
@@ -70,6 +73,8 @@ export interface BridgeConfig {
   xdsHooks?: XdsServerHooks | undefined;
   /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
   consulHooks?: ConsulWatcherHooks | undefined;
+  /** Traffic policy from Consul's config entries (docs/traffic-policy.md); default on. */
+  configEntries?: { enabled?: boolean | undefined; downstreamService?: string | undefined } | undefined;
 }
 
 /** A running bridge. */
@@ -79,6 +84,10 @@ export interface Bridge {
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
   readonly watcher: ConsulWatcher;
+  /** The config entries applied (empty when they are not read). */
+  readonly configEntries: ConfigEntryStore;
+  /** The config-entry watch; undefined with `configEntries.enabled` false. */
+  readonly configEntryWatch: ConfigEntryWatch | undefined;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -145,9 +154,40 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     },
   });
 
+  // Config entries: five blocking queries of their own, on a client of their own, so they never
+  // take a socket the catalog reads need.
+  const configEntries = new ConfigEntryStore();
+  const entriesEnabled = config.configEntries?.enabled ?? true;
+  const configClient = entriesEnabled
+    ? createConsulClient({ address: config.consul.address, token: config.consul.token, tls: config.consul.tls, maxSockets: 5 })
+    : undefined;
+  const timing = config.consul.timing;
+  const configEntryWatch = configClient
+    ? createConfigEntryWatch({
+        client: configClient,
+        store: configEntries,
+        datacenter: config.consul.datacenter,
+        stale: config.consul.stale,
+        timing: {
+          ...(timing?.waitMs !== undefined ? { waitMs: timing.waitMs } : {}),
+          ...(timing?.timeoutMarginMs !== undefined ? { timeoutMarginMs: timing.timeoutMarginMs } : {}),
+          ...(timing?.rateLimit !== undefined ? { rateLimit: timing.rateLimit } : {}),
+          ...(timing?.backoff !== undefined ? { backoff: timing.backoff } : {}),
+        },
+        logger: consulLog,
+        onRequest: (event) => {
+          metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+          config.consulHooks?.onRequest?.(event);
+        },
+      })
+    : undefined;
+  if (!configEntryWatch) configEntries.markSynced();
+
   let validationFailures = 0;
   const publisher = createSnapshotPublisher({
     model,
+    configEntries,
+    downstreamService: config.configEntries?.downstreamService,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
@@ -180,6 +220,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       services: view.services.size,
       instances,
       validationFailures,
+      configEntriesState: configEntryWatch?.status.state ?? "",
+      configEntriesReason: configEntryWatch?.status.reason ?? configEntryWatch?.status.error?.message ?? "",
+      configEntries: configEntries.view().entries.size,
     };
   };
   metrics.setStatusSource(status);
@@ -198,8 +241,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     await admin?.close();
     publisher.close();
     readiness.close();
-    await watcher.close();
+    await Promise.all([watcher.close(), configEntryWatch?.close()]);
     client.close();
+    configClient?.close();
   };
   try {
     xdsListener = await listenXds({
@@ -230,6 +274,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     throw error;
   }
   watcher.start();
+  configEntryWatch?.start();
   logger.info(
     {
       xds: `${xdsListener.host}:${xdsListener.port}`,
@@ -248,6 +293,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     adminPort: admin?.port,
     model,
     watcher,
+    configEntries,
+    configEntryWatch,
     publisher,
     cache,
     xdsServer,

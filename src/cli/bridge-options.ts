@@ -51,6 +51,9 @@ export interface BridgeOptionValues {
   shutdownGrace: number;
   logLevel: (typeof logLevels)[number];
   logFormat: (typeof logFormats)[number];
+  /** False with --no-config-entries. */
+  configEntries: boolean;
+  downstreamService: string;
 }
 
 /** Adds the xDS, admin, mapping and logging options (serve and dev). */
@@ -78,6 +81,12 @@ export function addServingOptions(command: Command): Command {
         .argParser(parseHostPort),
     )
     .addOption(new Option("--zone-meta-key <key>", "Consul node-meta key whose value becomes the locality zone").default("zone"))
+    .addOption(new Option("--no-config-entries", "ignore Consul's service-router, service-splitter, service-resolver and service-defaults"))
+    .addOption(
+      new Option("--downstream-service <name>", "the service whose service-defaults UpstreamConfig applies to the bridge's clients").default(
+        "consul-xds-bridge",
+      ),
+    )
     .addOption(
       new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),
     )
@@ -215,6 +224,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     },
     debounceMs: values.debounce,
     maxStalenessSeconds: values.readinessMaxStaleness / 1000,
+    configEntries: { enabled: values.configEntries !== false, downstreamService: values.downstreamService ?? "consul-xds-bridge" },
   };
 }
 

@@ -7,6 +7,13 @@ export {
   runBlockingQuery,
 } from "./blocking-query.js";
 export { type CheckFeedDiff, type CheckRow, type CheckSnapshot, diffCheckFeed } from "./check-feed.js";
+export {
+  type ConfigEntriesState,
+  type ConfigEntryWatch,
+  type ConfigEntryWatchOptions,
+  type ConfigEntryWatchStatus,
+  createConfigEntryWatch,
+} from "./config-entry-watch.js";
 export { type Clock, systemClock } from "./clock.js";
 export {
   type ConsulClient,
