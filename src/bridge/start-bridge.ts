@@ -10,8 +10,8 @@ import {
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
-import { ConfigEntryStore } from "../model/config-entry-store.js";
 import type { MappingOptions } from "../mapping/index.js";
+import { ConfigEntryStore } from "../model/config-entry-store.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { silentLogger } from "../observe/create-logger.js";

@@ -83,9 +83,10 @@ export function addServingOptions(command: Command): Command {
     .addOption(new Option("--zone-meta-key <key>", "Consul node-meta key whose value becomes the locality zone").default("zone"))
     .addOption(new Option("--no-config-entries", "ignore Consul's service-router, service-splitter, service-resolver and service-defaults"))
     .addOption(
-      new Option("--downstream-service <name>", "the service whose service-defaults UpstreamConfig applies to the bridge's clients").default(
-        "consul-xds-bridge",
-      ),
+      new Option(
+        "--downstream-service <name>",
+        "the service whose service-defaults UpstreamConfig applies to the bridge's clients",
+      ).default("consul-xds-bridge"),
     )
     .addOption(
       new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),

@@ -7,6 +7,7 @@ export {
   runBlockingQuery,
 } from "./blocking-query.js";
 export { type CheckFeedDiff, type CheckRow, type CheckSnapshot, diffCheckFeed } from "./check-feed.js";
+export { type Clock, systemClock } from "./clock.js";
 export {
   type ConfigEntriesState,
   type ConfigEntryWatch,
@@ -14,7 +15,6 @@ export {
   type ConfigEntryWatchStatus,
   createConfigEntryWatch,
 } from "./config-entry-watch.js";
-export { type Clock, systemClock } from "./clock.js";
 export {
   type ConsulClient,
   type ConsulClientOptions,

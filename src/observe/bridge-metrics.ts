@@ -130,7 +130,11 @@ export class BridgeMetrics {
       "1 while traffic policy from Consul's config entries applies; 0 when it is off (the token may not read them, or Consul has none)",
       (r) => (r.configEntriesState === "on" ? 1 : 0),
     );
-    readingGauge("config_entries", "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)", (r) => r.configEntries);
+    readingGauge(
+      "config_entries",
+      "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)",
+      (r) => r.configEntries,
+    );
     this.xdsHooks = this.createXdsHooks();
   }
 
