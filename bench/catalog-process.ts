@@ -30,12 +30,21 @@ export type CatalogOps = {
     readonly durationMs: number;
   }): Promise<CatalogChange[]>;
   connections(args: undefined): { current: number; peak: number; total: number };
+  /** Bytes served since start, per endpoint (see {@link endpointKey}), headers included. */
+  bytes(args: undefined): Record<string, number>;
   resetConnectionPeak(args: undefined): void;
 };
 
 const datacenter = "dc1";
 let consul: EmbeddedConsul | undefined;
 const statuses = new Map<string, CheckStatus>();
+const served = new Map<string, number>();
+
+/** The endpoint an answer counts under: service names folded into `:name`, a filtered read apart. */
+function endpointKey(path: string, query: URLSearchParams): string {
+  const endpoint = path.startsWith("/v1/health/service/") ? "/v1/health/service/:name" : path;
+  return query.has("filter") ? `${endpoint}?filter` : endpoint;
+}
 
 function change(service: string, instance: number): CatalogChange {
   const key = `${service}-${instance}`;
@@ -49,6 +58,10 @@ function change(service: string, instance: number): CatalogChange {
 const handlers: CatalogOps = {
   async start({ instances, serviceName }) {
     consul = await createEmbeddedConsul({ port: 0, datacenters: [datacenter], ttlExpiry: false });
+    consul.onResponse((path, query, bytes) => {
+      const key = endpointKey(path, query);
+      served.set(key, (served.get(key) ?? 0) + bytes);
+    });
     const started = monoMs();
     const seed: SeedService[] = serviceName.map((name) => ({
       name,
@@ -91,6 +104,9 @@ const handlers: CatalogOps = {
   connections() {
     const { current, peak, total } = consul!.connections;
     return { current, peak, total };
+  },
+  bytes() {
+    return Object.fromEntries(served);
   },
   resetConnectionPeak() {
     consul!.connections.resetPeak();

@@ -137,6 +137,7 @@ describe("the bridge, assembled", () => {
     assert.equal(sample(metrics, `${p}xds_nacks_total{type="CDS"}`), 1);
     assert.equal(sample(metrics, `${p}xds_change_to_ack_seconds_count{type="EDS"}`), 1, "the change after connecting is measured once");
     assert.ok(sample(metrics, `${p}consul_requests_total{endpoint="health-service",outcome="ok"}`)! >= 2);
+    assert.ok(sample(metrics, `${p}consul_request_duration_seconds_count{endpoint="health-service",outcome="ok"}`)! >= 2);
     assert.equal(sample(metrics, `${p}model_services`), 1);
     assert.equal(sample(metrics, `${p}model_instances`), 2);
     assert.equal(sample(metrics, `${p}ready`), 1);

@@ -90,13 +90,16 @@ describe("consul-xds-bridge (the command)", () => {
       [["serve", "--admin-listen", "1.2.3.4:99999"], /--admin-listen.*expected host:port/],
       [["serve", "--health-policy", "sometimes"], /--health-policy.*passing, passing-or-warning/],
       [["serve", "--debounce", "soon"], /--debounce.*expected a duration/],
+      [["serve", "--debounce", "5"], /--debounce.*5 has no unit \(did you mean 5ms or 5s\?\)/],
+      [["serve", "--shutdown-grace", "10"], /--shutdown-grace.*10 has no unit \(did you mean 10ms or 10s\?\)/],
+      [["dev", "--readiness-max-staleness", "-1s"], /--readiness-max-staleness.*0 or more/],
       [["serve", "--log-level", "loud"], /--log-level.*trace, debug, info/],
       [["serve", "--failover-datacenters", ",,"], /--failover-datacenters.*datacenter names/],
       [["serve", "--max-streams", "-3"], /--max-streams.*whole number/],
       [["serve", "--consul", "ftp://consul:21"], /http:\/\/ or https:\/\//],
       [["serve", "--tls-cert", "/nonexistent/cert.pem"], /--tls-cert needs --tls-key/],
       [["serve", "--token-file", "/nonexistent/token"], /cannot read --token-file \/nonexistent\/token: ENOENT/],
-      [["status", "--admin", "localhost:19000"], /--admin.*expected an http:\/\/ URL/],
+      [["status", "--admin", "ftp://localhost:19000"], /--admin.*expected host:port or an http:\/\/ URL/],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(args);
@@ -115,6 +118,21 @@ describe("consul-xds-bridge (the command)", () => {
     assert.equal(ready.status, 200);
     assert.equal(await ready.text(), "ready\n");
     assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+    // Ready, no clients: status exits 0, and takes the admin address as host:port like --consul.
+    const status = await runCli(["status", "--admin", admin.replace(/^http:\/\//, "")]);
+    assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, /Consul: synced, ready/);
+  });
+
+  it("should exit 3 from status while the bridge is not ready, saying why", async (t) => {
+    const { admin } = await serve(t, "http://127.0.0.1:9");
+    const status = await runCli(["status", "--admin", admin.replace(/^http:\/\//, "")]);
+    assert.equal(status.code, 3, `${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, /NOT READY \(initial sync with Consul not complete\)/);
+    assert.match(status.stderr, /status 3: the bridge is not ready: initial sync with Consul not complete/);
+    const help = await runCli(["status", "--help"]);
+    for (const code of ["0", "1", "2", "3"])
+      assert.match(help.stdout, new RegExp(`^  ${code}  \\S`, "m"), `--help documents exit status ${code}`);
   });
 
   it("should report clients in status, exit 1 while one NACKs, and exit 0 on SIGTERM with clients connected", async (t) => {

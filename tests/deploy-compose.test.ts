@@ -236,7 +236,7 @@ describe("docker-compose.yml", () => {
     assert.match(environmentOf(envoy).loglevel ?? "", /^\$\{ENVOY_LOG_LEVEL:-\w+\}$/, "log level switchable with ENVOY_LOG_LEVEL");
   });
 
-  it("should publish the ports the containers listen on, admin ports on loopback only", async () => {
+  it("should publish the ports the containers listen on, every one on loopback only", async () => {
     const serve = await bridgeCommand;
     const bootstrap = readEnvoyBootstrap(envoyBootstrapFile(envoy));
     const envoyAdmin = bootstrap.admin?.address?.address;
@@ -258,6 +258,11 @@ describe("docker-compose.yml", () => {
     ] as const) {
       const entry = publishedPorts(services[name]!).find((published) => published.containerPort === port);
       assert.equal(entry?.hostIp, "127.0.0.1", `${name}'s admin port is published on loopback only`);
+    }
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of publishedPorts(service)) {
+        assert.equal(port.hostIp, "127.0.0.1", `${name} publishes ${port.hostPort} on 127.0.0.1, as the README says`);
+      }
     }
     const hostPorts = Object.values(services).flatMap((service) => publishedPorts(service).map((port) => port.hostPort));
     assert.equal(new Set(hostPorts).size, hostPorts.length, "no host port twice");

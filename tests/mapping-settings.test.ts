@@ -124,6 +124,20 @@ describe("readServiceSettings()", () => {
     });
   }
 
+  it("should say why a connect timeout is refused, with a hint for a bare number, and print the default with its unit", () => {
+    const messages = (value: string) =>
+      readServiceSettings("web", [instance({ service: "web", meta: { "xds-bridge-connect-timeout": value } })]).warnings.map(
+        (w) => w.message,
+      );
+    assert.deepEqual(messages("5"), [
+      'xds-bridge-connect-timeout="5" is not valid: 5 has no unit (did you mean 5ms or 5s?); using the default 5s',
+    ]);
+    assert.deepEqual(messages("2h"), ['xds-bridge-connect-timeout="2h" is not valid: must be from 1ms to 1h; using the default 5s']);
+    assert.deepEqual(messages("soon"), [
+      'xds-bridge-connect-timeout="soon" is not valid: "soon" is not a duration such as 250ms, 30s, 1m30s or 1h; using the default 5s',
+    ]);
+  });
+
   it("should let the majority win when instances disagree, with a warning", () => {
     const { settings, warnings } = readServiceSettings("web", [
       instance({ service: "web", node: "a", meta: { "xds-bridge-protocol": "http2" } }),

@@ -2,13 +2,18 @@ import type { ScenarioResult } from "../bench-context.js";
 import { metricRow } from "../metric-row.js";
 import type { FlapRuns } from "./flap-runs.js";
 
+const mb = (bytes: number) => bytes / 1048576;
+
 /**
  * Scenario 6: Consul connections held at 10,000 services ≤ 200 (the catalog's own count of TCP
  * connections, peak over the whole run), with change-to-push p99 ≤ 1 s: from the catalog applying a
  * check change to each client having the new assignment, through the change feed, the service read,
- * the publish and the fan-out.
+ * the publish and the fan-out. And what one flap costs Consul: the bytes the catalog served from the
+ * flap until every client had it (≤ 1 MB), split by endpoint.
  */
 export function consulConnectionsResult(flaps: FlapRuns, connections: { peak: number; current: number; total: number }): ScenarioResult {
+  const endpoints = [...new Set(flaps.runs.flatMap((r) => Object.keys(r.consulBytes)))].sort();
+  const total = (run: FlapRuns["runs"][number]) => Object.values(run.consulBytes).reduce((a, b) => a + b, 0);
   return {
     id: 6,
     title: "Consul load",
@@ -39,7 +44,22 @@ export function consulConnectionsResult(flaps: FlapRuns, connections: { peak: nu
         "ms",
         flaps.runs.flatMap((r) => r.fanoutMs),
       ),
+      metricRow(
+        6,
+        "bytes Consul serves per flap",
+        "MB",
+        flaps.runs.map((r) => mb(total(r))),
+        { stat: "median", op: "<=", value: 1 },
+      ),
+      ...endpoints.map((endpoint) =>
+        metricRow(
+          6,
+          `  of which: ${endpoint}`,
+          "MB",
+          flaps.runs.map((r) => mb(r.consulBytes[endpoint] ?? 0)),
+        ),
+      ),
     ],
-    details: { connections },
+    details: { connections, consulBytesPerFlap: flaps.runs.map((r) => r.consulBytes) },
   };
 }

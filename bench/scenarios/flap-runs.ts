@@ -15,6 +15,8 @@ export interface FlapRun {
   readonly changeToPushMs: number[];
   /** Clients that got nothing within the timeout. */
   readonly missing: number;
+  /** Bytes the catalog served per endpoint from the flap until every client had it (headers included). */
+  readonly consulBytes: Readonly<Record<string, number>>;
 }
 
 /** The flap runs and the response bytes they sent (the raw baseline writes the same). */
@@ -39,17 +41,25 @@ export async function runFlaps(ctx: BenchContext): Promise<FlapRuns> {
   for (let r = -warmup; r < options.runs; r++) {
     await Promise.all(workers.map((w) => w.call("arm", { typeUrl: endpointType, name: hotService })));
     await bridge.call("armFanout", { service: hotService, acks: options.clients });
+    const servedBefore = await catalog.call("bytes", undefined);
     const change = await catalog.call("flap", { service: hotService, instance: Math.floor((r + warmup) / 2) % options.instances });
     const { frame: sent, ...probe } = await bridge.call("collectFanout", { timeoutMs: 60_000 });
     frame = sent;
     const collected = await Promise.all(workers.map((w) => w.call("collect", { timeoutMs: 10_000 })));
     const times = collected.flatMap((c) => c.times);
+    const servedAfter = await catalog.call("bytes", undefined);
+    const consulBytes = Object.fromEntries(
+      Object.entries(servedAfter)
+        .map(([endpoint, bytes]) => [endpoint, bytes - (servedBefore[endpoint] ?? 0)] as const)
+        .filter(([, bytes]) => bytes > 0),
+    );
     const run: FlapRun = {
       change,
       probe,
       fanoutMs: times.map((t) => t - probe.answerAt),
       changeToPushMs: times.map((t) => t - change.at),
       missing: collected.reduce((n, c) => n + c.missing, 0),
+      consulBytes,
     };
     if (r < 0) {
       ctx.log(`  warm-up flap ${r + warmup + 1}/${warmup} (not counted)`);

@@ -1,18 +1,17 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
-import { AnySchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter } from "@connectrpc/connect";
 import {
   AdminService,
   ClientSchema,
-  DumpConfigResponseSchema,
   GetSyncStatusResponseSchema,
   ListClientsResponseSchema,
-  TypeConfigSchema,
   TypeStateSchema,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
+import { dumpClientKindConfig, dumpNodeConfig } from "./dump-config.js";
 
 /** What the admin API reads. */
 export interface AdminSources {
@@ -61,29 +60,8 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
             }),
           ),
       }),
-    dumpConfig: (request) => {
-      let group = request.clientKind;
-      if (request.nodeId) {
-        const stream = sources.streams().find((s) => s.info.node?.id === request.nodeId);
-        if (!stream) throw new ConnectError(`no connected client has node id ${JSON.stringify(request.nodeId)}`, Code.NotFound);
-        group = stream.info.group ?? "";
-      }
-      const snapshot = sources.snapshot(group);
-      if (!snapshot) {
-        throw new ConnectError(`nothing is served to client kind ${JSON.stringify(group)} (yet)`, Code.NotFound);
-      }
-      return create(DumpConfigResponseSchema, {
-        clientKind: group,
-        types: adsTypeOrder.map((typeUrl) => {
-          const typeSnapshot = snapshot.get(typeUrl);
-          return create(TypeConfigSchema, {
-            typeUrl,
-            version: typeSnapshot.version,
-            resources: [...typeSnapshot.resources.values()].map((resource) => fromBinary(AnySchema, resource.any)),
-          });
-        }),
-      });
-    },
+    dumpConfig: (request) =>
+      request.nodeId ? dumpNodeConfig(sources.streams(), request.nodeId) : dumpClientKindConfig(request.clientKind, sources.snapshot),
     getSyncStatus: () => {
       const status = sources.status();
       return create(GetSyncStatusResponseSchema, {
@@ -95,9 +73,10 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         services: status.services,
         instances: status.instances,
         validationFailures: status.validationFailures,
-        configEntriesState: status.configEntriesState,
-        configEntriesReason: status.configEntriesReason,
-        configEntries: status.configEntries,
+        notReadyReason: status.notReadyReason ?? "",
+        configEntriesState: status.configEntriesState ?? "",
+        configEntriesReason: status.configEntriesReason ?? "",
+        configEntries: status.configEntries ?? 0,
       });
     },
   });

@@ -3,7 +3,6 @@ import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type ConfigEntryWatch,
   type ConsulTlsOptions,
-  type ConsulWatcher,
   type ConsulWatcherHooks,
   createConfigEntryWatch,
   createConsulClient,
@@ -11,9 +10,12 @@ import {
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import { ConfigEntryStore } from "../model/config-entry-store.js";
+import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
+import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
@@ -79,11 +81,16 @@ export interface BridgeConfig {
 
 /** A running bridge. */
 export interface Bridge {
+  /** The address the xDS port is bound to, as the socket reports it (e.g. "127.0.0.1", "::"). */
+  readonly xdsHost: string;
   readonly xdsPort: number;
+  /** The address the admin port is bound to; undefined when no admin port was configured. */
+  readonly adminHost: string | undefined;
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
-  readonly watcher: ConsulWatcher;
+  /** Where the model's content comes from (the Consul watcher). */
+  readonly watcher: CatalogSource;
   /** The config entries applied (empty when they are not read). */
   readonly configEntries: ConfigEntryStore;
   /** The config-entry watch; undefined with `configEntries.enabled` false. */
@@ -93,8 +100,15 @@ export interface Bridge {
   readonly xdsServer: XdsServer;
   readonly metrics: BridgeMetrics;
   readonly readiness: Readiness;
+  /** Every real change of an instance, as logged; the recent ones are kept for the status page and admin API. */
+  readonly changeLog: ChangeLog;
   /** The bridge's state now. */
   status(): StatusReading;
+  /**
+   * Resolves if the source of the model stops for good (a configuration mistake retrying cannot
+   * fix, such as an unknown `--datacenter`); it is logged, and `serve` exits with status 2.
+   */
+  readonly fatal: Promise<CatalogSourceFatal>;
   /**
    * Stops in order: stop accepting xDS connections and end streams cleanly (status OK), close the
    * admin port, stop watching Consul. Connections still open after `graceMs` are cut.
@@ -122,7 +136,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     maxSockets: config.consul.maxSockets,
   });
   const consulLog = logger.child({ component: "consul" });
-  const watcher = createConsulWatcher({
+  const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
     datacenter: config.consul.datacenter,
@@ -134,7 +148,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     ...(config.consul.timing ? { timing: config.consul.timing } : {}),
     hooks: {
       onRequest: (event) => {
-        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+        metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok", event.durationMs);
         config.consulHooks?.onRequest?.(event);
       },
       onErrorClassChange: (previous, next) => {
@@ -154,6 +168,14 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     },
   });
 
+  const fatal = new Promise<CatalogSourceFatal>((resolve) => {
+    const stop = watcher.onStatusChange((state) => {
+      if (!state.fatal) return;
+      stop();
+      consulLog.error(state.fatal.message);
+      resolve(state.fatal);
+    });
+  });
   // Config entries: five blocking queries of their own, on a client of their own, so they never
   // take a socket the catalog reads need.
   const configEntries = new ConfigEntryStore();
@@ -184,6 +206,12 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   if (!configEntryWatch) configEntries.markSynced();
 
   let validationFailures = 0;
+  const changeLog = new ChangeLog({
+    model,
+    snapshot: (clientKind) => publisher.cache.getSnapshot(clientKind),
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    logger,
+  });
   const publisher = createSnapshotPublisher({
     model,
     configEntries,
@@ -191,6 +219,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
+    onPublish: (report) => changeLog.published(report),
     onValidationFailure: (failure) => {
       validationFailures += 1;
       metrics.validationFailure(failure.typeUrl);
@@ -240,6 +269,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     await xdsListener?.close(graceMs);
     await admin?.close();
     publisher.close();
+    changeLog.close();
     readiness.close();
     await Promise.all([watcher.close(), configEntryWatch?.close()]);
     client.close();
@@ -289,7 +319,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
 
   let closing: Promise<void> | undefined;
   return {
+    xdsHost: xdsListener.host,
     xdsPort: xdsListener.port,
+    adminHost: admin?.host,
     adminPort: admin?.port,
     model,
     watcher,
@@ -300,7 +332,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     xdsServer,
     metrics,
     readiness,
+    changeLog,
     status,
+    fatal,
     close: (graceMs = 10_000) => (closing ??= stopAll(graceMs)),
   };
 }

@@ -56,14 +56,20 @@ export interface BridgeOptionValues {
   downstreamService: string;
 }
 
+/** Defaults that differ between the commands sharing {@link addServingOptions}. */
+export interface ServingDefaults {
+  /** Where xDS listens unless --xds-listen says otherwise (serve: all interfaces; dev: loopback). */
+  xdsListen: string;
+}
+
 /** Adds the xDS, admin, mapping and logging options (serve and dev). */
-export function addServingOptions(command: Command): Command {
+export function addServingOptions(command: Command, defaults: ServingDefaults = { xdsListen: "0.0.0.0:18000" }): Command {
   return command
     .addOption(new Option("--prefix <prefix>", "bridge only services whose names start with <prefix>"))
     .addOption(new Option("--tag <tag>", "bridge only services carrying this Consul tag"))
     .addOption(
-      new Option("--xds-listen <host:port>", "where the xDS gRPC server listens")
-        .default(parseHostPort("0.0.0.0:18000"), "0.0.0.0:18000")
+      new Option("--xds-listen <host:port>", "where the xDS gRPC server listens (xDS has no authentication without --tls-client-ca)")
+        .default(parseHostPort(defaults.xdsListen), defaults.xdsListen)
         .argParser(parseHostPort),
     )
     .addOption(

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { parseGoDuration } from "../consul/go-duration.js";
+import { goDurationProblem, parseGoDuration } from "../consul/go-duration.js";
 
 /** A host and port to bind or to point at. */
 export interface HostPort {
@@ -15,11 +15,16 @@ export function parseHostPort(value: string): HostPort {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** Parses a duration in Consul's (Go's) syntax — "250ms", "30s", "1m30s", "1h" — or a bare number of milliseconds. */
+/**
+ * Parses a duration in Consul's (Go's) syntax — "0", "250ms", "30s", "1m30s", "1h" — into
+ * milliseconds. A bare number other than 0 is refused with a hint ("did you mean 5ms or 5s?"):
+ * guessing its unit would silently turn "--shutdown-grace 10" into 10 ms.
+ */
 export function parseDuration(value: string): number {
   const text = value.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) : parseGoDuration(text);
-  if (ms === undefined || ms < 0) throw new InvalidArgumentError("expected a duration such as 0, 250ms, 30s, 1m30s or 1h");
+  const ms = parseGoDuration(text);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration with a unit: ${goDurationProblem(text)}`);
+  if (ms < 0) throw new InvalidArgumentError(`expected a duration of 0 or more, such as 250ms or 30s (got ${text})`);
   return Math.round(ms);
 }
 
@@ -79,4 +84,23 @@ export function consulBaseUrl(address: string, ssl: boolean): URL {
     throw new InvalidArgumentError("expected an address without credentials (put the ACL token in --token-file)");
   }
   return url;
+}
+
+/**
+ * Turns the admin address of `status --admin` into a base URL, accepted like `--consul`:
+ * "host:port", "http://host:port" or "https://host:port" (a scheme-less address is http).
+ */
+export function parseAdminAddress(value: string): string {
+  const text = value.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new InvalidArgumentError("expected host:port or an http:// URL, e.g. 127.0.0.1:19000 or http://127.0.0.1:19000");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

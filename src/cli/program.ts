@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import type { BridgeConfig } from "../bridge/start-bridge.js";
 import {
   addConsulOptions,
@@ -8,7 +8,8 @@ import {
   bridgeConfigFromOptions,
   checkServingOptions,
 } from "./bridge-options.js";
-import { type HostPort, parseHostPort } from "./option-values.js";
+import { type HostPort, parseAdminAddress, parseHostPort } from "./option-values.js";
+import { staleAfterSeconds } from "./status-exit-code.js";
 
 /** What `dev` adds to the bridge options. */
 export interface DevSettings {
@@ -59,27 +60,42 @@ Examples:
 
 Environment (as for the consul CLI): CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE,
 CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY,
-CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken as a flag value.`;
+CONSUL_TLS_SERVER_NAME. Flags win over the environment. The token is never taken as a flag value.
+
+Exit status: 0 after SIGTERM or SIGINT, 1 when a port cannot be bound, 2 for bad flags or a
+--datacenter that Consul does not know (while Consul cannot be reached, serve keeps retrying).`;
 
 const devExamples = `
 Examples:
-  # An embedded Consul API on :8500, demo services, and the bridge on :18000
+  # An embedded Consul API on 127.0.0.1:8500, demo services, and xDS on 127.0.0.1:18000
   $ consul-xds-bridge dev
 
-  # Then, in another terminal, register a service exactly as with Consul:
+  # Then, in another terminal, register a service exactly as with Consul (no check: stays passing):
+  $ curl -X PUT localhost:8500/v1/agent/service/register -d '{"Name":"api","Address":"127.0.0.1","Port":8080}'
+
+  # A TTL check goes critical ("TTL expired") unless passed again within its TTL:
   $ curl -X PUT localhost:8500/v1/agent/service/register \\
       -d '{"Name":"api","Address":"127.0.0.1","Port":8080,"Check":{"TTL":"30s","Status":"passing"}}'
+  $ while curl -sf -X PUT localhost:8500/v1/agent/check/pass/service:api; do sleep 10; done
 
   # Keep a real Consul on :8500 undisturbed
-  $ consul-xds-bridge dev --consul-listen 127.0.0.1:18500`;
+  $ consul-xds-bridge dev --consul-listen 127.0.0.1:18500
+
+  # Serve xDS to other machines too (xDS has no authentication: mind who can reach the port)
+  $ consul-xds-bridge dev --xds-listen 0.0.0.0:18000`;
 
 const statusExamples = `
 Examples:
   $ consul-xds-bridge status
-  $ consul-xds-bridge status --admin http://10.0.0.5:19000 --json
+  $ consul-xds-bridge status --admin 10.0.0.5:19000 --json
 
-Exit status: 0 when every client is in sync or catching up, 1 when any client rejects its
-configuration (NACK), 2 when the admin API cannot be reached.`;
+Exit status:
+  0  the bridge is ready (initial Consul sync done, data fresh) and every client is synced or
+     catching up
+  1  a client rejects its configuration (NACK)
+  2  the admin API cannot be reached
+  3  the bridge is not ready (initial Consul sync not complete, or its Consul data is too old), or
+     a client has left a response unacknowledged for more than ${staleAfterSeconds} s (stale)`;
 
 /** Builds the command-line program: serve, dev, status. */
 export function createProgram(actions: CommandActions): Command {
@@ -103,7 +119,8 @@ export function createProgram(actions: CommandActions): Command {
       await actions.serve(config, values);
     });
 
-  const dev = addServingOptions(new Command("dev"))
+  // Dev mode serves demo data with no authentication: loopback unless told otherwise.
+  const dev = addServingOptions(new Command("dev"), { xdsListen: "127.0.0.1:18000" })
     .description("run the bridge on an embedded Consul-compatible catalog with demo services (no Consul needed)")
     .addOption(
       new Option("--consul-listen <host:port>", "where the embedded Consul HTTP API listens")
@@ -124,10 +141,9 @@ export function createProgram(actions: CommandActions): Command {
   const status = new Command("status")
     .description("show every connected xDS client and its sync state, like istioctl proxy-status")
     .addOption(
-      new Option("--admin <url>", "the bridge's admin address").default("http://127.0.0.1:19000").argParser((value) => {
-        if (!/^https?:\/\/[^/]+/.test(value)) throw new InvalidArgumentError("expected an http:// URL such as http://127.0.0.1:19000");
-        return value.replace(/\/+$/, "");
-      }),
+      new Option("--admin <address>", "the bridge's admin address (host:port, or an http:// URL)")
+        .default("http://127.0.0.1:19000", "127.0.0.1:19000")
+        .argParser(parseAdminAddress),
     )
     .option("--json", "print the admin API's answer as JSON")
     .addHelpText("after", statusExamples)

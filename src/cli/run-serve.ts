@@ -25,11 +25,18 @@ export async function startOrExit(config: BridgeConfig, logger: Logger): Promise
   }
 }
 
-/** `serve`: runs until SIGTERM/SIGINT, then ends streams cleanly within the grace period and exits 0. */
+/**
+ * `serve`: runs until SIGTERM/SIGINT, then ends streams cleanly within the grace period and exits 0;
+ * exits 2 when Consul shows the configuration cannot work (an unknown `--datacenter`).
+ */
 export async function runServe(config: BridgeConfig, values: BridgeOptionValues): Promise<void> {
   const logger = createLogger({ level: values.logLevel, format: values.logFormat });
   const bridge = await startOrExit(config, logger);
-  const signal = await shutdownSignal(logger);
+  const signal = await Promise.race([shutdownSignal(logger), bridge.fatal.then(() => undefined)]);
+  if (signal === undefined) {
+    await bridge.close(0);
+    process.exit(2);
+  }
   logger.info({ signal, graceMs: values.shutdownGrace }, "shutting down");
   await bridge.close(values.shutdownGrace);
   logger.info("stopped");

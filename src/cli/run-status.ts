@@ -11,6 +11,7 @@ import {
   type TypeState,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import type { StatusSettings } from "./program.js";
+import { statusVerdict } from "./status-exit-code.js";
 
 const typeColumns = ["CDS", "EDS", "LDS", "RDS"] as const;
 
@@ -58,7 +59,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
       .join("  ")
       .trimEnd();
   const consul = [
-    `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : "NOT READY"}`,
+    `Consul: ${sync.synced ? "synced" : "initial sync not complete"}, ${sync.ready ? "ready" : `NOT READY (${sync.notReadyReason || "no reason given"})`}`,
     `data ${Number.isFinite(sync.stalenessSeconds) ? `${Math.round(sync.stalenessSeconds)}s old` : "never synced"}`,
     `${sync.services} services, ${sync.instances} instances`,
     sync.consulErrorClass ? `last error ${sync.consulErrorClass}: ${sync.consulErrorMessage}` : "no errors",
@@ -87,7 +88,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
   ].join("\n");
 }
 
-/** `status`: asks the admin API and prints; exit 1 when a client is NACKing, 2 when unreachable. */
+/** `status`: asks the admin API and prints; exits as {@link statusVerdict} decides, or 2 when the admin API is unreachable. */
 export async function runStatus(settings: StatusSettings): Promise<void> {
   const admin = createClient(AdminService, createConnectTransport({ baseUrl: settings.admin, httpVersion: "1.1" }));
   let clients: Client[];
@@ -108,5 +109,7 @@ export async function runStatus(settings: StatusSettings): Promise<void> {
   } else {
     process.stdout.write(formatStatus(clients, sync));
   }
-  process.exitCode = clients.some((client) => client.types.some((t) => t.lastNackMessage)) ? 1 : 0;
+  const verdict = statusVerdict(clients, sync);
+  for (const reason of verdict.reasons) process.stderr.write(`status ${verdict.code}: ${reason}\n`);
+  process.exitCode = verdict.code;
 }

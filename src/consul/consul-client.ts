@@ -4,6 +4,7 @@ import { Agent as HttpsAgent } from "node:https";
 import { createRequire } from "node:module";
 import Consul from "consul";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
+import { type ExtensibleClient, failCutAnswers } from "./cut-answer-guard.js";
 
 /** TLS settings for an `https://` Consul address. */
 export interface ConsulTlsOptions {
@@ -64,8 +65,12 @@ export interface ConsulResponse<T> {
 
 /** The Consul reads the bridge needs, on top of the `consul` npm client's per-call methods. */
 export interface ConsulClient {
+  /** Consul's base URL as configured (`scheme://host:port[/path]`, never with credentials), for messages. */
+  readonly address: string;
   /** The socket cap of the keep-alive pool. */
   readonly maxSockets: number;
+  /** `GET /v1/catalog/datacenters`: the datacenters Consul knows (not blocking). */
+  catalogDatacenters(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/catalog/services`: service name → union of tags. */
   catalogServices(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** `GET /v1/health/service/:name` (never `?passing`), optionally narrowed to instances having every tag. */
@@ -88,7 +93,7 @@ export interface ConsulClient {
 /** The slice of the `consul` client this module calls; its typings do not know `ctx`/`timeout`/`index`. */
 type CallOptions = Record<string, unknown>;
 type Call = (options: CallOptions) => Promise<unknown>;
-interface ConsulCalls {
+interface ConsulCalls extends ExtensibleClient {
   readonly catalog: { readonly service: { readonly list: Call }; readonly datacenters: Call };
   readonly health: { readonly service: Call; readonly state: Call };
   readonly agent: { readonly self: Call };
@@ -170,7 +175,11 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     ...(options.token ? { defaults: { token: options.token } } : {}),
   } as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulCalls;
 
+  failCutAnswers(consul);
+  failCutAnswers(raw);
+
   const bound = {
+    catalogDatacenters: consul.catalog.datacenters.bind(consul.catalog),
     catalogServices: consul.catalog.service.list.bind(consul.catalog.service),
     healthService: consul.health.service.bind(consul.health),
     healthState: consul.health.state.bind(consul.health),
@@ -208,7 +217,9 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
   }
 
   return {
+    address: `${base.protocol}//${base.host}${path}`,
     maxSockets,
+    catalogDatacenters: (query) => call(bound.catalogDatacenters, query, {}),
     catalogServices: (query) => call(bound.catalogServices, query, {}),
     healthService: (name, query) =>
       call(bound.healthService, query, { service: name, ...(query.tags?.length ? { tag: [...query.tags] } : {}) }),

@@ -74,10 +74,17 @@ function shorten(text: string): string {
   return oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine;
 }
 
+/** What the bridge says when the scheme of `--consul` does not match what Consul speaks. */
+export const plainHttpOnHttps = "Consul answered plain HTTP on an https:// address (use http://, or the port of Consul's HTTPS listener)";
+/** The reverse: Go's HTTPS server answers a plain request with a 400 saying so. */
+export const httpsOnPlainHttp = "Consul answered an http:// request as an HTTPS server (use https://)";
+
 /** Classifies an HTTP answer from Consul that is not 2xx. */
 export function consulErrorFromStatus(status: number, body: string, secrets: readonly string[] = []): ConsulError {
   const text = shorten(redact(body, secrets));
   const message = text === "" ? `HTTP ${status}` : `HTTP ${status}: ${text}`;
+  if (status === 400 && /Client sent an HTTP request to an HTTPS server/i.test(body))
+    return new ConsulError("tls", httpsOnPlainHttp, status);
   if (status === 429) return new ConsulError("rate-limited", message, status);
   if (status === 403 || status === 401) return new ConsulError("acl-denied", message, status);
   if (/No path to datacenter/i.test(body)) return new ConsulError("unknown-datacenter", message, status);
@@ -115,6 +122,10 @@ export function consulErrorFromReason(reason: unknown, secrets: readonly string[
   const cause = (error.cause ?? {}) as ForeignError;
   const causeCode = typeof cause.code === "string" ? cause.code : "";
   const anyCode = code || causeCode;
+  // OpenSSL reading an HTTP answer as a TLS record ("HTTP/1.1 400…" is no TLS version it knows).
+  if (/WRONG_VERSION_NUMBER|wrong version number|packet length too long/i.test(`${anyCode} ${message}`)) {
+    return new ConsulError("tls", plainHttpOnHttps);
+  }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(anyCode)) {
     return new ConsulError("tls", shorten(`${anyCode}: ${message}`));
   }

@@ -51,15 +51,24 @@
  *
  * Errors never touch the model: the last good state of each service stays until Consul says otherwise.
  * Each read classifies its failures (ConsulError codes) and retries with jittered exponential backoff;
- * the status exposes the current error and the staleness.
+ * the status exposes the current error and the staleness. What counts as a failure is broad on
+ * purpose: an answer cut mid-body (cut-answer-guard.ts), an answer of the wrong shape (`{}` or `null`
+ * for a list), and a service answer whose entries are all unreadable (Consul never stores those, so
+ * the answer is broken, not the service gone). An unreadable entry among readable ones keeps the last
+ * good record of its instance (ServiceEntryReader); only `[]` empties a service.
  */
+import { setMaxListeners } from "node:events";
 import { type Logger, pino } from "pino";
+import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { createBackoff } from "./backoff.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
-import { DatacenterWatch, type WatchTiming } from "./datacenter-watch.js";
+import { DatacenterWatch } from "./datacenter-watch.js";
+import { FailureLog } from "./failure-log.js";
+import { knownDatacentersWithout } from "./unknown-datacenter.js";
+import { defaultWatchTiming, type WatchTiming } from "./watch-timing.js";
 import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
 
 /** Options of {@link createConsulWatcher}. */
@@ -99,33 +108,15 @@ export interface ConsulWatcherOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** A running watch of Consul feeding a ServiceModel. */
-export interface ConsulWatcher {
+/** A running watch of Consul feeding a ServiceModel: the Consul implementation of a CatalogSource. */
+export interface ConsulWatcher extends CatalogSource {
   /** Live status (getters: read it when needed, do not keep copies). */
   readonly status: ConsulWatcherStatus;
-  /** Starts watching (once). */
-  start(): void;
   /** Stops every loop and waits for reads in flight to end. The model keeps its content. */
   close(): Promise<void>;
   /** Calls `listener` after any change of `synced` or of the failing reads; returns an unsubscribe function. */
   onStatusChange(listener: (status: ConsulWatcherStatus) => void): () => void;
 }
-
-/**
- * Defaults: Consul's 5-minute wait; per blocking loop a bucket of 10 requests/s (burst 5), so a busy
- * catalog is followed within ~100 ms yet a constantly moving index cannot spin the loop (at large
- * scale each answer's own size paces it further); 1 s → 60 s backoff.
- */
-export const defaultWatchTiming: WatchTiming = {
-  waitMs: 5 * 60_000,
-  timeoutMarginMs: 10_000,
-  requestTimeoutMs: 10_000,
-  rateLimit: { ratePerSecond: 10, burst: 5 },
-  fetchRateLimit: { ratePerSecond: 500, burst: 100 },
-  backoff: { baseMs: 1_000, maxMs: 60_000 },
-  explainGraceMs: 2_000,
-  sweepMinIntervalMs: 30_000,
-};
 
 const blockingPerDatacenter = 2;
 
@@ -159,6 +150,9 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
   let synced = false;
   let lastGoodAt = clock.now();
   let currentCode: ConsulErrorCode | null = null;
+  let fatal: CatalogSourceFatal | null = null;
+  let checkingDatacenter = false;
+  const failures = new FailureLog({ address: client.address, logger, clock, hasData: () => synced });
 
   const safely = (fn: () => void): void => {
     try {
@@ -190,6 +184,9 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
     get services() {
       return new Map(watches.map((w) => [w.datacenter, w.serviceCount]));
     },
+    get fatal() {
+      return fatal;
+    },
     stalenessSeconds() {
       if (!synced) return Number.POSITIVE_INFINITY;
       if (failing.size === 0) return 0;
@@ -214,11 +211,15 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       if (failing.size === 0) lastGoodAt = clock.now();
       if (!before) return;
       failing.delete(key);
-      if (failing.size === 0) lastGoodAt = clock.now();
+      if (failing.size === 0) {
+        lastGoodAt = clock.now();
+        failures.recovered();
+      }
       logger.info({ endpoint, datacenter, service }, "consul read recovered");
       notify();
       return;
     }
+    if (error.code === "unknown-datacenter" && datacenter === options.datacenter && !synced) void checkDatacenter(datacenter);
     if (before && before.code === error.code && before.message === error.message) return;
     failing.set(key, {
       code: error.code,
@@ -228,13 +229,21 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       ...(service !== undefined ? { service } : {}),
       since: before?.since ?? clock.now(),
     });
-    if (!before || before.code !== error.code) {
-      logger.warn(
-        { endpoint, datacenter, service, code: error.code, error: error.message },
-        "consul read failing; keeping the last good model",
-      );
-    }
     checkSynced();
+    notify();
+  }
+
+  /** `--datacenter` answered "No path to datacenter": stop for good if Consul has never heard of it. */
+  async function checkDatacenter(datacenter: string): Promise<void> {
+    const signal = controller?.signal;
+    if (checkingDatacenter || fatal || !signal || signal.aborted) return;
+    checkingDatacenter = true;
+    const known = await knownDatacentersWithout(client, datacenter, { timeoutMs: timing.requestTimeoutMs, signal });
+    checkingDatacenter = false;
+    if (!known || signal.aborted) return;
+    const list = known.length > 0 ? known.join(", ") : "none";
+    fatal = { message: `Consul at ${client.address} does not know datacenter "${datacenter}" (--datacenter); it knows: ${list}` };
+    controller?.abort();
     notify();
   }
 
@@ -269,6 +278,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
         if (signal.aborted) return undefined;
         const error = consulErrorFromReason(reason);
         const retryInMs = backoff.next();
+        failures.failed({ endpoint: "agent-self", datacenter: "", error, retryInMs });
         channel("agent-self", "", error);
         safely(() =>
           hooks.onRequest?.({
@@ -296,15 +306,14 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
     const share = Math.floor((client.maxSockets - blockingPerDatacenter * datacenters.length) / datacenters.length);
     const fetchConcurrency = options.fetchConcurrency ?? Math.max(1, Math.min(8, share));
     logger.info({ datacenters, maxSockets: client.maxSockets, fetchConcurrency, prefix, tag: options.tag }, "consul watcher starting");
+    const filter = { prefix, exclude: new Set(options.exclude ?? ["consul"]), tag: options.tag };
     for (const datacenter of datacenters) {
       watches.push(
         new DatacenterWatch({
           client,
           model,
           datacenter,
-          prefix,
-          exclude: new Set(options.exclude ?? ["consul"]),
-          tag: options.tag,
+          filter,
           stale: options.stale ?? false,
           fetchConcurrency,
           timing,
@@ -315,20 +324,25 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
             request: (event) => safely(() => hooks.onRequest?.(event)),
             channel,
             synced: () => checkSynced(),
+            failure: (read) => failures.failed(read),
           },
+          signal,
         }),
       );
     }
     notify();
-    await Promise.all(watches.map((w) => w.run(signal)));
+    await Promise.all(watches.map((w) => w.run()));
   }
 
   return {
+    model,
     status,
     start() {
       if (controller) return;
       controller = new AbortController();
       const own = controller;
+      // Every read and wait in flight listens to this one signal (two loops and the reads of each datacenter).
+      setMaxListeners(1_000, own.signal);
       if (options.signal) {
         if (options.signal.aborted) own.abort();
         else options.signal.addEventListener("abort", () => own.abort(), { once: true });

@@ -37,3 +37,29 @@ export function parseGoDuration(text: string): number | undefined {
   }
   return Number.isFinite(total) ? sign * total : undefined;
 }
+
+/**
+ * Why `text` is not a Go duration, for error messages: a bare number gets a hint at the units it
+ * probably meant ("5" → "5 has no unit (did you mean 5ms or 5s?)"); undefined when it parses.
+ */
+export function goDurationProblem(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (parseGoDuration(trimmed) !== undefined) return undefined;
+  if (/^[+-]?\d+(?:\.\d+)?$/.test(trimmed)) return `${trimmed} has no unit (did you mean ${trimmed}ms or ${trimmed}s?)`;
+  return `${JSON.stringify(trimmed)} is not a duration such as 250ms, 30s, 1m30s or 1h`;
+}
+
+/** Milliseconds as a Go-style duration for messages: 0s, 250ms, 5s, 1.5s, 1m30s, 2h. */
+export function formatGoDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms === 0) return "0s";
+  const sign = ms < 0 ? "-" : "";
+  let rest = Math.abs(ms);
+  if (rest < 1000) return `${sign}${Math.round(rest * 1000) / 1000}ms`;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.round(rest) / 1000;
+  return `${sign}${hours ? `${hours}h` : ""}${minutes ? `${minutes}m` : ""}${seconds ? `${seconds}s` : ""}`;
+}

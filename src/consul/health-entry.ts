@@ -10,6 +10,14 @@ export type HealthEntryResult =
       readonly level: "warn" | "debug";
       /** `Service.ID` when readable, else "?". */
       readonly instanceId: string;
+      /** `Node.Node` when readable (with `instanceId`, it names the instance the record was about). */
+      readonly node?: string;
+      /**
+       * The record itself cannot be read (a part missing, a field of the wrong type), as opposed to a
+       * readable record that cannot be routed to (port 0, no address): Consul never stores the former,
+       * so it says nothing about the instance, while the latter is Consul's truth about it.
+       */
+      readonly unreadable?: true;
       readonly reason: string;
     };
 
@@ -26,51 +34,78 @@ function weight(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 1;
 }
 
-/** Worst check status (node checks included) and maintenance, from an entry's `Checks`. */
+/** Longest check output kept as an instance's `cause` (outputs of script checks can be long). */
+const maxCauseLength = 200;
+
+/** "<CheckID>: <Output or Notes>" of a check, shortened; undefined when the check says nothing. */
+function checkCause(check: Record<string, unknown>, id: string): string | undefined {
+  const text = [check.Output, check.Notes].find((value): value is string => typeof value === "string" && value.trim() !== "")?.trim();
+  if (text === undefined) return undefined;
+  const cause = `${id || (typeof check.Name === "string" ? check.Name : "check")}: ${text}`;
+  return cause.length > maxCauseLength ? `${cause.slice(0, maxCauseLength)}…` : cause;
+}
+
+/**
+ * Worst check status (node checks included) and maintenance, from an entry's `Checks`; with the
+ * output (or notes) of the first check at that status that has any, when it is not passing.
+ */
 export function healthFromChecks(checks: unknown): InstanceHealth {
   let status: CheckStatus = "passing";
   let maintenance: MaintenanceMode = "none";
+  let cause: string | undefined;
   for (const check of Array.isArray(checks) ? checks : []) {
     if (!isObject(check)) continue;
     const raw = check.Status;
     // An unknown status is treated as critical: never route on something we cannot read.
     const checkStatus: CheckStatus = raw === "passing" || raw === "warning" || raw === "critical" ? raw : "critical";
-    if (severity[checkStatus] > severity[status]) status = checkStatus;
     const id = typeof check.CheckID === "string" ? check.CheckID : "";
+    if (severity[checkStatus] > severity[status]) {
+      status = checkStatus;
+      cause = checkCause(check, id);
+    } else if (checkStatus === status && status !== "passing" && cause === undefined) {
+      cause = checkCause(check, id);
+    }
     if (id === "_node_maintenance") maintenance = "node";
     else if (id.startsWith("_service_maintenance:") && maintenance === "none") maintenance = "service";
   }
-  return { status, maintenance };
+  return cause === undefined ? { status, maintenance } : { status, maintenance, cause };
 }
 
 /**
  * Turns one health entry (`{Node, Service, Checks}`) into a {@link ServiceInstance}: address =
  * `Service.Address` else `Node.Address`, weights default {1,1}, health from every check including
- * the node's. Malformed entries (no ID, no node, bad port, no address) and non-plain kinds are
- * skipped with a reason instead of failing the whole service.
+ * the node's. Unreadable entries (no Service or Node, no ID, a port that is not an integer),
+ * unroutable ones (port 0, no address) and non-plain kinds are skipped with a reason instead of
+ * failing the whole service.
  */
 export function instanceFromHealthEntry(entry: unknown, datacenter: string): HealthEntryResult {
-  if (!isObject(entry) || !isObject(entry.Service) || !isObject(entry.Node)) {
-    return { kind: "skip", level: "warn", instanceId: "?", reason: "entry without Node or Service object" };
-  }
-  const service = entry.Service;
-  const node = entry.Node;
-  const id = typeof service.ID === "string" ? service.ID : "";
-  if (id === "") return { kind: "skip", level: "warn", instanceId: "?", reason: "missing Service.ID" };
+  const service = isObject(entry) && isObject(entry.Service) ? entry.Service : undefined;
+  const node = isObject(entry) && isObject(entry.Node) ? entry.Node : undefined;
+  const id = typeof service?.ID === "string" ? service.ID : "";
+  const nodeName = typeof node?.Node === "string" ? node.Node : "";
+  const skip = (reason: string, unreadable: boolean): HealthEntryResult => ({
+    kind: "skip",
+    level: "warn",
+    instanceId: id === "" ? "?" : id,
+    ...(nodeName !== "" ? { node: nodeName } : {}),
+    ...(unreadable ? { unreadable: true as const } : {}),
+    reason,
+  });
+  const malformed = (reason: string): HealthEntryResult => skip(reason, true);
+  if (!service || !node) return malformed("entry without Node or Service object");
+  if (id === "") return malformed("missing Service.ID");
   const kind = service.Kind;
   if (kind !== undefined && kind !== null && kind !== "" && kind !== "typical") {
     return { kind: "skip", level: "debug", instanceId: id, reason: `kind ${String(kind)} is not a plain service` };
   }
-  const nodeName = typeof node.Node === "string" ? node.Node : "";
-  if (nodeName === "") return { kind: "skip", level: "warn", instanceId: id, reason: "missing Node.Node" };
+  if (nodeName === "") return malformed("missing Node.Node");
   const port = service.Port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    return { kind: "skip", level: "warn", instanceId: id, reason: `invalid port ${JSON.stringify(port)}` };
-  }
+  if (typeof port !== "number" || !Number.isInteger(port)) return malformed(`invalid port ${JSON.stringify(port)}`);
+  if (port < 1 || port > 65535) return skip(`invalid port ${JSON.stringify(port)}`, false);
   const serviceAddress = typeof service.Address === "string" ? service.Address : "";
   const nodeAddress = typeof node.Address === "string" ? node.Address : "";
   const address = serviceAddress !== "" ? serviceAddress : nodeAddress;
-  if (address === "") return { kind: "skip", level: "warn", instanceId: id, reason: "no Service.Address and no Node.Address" };
+  if (address === "") return skip("no Service.Address and no Node.Address", false);
   const tags = Array.isArray(service.Tags) ? service.Tags.filter((t): t is string => typeof t === "string") : [];
   const weights = isObject(service.Weights)
     ? { passing: weight(service.Weights.Passing), warning: weight(service.Weights.Warning) }
@@ -83,7 +118,7 @@ export function instanceFromHealthEntry(entry: unknown, datacenter: string): Hea
     tags,
     meta: stringMap(service.Meta),
     weights,
-    health: healthFromChecks(entry.Checks),
+    health: healthFromChecks((entry as { Checks?: unknown }).Checks),
     datacenter: typeof node.Datacenter === "string" && node.Datacenter !== "" ? node.Datacenter : datacenter,
     nodeMeta: stringMap(node.Meta),
   };

@@ -1,3 +1,4 @@
+import type { CatalogSourceError, CatalogSourceStatus } from "../model/catalog-source.js";
 import type { ConsulErrorCode } from "./consul-error.js";
 
 /** The Consul reads a watcher makes. */
@@ -18,12 +19,13 @@ export interface ConsulRequestEvent {
   readonly retryInMs?: number;
 }
 
-/** A read that is currently failing. */
-export interface WatchError {
+/** A Consul read that is currently failing. */
+export interface WatchError extends CatalogSourceError {
   readonly code: ConsulErrorCode;
   /** What Consul or the network said; never contains the token. */
   readonly message: string;
   readonly endpoint: WatchEndpoint;
+  /** The datacenter queried ("" for `agent-self`). */
   readonly datacenter: string;
   /** The one service whose reads fail (errors about a single service, e.g. a 400), if so scoped. */
   readonly service?: string;
@@ -41,21 +43,10 @@ export interface ConsulWatcherHooks {
   onSynced?(): void;
 }
 
-/** A live view of a watcher's health, for readiness checks, admin pages and metrics. */
-export interface ConsulWatcherStatus {
-  /** True once every bridged service has been read once (it stays true). */
-  readonly synced: boolean;
-  /** The local datacenter (from options or `/v1/agent/self`), once known. */
-  readonly localDatacenter: string | undefined;
+/** A live view of a Consul watcher's health: a CatalogSourceStatus whose errors are Consul's. */
+export interface ConsulWatcherStatus extends CatalogSourceStatus {
   /** The most recent of the failing reads, or null when every read succeeds. */
   readonly error: WatchError | null;
   /** Every failing read. */
   readonly errors: readonly WatchError[];
-  /** Services bridged now, per datacenter. */
-  readonly services: ReadonlyMap<string, number>;
-  /**
-   * Seconds since the watcher last knew it was up to date: 0 while every read succeeds, the time
-   * since the last success while some read fails, Infinity before the initial sync.
-   */
-  stalenessSeconds(): number;
 }

@@ -63,6 +63,8 @@ interface RequestContext {
   /** undefined: ACLs off; "anonymous": no token; "allowed": a known token. */
   readonly identity: "allowed" | "anonymous" | undefined;
   readonly zeroIndex: boolean;
+  /** Send only half the body of the answer, then close the connection. */
+  readonly cutBody: boolean;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -79,6 +81,14 @@ function sendJson(res: ServerResponse, json: string | Buffer, headers: Record<st
   if (res.headersSent || res.destroyed) return;
   res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(json), ...headers });
   res.end(json);
+}
+
+/** Sends the headers of a JSON answer and half its body, then closes the connection mid-body. */
+function sendCut(res: ServerResponse, json: string | Buffer, headers: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(json);
+  res.writeHead(200, { "Content-Length": body.length, ...headers, "Content-Type": "application/json" });
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
 }
 
 function pretty(ctx: RequestContext, json: string | Buffer): string | Buffer {
@@ -215,7 +225,8 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       "X-Consul-Query-Backend": "blocking-query",
     };
     if (answer.filteredByAcl) headers["X-Consul-Results-Filtered-By-ACLs"] = "true";
-    sendJson(ctx.res, pretty(ctx, answer.json), headers);
+    if (ctx.cutBody) sendCut(ctx.res, pretty(ctx, answer.json), headers);
+    else sendJson(ctx.res, pretty(ctx, answer.json), headers);
   }
 
   function compile(expression: string, roots?: ReadonlySet<string>): ((value: unknown) => boolean) | undefined {
@@ -557,7 +568,15 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       else if (aclTokens.has(token)) identity = "allowed";
       else throw new HttpFailure(403, "ACL not found");
     }
-    await route({ req, res, url, path, identity, zeroIndex: applied.some((f) => f.kind === "zero-index") });
+    await route({
+      req,
+      res,
+      url,
+      path,
+      identity,
+      zeroIndex: applied.some((f) => f.kind === "zero-index"),
+      cutBody: applied.some((f) => f.kind === "cut-body"),
+    });
   }
 
   return (req, res) => {

@@ -63,6 +63,12 @@ export interface EmbeddedConsul {
    * query is registered as a waiter by then); returns an unsubscribe function.
    */
   onRequest(listener: (path: string, query: URLSearchParams) => void): () => void;
+  /**
+   * Calls `listener` once each answer has been written, with the bytes it put on the wire (status
+   * line, headers and body); returns an unsubscribe function. Lets a benchmark measure what a
+   * client costs the catalog.
+   */
+  onResponse(listener: (path: string, query: URLSearchParams, bytes: number) => void): () => void;
   /** Simulates Consul going down: stops listening and drops every connection (clients get refused/reset). */
   stop(): Promise<void>;
   /** Listens again on the same port after {@link EmbeddedConsul.stop}. */
@@ -118,9 +124,19 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
   });
   const requests = new Map<string, number>();
   const requestListeners = new Set<(path: string, query: URLSearchParams) => void>();
+  const responseListeners = new Set<(path: string, query: URLSearchParams, bytes: number) => void>();
   const server = createServer((req, res) => {
     const [path = "/", query = ""] = (req.url ?? "/").split("?");
     requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (responseListeners.size > 0) {
+      // One request at a time per connection (no pipelining): the socket's byte count moves by this answer only.
+      const socket = req.socket;
+      const before = socket.bytesWritten;
+      res.once("finish", () => {
+        const params = new URLSearchParams(query);
+        for (const listener of [...responseListeners]) listener(path, params, socket.bytesWritten - before);
+      });
+    }
     handler(req, res);
     if (requestListeners.size > 0) {
       const params = new URLSearchParams(query);
@@ -179,6 +195,10 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
     onRequest(listener) {
       requestListeners.add(listener);
       return () => requestListeners.delete(listener);
+    },
+    onResponse(listener) {
+      responseListeners.add(listener);
+      return () => responseListeners.delete(listener);
     },
     async stop() {
       await closeServer(server);

@@ -7,7 +7,9 @@ export type Fault =
   /** Destroy the connection without answering (the client sees a reset / socket hang up). */
   | { readonly kind: "reset" }
   /** Handle the request but send `X-Consul-Index: 0` (the bug clients must survive). */
-  | { readonly kind: "zero-index" };
+  | { readonly kind: "zero-index" }
+  /** Handle the request, send the headers and half the body, then close the connection (a cut answer). */
+  | { readonly kind: "cut-body" };
 
 /** Which requests a fault applies to, and how many times. */
 export interface FaultScope {

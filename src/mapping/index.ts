@@ -5,7 +5,14 @@
 export { httpProtocolOptionsKey } from "./build-cluster.js";
 export { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
 export { routerFilterName } from "./build-http-connection-manager.js";
-export { type ClientKind, type ClientKindOptions, clientKindMetadataKey, detectClientKind } from "./client-kind.js";
+export {
+  type ClientKind,
+  type ClientKindOptions,
+  clientKindMetadataKey,
+  clientKinds,
+  detectClientKind,
+  isClientKind,
+} from "./client-kind.js";
 export type {
   Assembly,
   ClientKindBuilder,

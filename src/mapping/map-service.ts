@@ -266,7 +266,7 @@ function mergeWarnings(envoy: ChainResources, grpc: ChainResources | undefined):
 }
 
 /** Decoded names that can be an alias: no `%` or `:` (see below), no control characters (not a valid authority). */
-const aliasable = /^[^\u0000-\u001f\u007f%:]+$/;
+const aliasable = /^[^\p{Cc}%:]+$/u;
 
 /**
  * The listener and route configuration under the percent-decoded spelling of `resourceName` (which

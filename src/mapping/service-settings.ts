@@ -1,4 +1,4 @@
-import { parseGoDuration } from "../consul/go-duration.js";
+import { formatGoDuration, goDurationProblem, parseGoDuration } from "../consul/go-duration.js";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { MappingWarning } from "./mapping-warning.js";
 
@@ -78,6 +78,17 @@ const parsers: { readonly [K in SettingKey]: Parser<unknown> } = {
   },
 };
 
+/** Why a connect timeout is refused: no unit (with a hint), not a duration, or out of range. */
+function connectTimeoutProblem(value: string): string {
+  return goDurationProblem(value) ?? "must be from 1ms to 1h";
+}
+
+/** A setting's value as messages show it: durations with their unit. */
+function describeSetting(key: SettingKey, value: unknown): string {
+  if (value === undefined) return "(none)";
+  return key === "connectTimeout" ? formatGoDuration(value as number) : JSON.stringify(value);
+}
+
 const settingFields: { readonly [K in SettingKey]: keyof ServiceSettings } = {
   protocol: "protocol",
   lbPolicy: "lbPolicy",
@@ -135,7 +146,7 @@ export function readServiceSettings(
       warnings.push({
         service,
         code: "invalid-setting",
-        message: `${metaKey}=${JSON.stringify(winner)} is not valid; using the default ${JSON.stringify(defaultServiceSettings[settingFields[key]] ?? "(none)")}`,
+        message: `${metaKey}=${JSON.stringify(winner)} is not valid${key === "connectTimeout" ? `: ${connectTimeoutProblem(winner)}` : ""}; using the default ${describeSetting(key, defaultServiceSettings[settingFields[key]])}`,
       });
       continue;
     }

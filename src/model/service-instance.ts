@@ -10,6 +10,11 @@ export interface InstanceHealth {
   readonly status: CheckStatus;
   /** Maintenance that takes the instance out of service; its critical check is also in `status`. */
   readonly maintenance: MaintenanceMode;
+  /**
+   * Why the instance is not passing, for operators (change log, status page): the worst check's
+   * name and output (or notes), e.g. "service:web-1: TTL expired". Absent while every check passes.
+   */
+  readonly cause?: string;
 }
 
 /** Consul's per-instance weights (`Service.Weights`); {passing: 1, warning: 1} when Consul sends none. */

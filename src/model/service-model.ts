@@ -87,6 +87,11 @@ export class ServiceModel {
     return true;
   }
 
+  /** The instances of `name` in `datacenter` now, or undefined when the model has none there. */
+  instancesIn(datacenter: string, name: string): readonly ServiceInstance[] | undefined {
+    return this.byService.get(name)?.get(datacenter)?.instances;
+  }
+
   /** Names of the services known in `datacenter`. */
   servicesIn(datacenter: string): string[] {
     return [...this.byService].filter(([, perDc]) => perDc.has(datacenter)).map(([name]) => name);

@@ -1,6 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
 import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
+import { type BuildInfo, readBuildInfo } from "./build-info.js";
+import { OptionalGauge } from "./optional-gauge.js";
 import type { StatusReading } from "./status-reading.js";
 
 /** Options of {@link BridgeMetrics}. */
@@ -9,6 +11,8 @@ export interface BridgeMetricsOptions {
   processMetrics?: boolean;
   /** Clock, for tests (default Date.now). */
   now?: () => number;
+  /** What `build_info` reports (default: read from the package and the build). */
+  buildInfo?: BuildInfo;
 }
 
 const prefix = "consul_xds_bridge_";
@@ -28,6 +32,7 @@ export class BridgeMetrics {
   private readonly nacks: Counter;
   private readonly changeToAck: Histogram;
   private readonly consulRequests: Counter;
+  private readonly consulLatency: Histogram;
   private readonly consulErrors: Counter;
   private readonly validationFailures: Counter;
   private readonly publishes: Counter;
@@ -91,6 +96,20 @@ export class BridgeMetrics {
       labelNames: ["endpoint", "outcome"],
       registers,
     });
+    this.consulLatency = new Histogram({
+      name: `${prefix}consul_request_duration_seconds`,
+      help: "Time each request to Consul took, by endpoint and outcome; blocking queries wait up to their wait time for a change",
+      labelNames: ["endpoint", "outcome"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
+    const build = options.buildInfo ?? readBuildInfo();
+    new Gauge({
+      name: `${prefix}build_info`,
+      help: "Always 1; the labels say which build runs: package version, Node.js version, git commit (unknown when not recorded)",
+      labelNames: ["version", "node_version", "commit"],
+      registers,
+    }).set({ version: build.version, node_version: build.nodeVersion, commit: build.commit ?? "unknown" }, 1);
     this.consulErrors = new Counter({
       name: `${prefix}consul_errors_total`,
       help: "Failed requests to Consul, by error class",
@@ -121,7 +140,16 @@ export class BridgeMetrics {
           if (reading) this.set(pick(reading));
         },
       });
-    readingGauge("consul_sync_staleness_seconds", "Seconds since the last fully successful sync with Consul", (r) => r.stalenessSeconds);
+    // Absent until the initial sync: there is no age to report yet (not +Inf, which breaks averages and alerts).
+    new OptionalGauge({
+      name: `${prefix}consul_sync_staleness_seconds`,
+      help: "Seconds since the last fully successful sync with Consul; absent before the initial sync",
+      registers,
+      read: () => {
+        const seconds = read()?.stalenessSeconds;
+        return seconds !== undefined && Number.isFinite(seconds) ? seconds : undefined;
+      },
+    });
     readingGauge("ready", "1 when the initial sync is done and Consul data is fresh (what /readyz reports)", (r) => (r.ready ? 1 : 0));
     readingGauge("model_services", "Services in the model (all datacenters)", (r) => r.services);
     readingGauge("model_instances", "Service instances in the model (all datacenters)", (r) => r.instances);
@@ -133,7 +161,7 @@ export class BridgeMetrics {
     readingGauge(
       "config_entries",
       "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)",
-      (r) => r.configEntries,
+      (r) => r.configEntries ?? 0,
     );
     this.xdsHooks = this.createXdsHooks();
   }
@@ -154,9 +182,11 @@ export class BridgeMetrics {
     });
   }
 
-  /** Counts one request to Consul; `outcome` is "ok" or an error class. */
-  consulRequest(endpoint: string, outcome: string): void {
+  /** Counts one request to Consul and how long it took; `outcome` is "ok" or an error class. */
+  consulRequest(endpoint: string, outcome: string, durationMs?: number): void {
     this.consulRequests.inc({ endpoint, outcome });
+    if (durationMs !== undefined && Number.isFinite(durationMs))
+      this.consulLatency.observe({ endpoint, outcome }, Math.max(0, durationMs) / 1000);
     if (outcome !== "ok") this.consulErrors.inc({ class: outcome });
   }
 

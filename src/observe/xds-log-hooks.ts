@@ -1,13 +1,17 @@
 import type { Logger } from "pino";
 import { shortTypeName } from "../snapshot/index.js";
 import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
+import { truncateForLog } from "./truncate-for-log.js";
+
+/** Longest NACK text logged whole: Envoy's messages name the failing field, so keep a lot of it. */
+const maxNackMessage = 2048;
 
 function who(stream: StreamInfo) {
   return {
     stream: stream.id,
     kind: stream.kind === "ads" ? "ADS" : shortTypeName(stream.kind),
-    node: stream.node?.id,
-    cluster: stream.node?.cluster || undefined,
+    node: truncateForLog(stream.node?.id),
+    cluster: truncateForLog(stream.node?.cluster || undefined),
     group: stream.group,
     peer: stream.peer,
   };
@@ -15,7 +19,8 @@ function who(stream: StreamInfo) {
 
 /**
  * Logs the xDS server's lifecycle: one line per stream open and close and per NACK (with the
- * client's own error text) at info/warn; requests and responses only at debug.
+ * client's own error text) at info/warn; requests and responses only at debug. Strings the client
+ * chose (node id and cluster, NACK text, versions and nonces it echoes) are truncated.
  */
 export function xdsLogHooks(logger: Logger): XdsServerHooks {
   const log = logger.child({ component: "xds" });
@@ -25,7 +30,8 @@ export function xdsLogHooks(logger: Logger): XdsServerHooks {
       if (!log.isLevelEnabled("debug") && kind !== "unknown-type" && kind !== "empty-type") return;
       const fields = { ...who(stream), type: shortTypeName(request.typeUrl), request: kind, names: request.resourceNames.length };
       if (kind === "unknown-type" || kind === "empty-type") log.warn(fields, "xDS request for a type the bridge does not serve (ignored)");
-      else log.debug({ ...fields, version: request.versionInfo, nonce: request.responseNonce }, "xDS request");
+      else
+        log.debug({ ...fields, version: truncateForLog(request.versionInfo), nonce: truncateForLog(request.responseNonce) }, "xDS request");
     },
     onStreamResponse: (stream, response) => {
       if (!log.isLevelEnabled("debug")) return;
@@ -41,7 +47,10 @@ export function xdsLogHooks(logger: Logger): XdsServerHooks {
       );
     },
     onNack: (stream, typeUrl, version, message) =>
-      log.warn({ ...who(stream), type: shortTypeName(typeUrl), version, error: message }, "client rejected configuration (NACK)"),
+      log.warn(
+        { ...who(stream), type: shortTypeName(typeUrl), version, error: truncateForLog(message, maxNackMessage) },
+        "client rejected configuration (NACK)",
+      ),
     onStreamClose: (stream, error) => {
       const fields = { ...who(stream), seconds: Math.round((Date.now() - stream.openedAt) / 1000) };
       if (error) log.info({ ...fields, code: error.code, error: error.rawMessage }, "xDS stream closed with an error");

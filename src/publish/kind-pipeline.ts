@@ -10,6 +10,7 @@ import { LiveResources } from "./live-resources.js";
 import { PartAssembler } from "./part-assembler.js";
 import type { ValidationFailure } from "./publisher-events.js";
 import { keyOf, type ResourceKey, resourceKey } from "./resource-key.js";
+import { ScopeView } from "./scope-view.js";
 import { type EnvoyVerdicts, validateDraft, validatePart } from "./validation-gate.js";
 
 /** Work shared by every kind within one publisher: Envoy's verdict and the encoding of each message object. */
@@ -55,6 +56,11 @@ export class KindPipeline {
   private readonly partWarningsByService = new Map<string, readonly MappingWarning[]>();
   /** Services rebuilt since the last updateParts, with their contribution's part source. */
   private readonly rebuilt = new Map<string, unknown>();
+  /** The kind's own encoded resources (every scope holds them too). */
+  private readonly fixed: EncodedResource[] = [];
+  /** Groups of clients limited to some services, and the scopes each service is in. */
+  private readonly scopes = new Map<string, ScopeView>();
+  private readonly scopesOf = new Map<string, Set<ScopeView>>();
   private snapshots: ReadonlyMap<XdsTypeUrl, TypeSnapshot> | undefined;
 
   constructor(private readonly options: KindPipelineOptions) {
@@ -73,7 +79,11 @@ export class KindPipeline {
           `invalid ${this.group} ${draft.message.$typeName}: ${result.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`,
         );
     }
-    for (const draft of this.builder.fixedResources) this.set(this.encode(draft));
+    for (const draft of this.builder.fixedResources) {
+      const resource = this.encode(draft);
+      this.fixed.push(resource);
+      this.set(resource);
+    }
     this.assembler = assembly && new PartAssembler(assembly);
   }
 
@@ -121,8 +131,10 @@ export class KindPipeline {
     }
     for (const [, resource] of previous) if (next.get(resourceKey(resource.typeUrl, resource.name)) !== resource) this.remove(resource);
     for (const [key, resource] of next) if (previous.get(key) !== resource) this.set(resource);
+    const after = [...next.values()];
+    for (const scope of this.scopesOf.get(service) ?? []) scope.replace(previous.values(), after);
     if (next.size === 0) this.published.delete(service);
-    else this.published.set(service, [...next.values()]);
+    else this.published.set(service, after);
     // A part needs the service's resources published for this kind (a virtual host needs its cluster).
     this.rebuilt.set(service, next.size > 0 ? contribution?.partSource : undefined);
   }
@@ -143,6 +155,53 @@ export class KindPipeline {
     return touched;
   }
 
+  /**
+   * Opens the group of clients limited to `services`: it holds what those services publish now, and
+   * follows them from then on. Opening an open scope does nothing.
+   */
+  openScope(group: string, services: ReadonlySet<string>): void {
+    if (this.scopes.has(group)) return;
+    const scope = new ScopeView(group, services, this.fixed, this.builder.assembly);
+    this.scopes.set(group, scope);
+    for (const service of services) {
+      let set = this.scopesOf.get(service);
+      if (!set) this.scopesOf.set(service, (set = new Set()));
+      set.add(scope);
+      scope.replace([], this.published.get(service) ?? []);
+      const part = this.parts.get(service);
+      const bytes = part && this.assembler?.get(part.name);
+      if (part && bytes) scope.setPart(part.name, bytes);
+    }
+  }
+
+  /** Forgets a scope nobody is served from any more. */
+  closeScope(group: string): void {
+    const scope = this.scopes.get(group);
+    if (!scope) return;
+    this.scopes.delete(group);
+    for (const service of scope.services) {
+      const set = this.scopesOf.get(service);
+      set?.delete(scope);
+      if (set?.size === 0) this.scopesOf.delete(service);
+    }
+  }
+
+  /** Open scopes, for stats. */
+  get scopeCount(): number {
+    return this.scopes.size;
+  }
+
+  /** Every open scope (or only `group`) whose snapshot changed since it was last taken. */
+  takeScopeSnapshots(group?: string): Map<string, ReadonlyMap<XdsTypeUrl, TypeSnapshot>> {
+    const result = new Map<string, ReadonlyMap<XdsTypeUrl, TypeSnapshot>>();
+    for (const [name, scope] of this.scopes) {
+      if (group !== undefined && name !== group) continue;
+      const types = scope.takeSnapshots();
+      if (types) result.set(name, types);
+    }
+    return result;
+  }
+
   /** The kind's type snapshots after this publish's changes, or undefined when nothing changed (and `force` is false). */
   takeSnapshots(force: boolean): ReadonlyMap<XdsTypeUrl, TypeSnapshot> | undefined {
     if (this.assembler) this.set(this.assembler.resource());
@@ -157,16 +216,25 @@ export class KindPipeline {
     if (update.warnings.length > 0) this.partWarningsByService.set(service, update.warnings);
     else this.partWarningsByService.delete(service);
     const { part } = update;
+    const scopes = this.scopesOf.get(service) ?? [];
     if (!part) {
-      if (previous) assembler.delete(previous.name);
+      if (previous) {
+        assembler.delete(previous.name);
+        for (const scope of scopes) scope.deletePart(previous.name);
+      }
       this.parts.delete(service);
       return;
     }
     this.partsBuilt += 1;
     const result = validatePart(part, this.builder.kind);
     if (result.valid) {
-      if (previous && previous.name !== part.name) assembler.delete(previous.name);
-      assembler.set(part.name, toBinary(this.builder.assembly!.partSchema, part.message));
+      const bytes = toBinary(this.builder.assembly!.partSchema, part.message);
+      if (previous && previous.name !== part.name) {
+        assembler.delete(previous.name);
+        for (const scope of scopes) scope.deletePart(previous.name);
+      }
+      assembler.set(part.name, bytes);
+      for (const scope of scopes) scope.setPart(part.name, bytes);
       this.parts.set(service, { name: part.name, exclusiveKeys: part.exclusiveKeys });
       return;
     }
@@ -174,7 +242,10 @@ export class KindPipeline {
     const owned = new Set(part.exclusiveKeys);
     const keep = previous?.exclusiveKeys.every((key) => owned.has(key)) ?? false;
     if (!keep) {
-      if (previous) assembler.delete(previous.name);
+      if (previous) {
+        assembler.delete(previous.name);
+        for (const scope of scopes) scope.deletePart(previous.name);
+      }
       this.parts.delete(service);
     }
     this.reportFailure({

@@ -51,6 +51,8 @@ export interface PublisherStats {
   readonly services: number;
   /** Mapping warnings currently standing, over every service. */
   readonly warnings: number;
+  /** Open scopes: groups of clients limited to some services (node metadata `consul-xds-bridge.upstreams`). */
+  readonly scopes: number;
   readonly lastPublish: PublishReport | undefined;
 }
 

@@ -12,7 +12,8 @@ import {
   type ServiceMapping,
 } from "../mapping/index.js";
 import type { ModelChange, ModelView } from "../model/service-model.js";
-import { type NodeGroupFunction, SnapshotCache, snapshotOf } from "../snapshot/index.js";
+import type { XdsTypeUrl } from "../resource-types/index.js";
+import { type NodeGroupFunction, SnapshotCache, snapshotOf, type TypeSnapshot } from "../snapshot/index.js";
 import { BuildStage } from "./build-stage.js";
 import { ChainStage, type PublishedConfigEntries } from "./chain-stage.js";
 import { ChangeCoalescer } from "./change-coalescer.js";
@@ -20,6 +21,7 @@ import { createClientKindNodeGroup } from "./client-kind-node-group.js";
 import { KindPipeline } from "./kind-pipeline.js";
 import { type PublishScheduler, timerScheduler } from "./publish-scheduler.js";
 import type { PublisherHooks, PublisherStats, PublishReport } from "./publisher-events.js";
+import { scopeOf } from "./scoped-groups.js";
 import { WarningReporter } from "./warning-reporter.js";
 
 /** What the publisher needs of the model (ServiceModel has it). */
@@ -91,7 +93,18 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
   const logger = options.logger;
   const mappingOptions = resolveMappingOptions(options.mapping);
   const nodeGroup = createClientKindNodeGroup(options.clientKind);
-  const cache = options.cache ?? new SnapshotCache({ nodeGroup });
+  const scopedNodeGroup: NodeGroupFunction = (node) => {
+    const kind = nodeGroup(node);
+    const scope = scopeOf(node, kind, logger);
+    if (!scope) return kind;
+    const pipeline = kinds.find((candidate) => candidate.group === kind);
+    if (!pipeline) return kind;
+    pipeline.openScope(scope.group, scope.services);
+    // After the first publish a new scope is served at once (before it, the first publish fills it).
+    if (publishedOnce) publishScopes(pipeline, scope.group);
+    return scope.group;
+  };
+  const cache = options.cache ?? new SnapshotCache({ nodeGroup: scopedNodeGroup });
   const warnings = new WarningReporter(logger, options.onWarnings);
   const builders = options.builders ?? createClientKindBuilders(mappingOptions);
   const kinds: KindPipeline[] = [];
@@ -142,16 +155,8 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
     if (!closed) {
       for (const kind of kinds) {
         const types = kind.takeSnapshots(full);
-        if (!types) continue;
-        const result = cache.setSnapshot(kind.group, snapshotOf(types));
-        if (result.published) published.push(kind.group);
-        else {
-          counters.rejectedSnapshots += 1;
-          logger?.error(
-            { clientKind: kind.group, problems: result.problems.slice(0, 20) },
-            "snapshot cache refused an inconsistent snapshot",
-          );
-        }
+        if (types && setSnapshot(kind.group, types)) published.push(kind.group);
+        publishScopes(kind);
       }
     }
     publishedOnce = true;
@@ -183,6 +188,20 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
     return report;
   }
 
+  /** Hands one group's snapshot to the cache; false (logged, counted) when the cache refuses it as inconsistent. */
+  function setSnapshot(group: string, types: ReadonlyMap<XdsTypeUrl, TypeSnapshot>): boolean {
+    const result = cache.setSnapshot(group, snapshotOf(types));
+    if (result.published) return true;
+    counters.rejectedSnapshots += 1;
+    logger?.error({ clientKind: group, problems: result.problems.slice(0, 20) }, "snapshot cache refused an inconsistent snapshot");
+    return false;
+  }
+
+  /** Publishes the scopes of a kind that changed (or only `group`). */
+  function publishScopes(kind: KindPipeline, group?: string): void {
+    for (const [name, types] of kind.takeScopeSnapshots(group)) setSnapshot(name, types);
+  }
+
   const kindFailures = () => kinds.reduce((sum, kind) => sum + kind.validationFailures, 0);
   const coalescer = new ChangeCoalescer({
     debounceMs: Math.max(0, options.debounceMs ?? 50),
@@ -200,11 +219,16 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
     unsubscribeModel();
     unsubscribeEntries?.();
   };
+  // A scope nobody is served from any more is dropped (a reconnecting client opens it again).
+  const unwatchIdle = cache.onIdle((group) => {
+    for (const kind of kinds) kind.closeScope(group);
+    if (group.includes("~")) cache.clearSnapshot(group);
+  });
   void Promise.all([options.model.whenSynced(), entries?.whenSynced()]).then(() => coalescer.openGate());
 
   return {
     cache,
-    nodeGroup,
+    nodeGroup: scopedNodeGroup,
     nextPublish: () => new Promise((resolve) => waiters.push(resolve)),
     async flush() {
       if (!coalescer.accepting) return undefined;
@@ -220,11 +244,13 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
       validationFailures: kindFailures(),
       services: mappings.size,
       warnings: warnings.total,
+      scopes: kinds.reduce((sum, kind) => sum + kind.scopeCount, 0),
       lastPublish,
     }),
     close() {
       closed = true;
       unsubscribe();
+      unwatchIdle();
       coalescer.close();
     },
   };

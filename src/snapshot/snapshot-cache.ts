@@ -27,6 +27,7 @@ export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<(snapshot: Snapshot) => void>>();
   private readonly publishListeners = new Set<(group: string, snapshot: Snapshot) => void>();
+  private readonly idleListeners = new Set<(group: string) => void>();
   /** Per group, the consistency check of each new snapshot against the last one that passed. */
   private readonly consistency = new Map<string, IncrementalConsistency>();
   /** Maps a client's node to its group. */
@@ -73,9 +74,29 @@ export class SnapshotCache {
     const current = this.snapshots.get(group);
     if (current) watcher(current);
     return () => {
-      set.delete(watcher);
-      if (set.size === 0 && this.watchers.get(group) === set) this.watchers.delete(group);
+      if (!set.delete(watcher)) return;
+      if (set.size === 0 && this.watchers.get(group) === set) {
+        this.watchers.delete(group);
+        for (const listener of this.idleListeners) listener(group);
+      }
     };
+  }
+
+  /** Calls `listener` when the last watcher of a group stops watching (a publisher may then drop that group); returns a stop function. */
+  onIdle(listener: (group: string) => void): () => void {
+    this.idleListeners.add(listener);
+    return () => this.idleListeners.delete(listener);
+  }
+
+  /** True while some stream watches `group`. */
+  isWatched(group: string): boolean {
+    return this.watchers.has(group);
+  }
+
+  /** Forgets the snapshot of a group nobody watches (its next snapshot is checked from scratch). */
+  clearSnapshot(group: string): void {
+    this.snapshots.delete(group);
+    this.consistency.delete(group);
   }
 
   /** Calls `listener` for every snapshot published to any group (metrics, status); returns a stop function. */

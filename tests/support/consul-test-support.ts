@@ -7,7 +7,7 @@ import { type Logger, pino } from "pino";
 import type { Clock } from "../../src/consul/clock.js";
 import { type ConsulClientOptions, createConsulClient } from "../../src/consul/consul-client.js";
 import { type ConsulWatcher, type ConsulWatcherOptions, createConsulWatcher } from "../../src/consul/consul-watcher.js";
-import type { WatchTiming } from "../../src/consul/datacenter-watch.js";
+import type { WatchTiming } from "../../src/consul/watch-timing.js";
 import type { ConsulRequestEvent } from "../../src/consul/watcher-status.js";
 import { createEmbeddedConsul, type EmbeddedConsul, type EmbeddedConsulOptions } from "../../src/embedded-consul/index.js";
 import { ServiceModel } from "../../src/model/service-model.js";
@@ -56,9 +56,10 @@ export const fastTiming: WatchTiming = {
   sweepMinIntervalMs: 100,
 };
 
-/** A logger whose lines are kept for assertions. */
-export function captureLogger(level = "debug"): { logger: Logger; lines: () => string[] } {
+/** A logger whose lines are kept for assertions; `onLine` fires as lines arrive (they may arrive a tick late). */
+export function captureLogger(level = "debug"): { logger: Logger; lines: () => string[]; onLine: Subscribe } {
   const lines: string[] = [];
+  const listeners = new Set<() => void>();
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       lines.push(
@@ -67,10 +68,15 @@ export function captureLogger(level = "debug"): { logger: Logger; lines: () => s
           .split("\n")
           .filter((l) => l !== ""),
       );
+      for (const listener of [...listeners]) listener();
       callback();
     },
   });
-  return { logger: pino({ level }, stream), lines: () => lines };
+  const onLine: Subscribe = (listener) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return { logger: pino({ level }, stream), lines: () => lines, onLine };
 }
 
 /** A subscription: calls the listener on each event, returns an unsubscribe function. */

@@ -1,0 +1,166 @@
+// The admin port as operators use it with curl: DumpConfig per node (what that node was sent, with
+// the versions ListClients shows), clear errors for bad requests, and an index of every endpoint.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type Bridge, startBridge } from "../src/bridge/start-bridge.js";
+import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
+import { clusterType, endpointType } from "../src/snapshot/index.js";
+import type { XdsServerHooks } from "../src/xds/index.js";
+import { RawXdsClient, responseAssignments } from "./support/raw-xds-client.js";
+
+type TestContext = { after: (fn: () => Promise<unknown> | undefined) => void };
+
+async function register(consul: EmbeddedConsul, body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${consul.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(body) });
+  assert.equal(response.status, 200);
+}
+
+/** An embedded catalog with web (web-1, web-2) and web-api (one instance), and a bridge reading it. */
+async function bridgeWithWeb(t: TestContext, hooks?: XdsServerHooks): Promise<{ consul: EmbeddedConsul; bridge: Bridge; admin: string }> {
+  const consul = await createEmbeddedConsul({ port: 0 });
+  t.after(() => consul.close());
+  for (const [id, name, address] of [
+    ["web-1", "web", "10.0.0.1"],
+    ["web-2", "web", "10.0.0.2"],
+    ["web-api-1", "web-api", "10.0.0.3"],
+  ] as const) {
+    await register(consul, { ID: id, Name: name, Address: address, Port: 8080, Check: { TTL: "60s", Status: "passing" } });
+  }
+  const bridge = await startBridge({
+    consul: { address: consul.url, prefix: "web" },
+    xds: { host: "127.0.0.1", port: 0 },
+    admin: { host: "127.0.0.1", port: 0 },
+    debounceMs: 0,
+    xdsHooks: hooks,
+  });
+  t.after(() => bridge.close(1_000));
+  return { consul, bridge, admin: `http://127.0.0.1:${bridge.adminPort}` };
+}
+
+function openClient(t: TestContext, bridge: Bridge, nodeId: string): RawXdsClient {
+  const client = RawXdsClient.open({ baseUrl: `http://127.0.0.1:${bridge.xdsPort}`, node: { id: nodeId, cluster: "edge" } });
+  t.after(() => client.close());
+  return client;
+}
+
+/** POSTs JSON to an AdminService method as curl would; returns the status and parsed body. */
+async function rpc<T = Record<string, unknown>>(admin: string, method: string, body: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${admin}/consulxdsbridge.admin.v1.AdminService/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+type TypeConfigJson = {
+  typeUrl: string;
+  shortName?: string;
+  version?: string;
+  versionAcked?: string;
+  awaitingAck?: boolean;
+  names?: string[];
+  missing?: string[];
+  resources?: Array<{ "@type": string; name?: string; clusterName?: string }>;
+};
+type DumpJson = { clientKind?: string; nodeId?: string; types?: TypeConfigJson[] };
+type ClientsJson = { clients: Array<{ nodeId: string; types: Array<{ shortName: string; versionSent?: string; versionAcked?: string }> }> };
+
+/** Resolves on the server's ACK of `version` (so the admin API has seen it). */
+function ackEvents() {
+  const acked = new Set<string>();
+  const waiters: Array<() => void> = [];
+  const hooks: XdsServerHooks = {
+    onAck: (_stream, _typeUrl, version) => {
+      acked.add(version);
+      for (const wake of waiters.splice(0)) wake();
+    },
+  };
+  const acknowledged = async (version: string) => {
+    while (!acked.has(version)) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { hooks, acknowledged };
+}
+
+describe("DumpConfig", () => {
+  it("should return what one node was sent and acknowledged, with the versions ListClients shows", async (t) => {
+    const events = ackEvents();
+    const { consul, bridge, admin } = await bridgeWithWeb(t, events.hooks);
+    const edge = openClient(t, bridge, "edge-1");
+    const other = openClient(t, bridge, "cds-only");
+    edge.subscribe(clusterType);
+    const clusters = await edge.next();
+    edge.ack(clusters);
+    edge.subscribe(endpointType, ["web"]);
+    const endpoints = await edge.next();
+    edge.ack(endpoints, ["web"]);
+    other.subscribe(clusterType);
+    other.ack(await other.next());
+    await events.acknowledged(endpoints.versionInfo);
+
+    // web-2 fails: the node is sent a new assignment and has not acknowledged it yet.
+    assert.equal((await fetch(`${consul.url}/v1/agent/check/fail/service:web-2`, { method: "PUT" })).status, 200);
+    const update = await edge.next();
+    assert.equal(responseAssignments(update)[0]!.endpoints[0]!.lbEndpoints.length, 1);
+
+    const dump = await rpc<DumpJson>(admin, "DumpConfig", { nodeId: "edge-1" });
+    assert.equal(dump.status, 200, JSON.stringify(dump.body));
+    assert.equal(dump.body.nodeId, "edge-1");
+    assert.equal(dump.body.clientKind, "envoy");
+    assert.deepEqual(
+      dump.body.types!.map((type) => type.shortName),
+      ["CDS", "EDS"],
+      "only the types the node asked for",
+    );
+    const [cds, eds] = dump.body.types!;
+    assert.equal(cds!.version, clusters.versionInfo);
+    assert.equal(cds!.versionAcked, clusters.versionInfo);
+    assert.deepEqual(cds!.names, ["web", "web-api"]);
+    assert.deepEqual(
+      cds!.resources!.map((r) => r.name),
+      ["web", "web-api"],
+    );
+    assert.equal(eds!.version, update.versionInfo, "the version last sent");
+    assert.equal(eds!.versionAcked, endpoints.versionInfo, "the version the node still runs");
+    assert.equal(eds!.awaitingAck, true);
+    assert.deepEqual(eds!.names, ["web"], "only the name it subscribed to");
+    assert.deepEqual(
+      eds!.resources!.map((r) => r.clusterName),
+      ["web"],
+    );
+
+    const clients = await rpc<ClientsJson>(admin, "ListClients", {});
+    const listed = clients.body.clients.find((c) => c.nodeId === "edge-1")!;
+    for (const type of dump.body.types!) {
+      const state = listed.types.find((x) => x.shortName === type.shortName)!;
+      assert.equal(type.version, state.versionSent, `${type.shortName}: the version ListClients shows`);
+      assert.equal(type.versionAcked, state.versionAcked);
+    }
+
+    const cdsOnly = await rpc<DumpJson>(admin, "DumpConfig", { nodeId: "cds-only" });
+    assert.deepEqual(
+      cdsOnly.body.types!.map((type) => type.shortName),
+      ["CDS"],
+    );
+    // The client-kind dump is the whole served snapshot: every type, every assignment.
+    const kind = await rpc<DumpJson>(admin, "DumpConfig", { clientKind: "envoy" });
+    assert.equal(kind.status, 200);
+    const kindEds = kind.body.types!.find((type) => type.typeUrl === endpointType)!;
+    assert.deepEqual(kindEds.resources!.map((r) => r.clusterName).sort(), ["web", "web-api"]);
+  });
+
+  it("should answer invalid_argument for an unknown client kind, and not_found for a node that is not connected", async (t) => {
+    const { admin } = await bridgeWithWeb(t);
+    const unknown = await rpc<{ code: string; message: string }>(admin, "DumpConfig", { clientKind: "foo" });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.code, "invalid_argument");
+    assert.equal(unknown.body.message, 'unknown client kind "foo": expected envoy or grpc');
+    const neither = await rpc<{ code: string; message: string }>(admin, "DumpConfig", {});
+    assert.equal(neither.body.code, "invalid_argument");
+    assert.match(neither.body.message, /give nodeId .* or clientKind/);
+    const absent = await rpc<{ code: string; message: string }>(admin, "DumpConfig", { nodeId: "nobody" });
+    assert.equal(absent.status, 404);
+    assert.equal(absent.body.code, "not_found");
+    assert.equal(absent.body.message, 'no connected client has node id "nobody" (no client is connected)');
+  });
+});
