@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Message } from "@bufbuild/protobuf";
+import { compileDiscoveryChain } from "../src/discovery-chain/compile-discovery-chain.js";
 import { Cluster_LbPolicy } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { HeaderValueOption_HeaderAppendAction } from "../src/gen/envoy/config/core/v3/base_pb.js";
 import type { ClusterLoadAssignment } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { Route } from "../src/gen/envoy/config/route/v3/route_components_pb.js";
 import { buildChainResources, type ChainResources } from "../src/mapping/build-chain-resources.js";
 import { buildChainRouteConfiguration } from "../src/mapping/build-chain-route-configuration.js";
-import { compileDiscoveryChain } from "../src/mapping/compile-discovery-chain.js";
 import { type ClientKind, httpProtocolOptionsKey, resolveMappingOptions } from "../src/mapping/index.js";
 import type { ModelView } from "../src/model/service-model.js";
 import { validateXdsResource } from "../src/validate/index.js";

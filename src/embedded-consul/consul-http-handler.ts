@@ -4,6 +4,7 @@ import { compileFilter } from "../bexpr/index.js";
 import { parseGoDuration } from "../consul/go-duration.js";
 import type { CheckRecord, CheckStatus, HealthEntry } from "./catalog-records.js";
 import type { CatalogStore } from "./catalog-store.js";
+import { createConfigEntryRoutes } from "./config-entry-routes.js";
 import { agentServiceJson, catalogServiceJson, checkJson, healthEntryJson } from "./consul-json.js";
 import { type DatacenterCatalog, topics } from "./datacenter-catalog.js";
 import { type FaultInjector, tooManyConnectionsText } from "./fault-injector.js";
@@ -148,6 +149,12 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, faults, logger } = options;
   const aclTokens = options.aclTokens ? new Set(options.aclTokens) : undefined;
+  const configEntries = createConfigEntryRoutes({
+    store,
+    random: options.random,
+    defaultWaitMs: options.defaultWaitMs,
+    maxWaitMs: options.maxWaitMs,
+  });
 
   function parseReadQuery(ctx: RequestContext): ReadQuery {
     const params = ctx.url.searchParams;
@@ -409,6 +416,10 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
     const [v1, group, action, ...rest] = segments;
     if (v1 !== "v1") throw new HttpFailure(404, "404 page not found");
     const restName = rest.join("/");
+    if (group === "config") {
+      const tail = segments.slice(2).join("/");
+      return configEntries.handle({ req, res: ctx.res, url: ctx.url, rest: segments.length > 2 ? `/${tail}` : "", identity: ctx.identity });
+    }
     const isRead = method === "GET" || method === "HEAD";
     const expect = (allowed: "read" | "write"): void => {
       if (allowed === "read" ? !isRead : method !== "PUT") throw new HttpFailure(405, `method ${method} not allowed`);

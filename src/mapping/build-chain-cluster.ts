@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import type { ChainTarget } from "../discovery-chain/index.js";
 import { CircuitBreakersSchema } from "../gen/envoy/config/cluster/v3/circuit_breaker_pb.js";
 import {
   type Cluster,
@@ -10,7 +11,6 @@ import { OutlierDetectionSchema } from "../gen/envoy/config/cluster/v3/outlier_d
 import type { ConfigEntryKey, UpstreamConfig } from "../model/config-entry.js";
 import { buildCluster } from "./build-cluster.js";
 import type { ClientKind } from "./client-kind.js";
-import type { ChainTarget } from "./discovery-chain.js";
 import type { MappingWarning } from "./mapping-warning.js";
 import type { LbPolicyName, ServiceSettings } from "./service-settings.js";
 

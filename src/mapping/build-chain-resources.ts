@@ -1,3 +1,4 @@
+import type { DiscoveryChain } from "../discovery-chain/index.js";
 import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { Route } from "../gen/envoy/config/route/v3/route_components_pb.js";
@@ -10,7 +11,6 @@ import { buildLoadAssignment } from "./build-load-assignment.js";
 import { chainClusterName } from "./chain-cluster-name.js";
 import { chainTargetEndpoints } from "./chain-target-endpoints.js";
 import type { ClientKind } from "./client-kind.js";
-import type { DiscoveryChain } from "./discovery-chain.js";
 import type { ResolvedMappingOptions } from "./mapping-options.js";
 import type { MappingWarning } from "./mapping-warning.js";
 import { readServiceSettings, type ServiceSettings, serviceMetaKeys, type UpstreamProtocol } from "./service-settings.js";

@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { DurationSchema } from "@bufbuild/protobuf/wkt";
+import type { ChainRoute, DiscoveryChain } from "../discovery-chain/index.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../gen/envoy/config/core/v3/base_pb.js";
 import {
   type Route,
@@ -11,7 +12,6 @@ import {
 import type { HashPolicy, HeaderModifiers } from "../model/config-entry.js";
 import { buildChainRouteMatch, isUnmatchable } from "./build-chain-route-match.js";
 import type { ClientKind } from "./client-kind.js";
-import type { ChainRoute, DiscoveryChain } from "./discovery-chain.js";
 import type { MappingWarning } from "./mapping-warning.js";
 
 /** Input of {@link buildChainRoutes}. */

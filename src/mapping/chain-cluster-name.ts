@@ -1,4 +1,4 @@
-import type { ChainTarget } from "./discovery-chain.js";
+import type { ChainTarget } from "../discovery-chain/index.js";
 import { resourceNameFor } from "./resource-names.js";
 
 /**

@@ -1,7 +1,7 @@
+import type { ChainEndpointSource, ChainTarget } from "../discovery-chain/index.js";
 import type { ServiceInstance } from "../model/service-instance.js";
 import type { ModelView } from "../model/service-model.js";
 import type { EndpointCandidate } from "./build-load-assignment.js";
-import type { ChainEndpointSource, ChainTarget } from "./discovery-chain.js";
 import { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
 import type { MappingWarning } from "./mapping-warning.js";
 

@@ -21,9 +21,7 @@ export type {
   ResourceDraft,
   ServiceContribution,
 } from "./client-kind-builder.js";
-export { compileDiscoveryChain } from "./compile-discovery-chain.js";
 export { createClientKindBuilders } from "./create-client-kind-builders.js";
-export type { ChainProblem, DiscoveryChain } from "./discovery-chain.js";
 export { domainClaimsFor, resolveDomainClaims } from "./domain-claims.js";
 export { type ModelMapping, mapModel } from "./map-model.js";
 export { mapService, type ServiceChainInput, type ServiceMapping } from "./map-service.js";

@@ -1,3 +1,4 @@
+import type { DiscoveryChain } from "../discovery-chain/index.js";
 import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
@@ -12,7 +13,6 @@ import { buildCluster } from "./build-cluster.js";
 import { buildGrpcListener } from "./build-grpc-listener.js";
 import { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
 import { buildLoadAssignment, type EndpointCandidate } from "./build-load-assignment.js";
-import type { DiscoveryChain } from "./discovery-chain.js";
 import { type DomainClaim, domainClaimsFor } from "./domain-claims.js";
 import { classifyEndpointAddress, type EndpointAddress } from "./endpoint-address.js";
 import type { ResolvedMappingOptions } from "./mapping-options.js";

@@ -1,4 +1,5 @@
-import { type ChainProblem, compileDiscoveryChain, type DiscoveryChain, type MappingWarning } from "../mapping/index.js";
+import { type ChainProblem, compileDiscoveryChain, type DiscoveryChain } from "../discovery-chain/index.js";
+import type { MappingWarning } from "../mapping/index.js";
 import type { ConfigEntryKey } from "../model/config-entry.js";
 import type { ConfigEntriesView, ConfigEntryChange } from "../model/config-entry-store.js";
 import type { ModelView } from "../model/service-model.js";

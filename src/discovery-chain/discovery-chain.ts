@@ -118,4 +118,11 @@ export interface ChainContext {
   readonly hasService: (name: string) => boolean;
   /** `--downstream-service`: the service whose `UpstreamConfig` the bridge's clients get. */
   readonly downstreamService: string;
+  /**
+   * `bridge` (default): what the bridge can serve — unknown services and unread datacenters are
+   * errors, regexes must be RE2, routers and splitters on tcp chains are ignored with a warning.
+   * `consul-write`: only what Consul refuses when an entry is written (its graph checks, with its
+   * texts: an L7 entry on a tcp chain is an error), for the embedded catalog's `PUT /v1/config`.
+   */
+  readonly mode?: "bridge" | "consul-write";
 }

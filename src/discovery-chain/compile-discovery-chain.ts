@@ -77,6 +77,7 @@ class Compiler {
     const routerKey = configEntryKey("service-router", service);
     let router = this.reader.entry(routerKey) as ServiceRouterEntry | undefined;
     if (router && !this.l7) {
+      this.refuseOnWrite();
       this.warnings.push({
         entry: routerKey,
         message: `ignored: service ${JSON.stringify(service)} has protocol ${JSON.stringify(this.reader.protocolOf(service))}, and routers need http, http2 or grpc (set Protocol in service-defaults or proxy-defaults)`,
@@ -87,7 +88,7 @@ class Compiler {
     if (router) {
       this.customised = true;
       for (const [index, route] of router.routes.entries()) {
-        if (route.match) this.checkRegexes(routerKey, index, route.match);
+        if (route.match && this.context.mode !== "consul-write") this.checkRegexes(routerKey, index, route.match);
         const destination = route.destination;
         const target = destination?.service ?? service;
         const next =
@@ -114,6 +115,15 @@ class Compiler {
       this.context.entries.serviceDefaults(service)?.protocol === undefined &&
       this.context.entries.proxyDefaults()?.protocol === undefined;
     return { service, protocol: this.reader.protocolOf(service), isDefault, routes, targets: this.targets };
+  }
+
+  /** Consul refuses a router or splitter on a chain whose protocol is not L7 when it is written. */
+  private refuseOnWrite(): void {
+    if (this.context.mode !== "consul-write") return;
+    throw new ChainError({
+      entry: undefined,
+      message: `discovery chain ${JSON.stringify(this.service)} uses a protocol ${JSON.stringify(this.reader.protocolOf(this.service))} that does not permit advanced routing or splitting behavior`,
+    });
   }
 
   private checkRegexes(entry: ConfigEntryKey, index: number, match: NonNullable<ChainRoute["match"]>): void {
@@ -175,6 +185,7 @@ class Compiler {
         this.customised = true;
         return { splits: this.flatten(service, [service]).filter((s) => s.weight > 0), splitter: key };
       }
+      this.refuseOnWrite();
       this.warnings.push({
         entry: key,
         message: `ignored: service ${JSON.stringify(this.service)} has protocol ${JSON.stringify(this.reader.protocolOf(this.service))}, and splitters need http, http2 or grpc`,

@@ -30,6 +30,11 @@ export class ChainTargetResolver {
     return this.reader.context;
   }
 
+  /** Whether the bridge has the instances of a datacenter (any datacenter when checking a write, as Consul does). */
+  private reads(datacenter: string): boolean {
+    return this.context.mode === "consul-write" || this.context.servedDatacenters.includes(datacenter);
+  }
+
   /** Resolves a service (and subset) to a target of the chain, following redirects and the default subset. */
   resolve(service: string, subset: string | undefined, from: ConfigEntryKey | undefined): string {
     const resolved = this.follow({ service, subset, datacenter: this.context.localDatacenter }, from);
@@ -51,7 +56,7 @@ export class ChainTargetResolver {
               : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
         const seen = new Set([id]);
         for (const want of wanted) {
-          if (!this.context.servedDatacenters.includes(want.datacenter)) {
+          if (!this.reads(want.datacenter)) {
             this.warnings.push({
               entry: resolverKey,
               field: "Failover",
@@ -105,7 +110,7 @@ export class ChainTargetResolver {
       history.push(key);
       this.reader.services.add(requested.service);
       const resolverKey = configEntryKey("service-resolver", requested.service);
-      if (!this.context.hasService(requested.service)) {
+      if (this.context.mode !== "consul-write" && !this.context.hasService(requested.service)) {
         throw new ChainError({
           entry: referrer ?? resolverKey,
           message: `service ${JSON.stringify(requested.service)} does not exist in the catalog the bridge reads`,
@@ -133,7 +138,7 @@ export class ChainTargetResolver {
           message: `service ${JSON.stringify(requested.service)} does not have a subset named ${JSON.stringify(requested.subset)}`,
         });
       }
-      if (!this.context.servedDatacenters.includes(requested.datacenter)) {
+      if (!this.reads(requested.datacenter)) {
         throw new ChainError({
           entry: resolverKey,
           field: "Redirect.Datacenter",

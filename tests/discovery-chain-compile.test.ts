@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compileDiscoveryChain } from "../src/mapping/compile-discovery-chain.js";
-import type { ChainContext, ChainTarget } from "../src/mapping/discovery-chain.js";
+import { compileDiscoveryChain } from "../src/discovery-chain/compile-discovery-chain.js";
+import type { ChainContext, ChainTarget } from "../src/discovery-chain/discovery-chain.js";
 import type { ConfigEntriesView } from "../src/model/config-entry-store.js";
 import { type ConsulConfigEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
 
