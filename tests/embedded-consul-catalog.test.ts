@@ -221,7 +221,9 @@ describe("createEmbeddedConsul()", () => {
       ["/v1/catalog/services?stale&consistent", 400, /conflicting semantics/],
       ["/v1/health/service/web?ns=team", 400, /Enterprise/],
       ["/v1/health/service/web?filter=Service.Tags%20%3D%3D", 500, /^Failed to create boolean expression evaluator: /],
-      ["/v1/health/state/nonsense", 400, /^Bad check state$/],
+      ["/v1/health/state/", 400, /^Missing check state$/],
+      ["/v1/health/service/", 400, /^Missing service name$/],
+      ["/v1/health/node/", 400, /^Missing node name$/],
     ];
     for (const [path, status, text] of cases) {
       const answer = await get(consul, path);
@@ -229,7 +231,10 @@ describe("createEmbeddedConsul()", () => {
       assert.match(answer.text, text, path);
       assert.match(answer.headers.get("content-type") ?? "", /text\/plain/);
     }
-    assert.equal((await get(consul, "/v1/agent/service/register")).status, 405);
+    const wrongMethod = await get(consul, "/v1/agent/service/register");
+    assert.deepEqual([wrongMethod.status, wrongMethod.text, wrongMethod.headers.get("allow")], [405, "method GET not allowed", "PUT"]);
+    const unknownState = await get(consul, "/v1/health/state/nonsense");
+    assert.deepEqual([unknownState.status, unknownState.json()], [200, []], "Consul accepts any state name: none has checks");
   });
 
   it("should filter health results by passing, repeated tags and bexpr", async (t) => {
@@ -309,12 +314,16 @@ describe("createEmbeddedConsul()", () => {
     assert.deepEqual([check?.Status, check?.Output], ["critical", "TTL expired"]);
   });
 
-  it("should deregister agent services, unknown IDs included", async (t) => {
+  it("should deregister agent services, and answer an unknown ID with Consul's 404", async (t) => {
     const consul = await useEmbeddedConsul(t);
     await put(consul, "/v1/agent/service/register", { Name: "web", Port: 80 });
     const before = indexOf(await get(consul, "/v1/health/service/web"));
     assert.equal((await put(consul, "/v1/agent/service/deregister/web")).status, 200);
-    assert.equal((await put(consul, "/v1/agent/service/deregister/never-registered")).status, 200);
+    const unknown = await put(consul, "/v1/agent/service/deregister/never-registered");
+    assert.deepEqual(
+      [unknown.status, unknown.text],
+      [404, 'Unknown service ID "never-registered". Ensure that the service ID is passed, not the service name.'],
+    );
     const after = await get(consul, "/v1/health/service/web");
     assert.deepEqual(after.json(), []);
     assert.ok(indexOf(after) > before, "the last instance's removal moves the index");

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Greeter, SayHelloResponseSchema } from "../gen/consulxdsbridge/demo/v1/greeter_pb.js";
-import { type ReadinessSource, registerHealthService } from "../xds/index.js";
+import { answerUnimplemented, type ReadinessSource, registerHealthService } from "../xds/index.js";
 
 /** A demo instance is ready as long as it runs: its health answer is always SERVING. */
 const alwaysReady: ReadinessSource = { isReady: () => true, onChange: () => () => {} };
@@ -53,6 +53,7 @@ export async function startGrpcDemo(id: string, host = "127.0.0.1", port = 0): P
         });
         registerHealthService(router, alwaysReady);
       },
+      fallback: answerUnimplemented,
     }),
   );
   server.on("session", (session: http2.Http2Session) => {

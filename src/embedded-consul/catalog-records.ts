@@ -43,6 +43,29 @@ export interface ServiceSpec {
   readonly proxy?: Readonly<Record<string, unknown>>;
 }
 
+/** What the agent runs for an HTTP, TCP or gRPC check (Consul's CheckType), durations in milliseconds. */
+export interface CheckDefinition {
+  readonly http?: string;
+  /** Default GET. */
+  readonly method?: string;
+  readonly header?: Readonly<Record<string, readonly string[]>>;
+  readonly body?: string;
+  readonly disableRedirects?: boolean;
+  readonly tlsSkipVerify?: boolean;
+  readonly tlsServerName?: string;
+  /** `host:port`. */
+  readonly tcp?: string;
+  /** `host:port[/service]`. */
+  readonly grpc?: string;
+  readonly grpcUseTls?: boolean;
+  /** Time between runs (Consul raises anything under 1 s to 1 s). */
+  readonly intervalMs: number;
+  /** 0: Consul's default, 10 s. */
+  readonly timeoutMs: number;
+  /** Largest Output kept, in bytes (Consul: 4096). */
+  readonly outputMaxSize: number;
+}
+
 /** What a write says about one check; status and output are kept from the existing check when absent. */
 export interface CheckSpec {
   readonly checkId: string;
@@ -58,6 +81,8 @@ export interface CheckSpec {
   readonly timeout: string;
   /** TTL of a TTL check; the agent turns it critical when not refreshed in time. */
   readonly ttlMs?: number;
+  /** What the agent runs for an HTTP, TCP or gRPC check. */
+  readonly definition?: CheckDefinition;
 }
 
 /** A node as stored, immutable: a change replaces the record. */

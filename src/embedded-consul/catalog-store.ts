@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { CheckRecord, CheckStatus, ServiceRecord, ServiceWeights } from "./catalog-records.js";
+import { type Clock, systemClock } from "../consul/clock.js";
+import { AgentCheckRunner } from "./agent-check-runner.js";
+import type { CheckRecord, CheckSpec, CheckStatus, ServiceRecord } from "./catalog-records.js";
+import { type SeedService, seedServices } from "./catalog-seed.js";
 import { DatacenterCatalog } from "./datacenter-catalog.js";
 import { BadRequest } from "./json-fields.js";
 import type { AgentRegistration, CatalogRegistration } from "./registration.js";
@@ -17,34 +20,27 @@ export interface CatalogStoreOptions {
   readonly consulService: boolean;
   /** Turn TTL checks critical when they are not refreshed within their TTL. */
   readonly ttlExpiry: boolean;
+  /** Run the agent's HTTP, TCP and gRPC checks (default true). */
+  readonly runChecks?: boolean;
+  /** Time for check intervals, timeouts and TTLs (default the system clock). */
+  readonly clock?: Clock;
+  /** Source of the checks' first-run stagger (default Math.random). */
+  readonly random?: () => number;
 }
 
-/** One instance for {@link CatalogStore.seed}; every field but the port has a default. */
-export interface SeedInstance {
-  /** Default `<service>-<n>`. */
-  readonly id?: string;
-  /** Default `node-<n>` (n = position in the service's list), so services share nodes. */
-  readonly node?: string;
-  /** Address of the node when the seed creates it; default a unique 10.x.y.z. */
-  readonly nodeAddress?: string;
-  readonly nodeMeta?: Readonly<Record<string, string>>;
-  /** Default "" (the node address is used). */
-  readonly address?: string;
-  /** Default 8080. */
-  readonly port?: number;
-  readonly tags?: readonly string[];
-  readonly meta?: Readonly<Record<string, string>>;
-  /** Default {1,1}; null renders `"Weights": null` like a catalog-API registration. */
-  readonly weights?: ServiceWeights | null;
-  readonly kind?: string;
-  /** Status of the instance's single check `service:<id>`; null for no check. Default passing. */
-  readonly status?: CheckStatus | null;
+/** Consul's default `OutputMaxSize` of a TTL check. */
+const ttlOutputMaxSize = 4096;
+
+/** A TTL update's output as Consul stores it: cut at 4 KiB with a note of what was dropped. */
+function truncateTtlOutput(output: string): string {
+  const bytes = Buffer.from(output, "utf8");
+  if (bytes.length <= ttlOutputMaxSize) return output;
+  return `${bytes.subarray(0, ttlOutputMaxSize).toString("utf8")} ... (captured ${ttlOutputMaxSize} of ${bytes.length} bytes)`;
 }
 
-/** One service for {@link CatalogStore.seed}. */
-export interface SeedService {
-  readonly name: string;
-  readonly instances: readonly SeedInstance[];
+function specOf(check: CheckRecord): CheckSpec {
+  const { node: _node, createIndex: _c, modifyIndex: _m, serviceName: _n, serviceTags: _t, ...spec } = check;
+  return spec;
 }
 
 /** Result of an agent check update. */
@@ -69,7 +65,7 @@ export class CatalogStore {
   readonly agentNodeId = randomUUID();
   private readonly dcs = new Map<string, DatacenterCatalog>();
   private readonly generations = new Map<string, number>();
-  private readonly ttlTimers = new Map<string, NodeJS.Timeout>();
+  private readonly checks: AgentCheckRunner;
   private seededNodes = 0;
 
   constructor(private readonly options: CatalogStoreOptions) {
@@ -77,6 +73,13 @@ export class CatalogStore {
     if (first === undefined) throw new Error("at least one datacenter is required");
     this.agentDatacenter = first;
     this.agentNode = options.nodeName;
+    this.checks = new AgentCheckRunner({
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      runProbes: options.runChecks ?? true,
+      ttlExpiry: options.ttlExpiry,
+      record: (checkId, status, output) => this.recordAgentCheck(checkId, status, output),
+    });
     for (const name of options.datacenters) {
       const dc = new DatacenterCatalog(name, (dcName, moved, abandon) => this.wake(dcName, moved, abandon));
       this.dcs.set(name, dc);
@@ -167,22 +170,44 @@ export class CatalogStore {
         if (check.serviceId !== service.id || keep.has(check.checkId)) continue;
         if (check.checkId.startsWith(serviceMaintenancePrefix)) continue;
         dc.deleteCheck(txn, node, check.checkId);
-        this.clearTtl(dc.name, node, check.checkId);
+        this.checks.remove(check.checkId);
       }
-      for (const check of checks) {
-        const record = dc.putCheck(txn, node, check);
-        this.armTtl(dc, record);
-      }
+      for (const check of checks) this.checks.start(dc.putCheck(txn, node, check));
     });
   }
 
-  /** Removes a service from the agent's node; unknown IDs are fine (200, as Consul answers). */
-  agentDeregister(serviceId: string): void {
+  /** Removes a service and its checks from the agent's node; false when the agent has no such service. */
+  agentDeregister(serviceId: string): boolean {
     const dc = this.agentCatalog();
+    if (!dc.servicesOn(this.agentNode).has(serviceId)) return false;
     for (const check of dc.checksOn(this.agentNode).values()) {
-      if (check.serviceId === serviceId) this.clearTtl(dc.name, this.agentNode, check.checkId);
+      if (check.serviceId === serviceId) this.checks.remove(check.checkId);
     }
     dc.write((txn) => dc.deleteService(txn, this.agentNode, serviceId));
+    return true;
+  }
+
+  /** `PUT /v1/agent/check/register`: adds or replaces a check of the agent (its service, if named, must exist). */
+  agentRegisterCheck(check: CheckSpec): void {
+    const dc = this.agentCatalog();
+    if (check.serviceId !== "" && !dc.servicesOn(this.agentNode).has(check.serviceId)) {
+      throw new Error(`unknown service ${check.serviceId}`);
+    }
+    this.checks.start(dc.write((txn) => dc.putCheck(txn, this.agentNode, check)));
+  }
+
+  /** `PUT /v1/agent/check/deregister/:id`: false when the agent has no such check. */
+  agentDeregisterCheck(checkId: string): boolean {
+    const dc = this.agentCatalog();
+    if (!dc.checksOn(this.agentNode).has(checkId)) return false;
+    this.checks.remove(checkId);
+    dc.write((txn) => dc.deleteCheck(txn, this.agentNode, checkId));
+    return true;
+  }
+
+  /** The agent's check `checkId`, if it has one. */
+  agentCheck(checkId: string): CheckRecord | undefined {
+    return this.agentCatalog().checksOn(this.agentNode).get(checkId);
   }
 
   /** `PUT /v1/agent/check/pass|warn|fail|update/:id`: only TTL checks of the agent's node can be updated. */
@@ -191,10 +216,18 @@ export class CatalogStore {
     const check = dc.checksOn(this.agentNode).get(checkId);
     if (!check) return "unknown-check";
     if (check.type !== "ttl") return "not-ttl";
-    const { node, createIndex: _c, modifyIndex: _m, serviceName: _n, serviceTags: _t, ...spec } = check;
-    const record = dc.write((txn) => dc.putCheck(txn, node, { ...spec, status, output }));
-    this.armTtl(dc, record);
+    const stored = truncateTtlOutput(output);
+    const record = dc.write((txn) => dc.putCheck(txn, check.node, { ...specOf(check), status, output: stored }));
+    this.checks.refreshTtl(record, stored);
     return "ok";
+  }
+
+  /** A verdict of the check runner (a probe's result, a TTL expiry) on a check that may be gone by now. */
+  private recordAgentCheck(checkId: string, status: CheckStatus, output: string): void {
+    const dc = this.agentCatalog();
+    const check = dc.checksOn(this.agentNode).get(checkId);
+    if (!check) return;
+    dc.write((txn) => dc.putCheck(txn, check.node, { ...specOf(check), status, output }));
   }
 
   /** Turns service maintenance on or off; false when the agent has no such service. */
@@ -290,47 +323,7 @@ export class CatalogStore {
   seed(datacenter: string, services: readonly SeedService[]): number {
     const dc = this.dcs.get(datacenter);
     if (!dc) throw new Error(`unknown datacenter ${datacenter}`);
-    dc.write((txn) => {
-      for (const service of services) {
-        for (const [i, instance] of service.instances.entries()) {
-          const nodeName = instance.node ?? `node-${i}`;
-          if (!dc.node(nodeName) || instance.nodeAddress !== undefined || instance.nodeMeta !== undefined) {
-            const n = (this.seededNodes += 1);
-            dc.ensureNode(txn, {
-              name: nodeName,
-              address: instance.nodeAddress ?? dc.node(nodeName)?.address ?? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-              meta: instance.nodeMeta ?? dc.node(nodeName)?.meta ?? {},
-            });
-          }
-          const id = instance.id ?? `${service.name}-${i}`;
-          dc.putService(txn, nodeName, {
-            id,
-            name: service.name,
-            kind: instance.kind ?? "",
-            tags: instance.tags ?? [],
-            address: instance.address ?? "",
-            taggedAddresses: {},
-            meta: instance.meta ?? {},
-            port: instance.port ?? 8080,
-            weights: instance.weights === undefined ? { Passing: 1, Warning: 1 } : instance.weights,
-            enableTagOverride: false,
-          });
-          if (instance.status !== null) {
-            dc.putCheck(txn, nodeName, {
-              checkId: `service:${id}`,
-              name: `Service '${service.name}' check`,
-              status: instance.status ?? "passing",
-              notes: "",
-              output: "",
-              serviceId: id,
-              type: "ttl",
-              interval: "",
-              timeout: "",
-            });
-          }
-        }
-      }
-    });
+    dc.write((txn) => seedServices(dc, txn, services, () => (this.seededNodes += 1)));
     return dc.index;
   }
 
@@ -339,8 +332,7 @@ export class CatalogStore {
     const dc = this.dcs.get(datacenter);
     const check = dc?.checksOn(node).get(checkId);
     if (!dc || !check) return false;
-    const { createIndex: _c, modifyIndex: _m, serviceName: _n, serviceTags: _t, node: _node, ...spec } = check;
-    dc.write((txn) => dc.putCheck(txn, node, { ...spec, status, output }));
+    dc.write((txn) => dc.putCheck(txn, node, { ...specOf(check), status, output }));
     return true;
   }
 
@@ -349,33 +341,8 @@ export class CatalogStore {
     for (const dc of this.dcs.values()) if (datacenter === undefined || dc.name === datacenter) dc.resetIndexes();
   }
 
-  /** Stops TTL timers. */
+  /** Stops every check the agent runs. */
   close(): void {
-    for (const timer of this.ttlTimers.values()) clearTimeout(timer);
-    this.ttlTimers.clear();
-  }
-
-  private armTtl(dc: DatacenterCatalog, check: CheckRecord): void {
-    const key = `${dc.name}\u0000${check.node}\u0000${check.checkId}`;
-    const existing = this.ttlTimers.get(key);
-    if (existing) clearTimeout(existing);
-    this.ttlTimers.delete(key);
-    if (!this.options.ttlExpiry || check.ttlMs === undefined || check.status === "critical") return;
-    const timer = setTimeout(() => {
-      this.ttlTimers.delete(key);
-      const current = dc.checksOn(check.node).get(check.checkId);
-      if (!current || current.status === "critical") return;
-      const { createIndex: _c, modifyIndex: _m, serviceName: _n, serviceTags: _t, node, ...spec } = current;
-      dc.write((txn) => dc.putCheck(txn, node, { ...spec, status: "critical", output: "TTL expired" }));
-    }, check.ttlMs);
-    timer.unref();
-    this.ttlTimers.set(key, timer);
-  }
-
-  private clearTtl(dc: string, node: string, checkId: string): void {
-    const key = `${dc}\u0000${node}\u0000${checkId}`;
-    const timer = this.ttlTimers.get(key);
-    if (timer) clearTimeout(timer);
-    this.ttlTimers.delete(key);
+    this.checks.close();
   }
 }

@@ -1,4 +1,5 @@
-import type { CheckRecord, HealthEntry, NodeRecord, ServiceRecord } from "./catalog-records.js";
+import type { CheckDefinition, CheckRecord, HealthEntry, NodeRecord, ServiceRecord } from "./catalog-records.js";
+import { formatGoDuration } from "./format-go-duration.js";
 
 // Field names and order follow Consul's Go structs (structs.Node, NodeService, HealthCheck,
 // ServiceNode), so responses look the same to clients and to people comparing with `curl`.
@@ -42,6 +43,25 @@ export function serviceJson(service: ServiceRecord): Record<string, unknown> {
   return json;
 }
 
+/** `HealthCheck.Definition` of an agent-run check: only the fields set, durations as Go prints them. */
+function definitionJson(definition: CheckDefinition | undefined): Record<string, unknown> {
+  if (!definition) return {};
+  const json: Record<string, unknown> = {};
+  if (definition.intervalMs > 0) json.Interval = formatGoDuration(definition.intervalMs);
+  if (definition.timeoutMs > 0) json.Timeout = formatGoDuration(definition.timeoutMs);
+  if (definition.http) json.HTTP = definition.http;
+  if (definition.header && Object.keys(definition.header).length > 0) json.Header = definition.header;
+  if (definition.method) json.Method = definition.method;
+  if (definition.body) json.Body = definition.body;
+  if (definition.disableRedirects) json.DisableRedirects = true;
+  if (definition.tlsServerName) json.TLSServerName = definition.tlsServerName;
+  if (definition.tlsSkipVerify) json.TLSSkipVerify = true;
+  if (definition.tcp) json.TCP = definition.tcp;
+  if (definition.grpc) json.GRPC = definition.grpc;
+  if (definition.grpcUseTls) json.GRPCUseTLS = true;
+  return json;
+}
+
 /** A `HealthCheck` as every health endpoint renders it. */
 export function checkJson(check: CheckRecord): Record<string, unknown> {
   return {
@@ -58,7 +78,7 @@ export function checkJson(check: CheckRecord): Record<string, unknown> {
     Interval: check.interval,
     Timeout: check.timeout,
     ExposedPort: 0,
-    Definition: {},
+    Definition: definitionJson(check.definition),
     CreateIndex: check.createIndex,
     ModifyIndex: check.modifyIndex,
   };

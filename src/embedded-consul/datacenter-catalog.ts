@@ -86,6 +86,7 @@ function checkContent(check: Omit<CheckRecord, "node" | "createIndex" | "modifyI
     check.interval,
     check.timeout,
     check.ttlMs ?? null,
+    check.definition ?? null,
   ]);
 }
 
@@ -401,6 +402,11 @@ export class DatacenterCatalog {
   /** The index `/v1/catalog/services` reports. */
   get servicesIndex(): number {
     return this.servicesTableIndex;
+  }
+
+  /** The index of the nodes table (`/v1/catalog/nodes`). */
+  get nodesIndex(): number {
+    return this.nodesTableIndex;
   }
 
   /** The index `/v1/health/state/*` reports. */

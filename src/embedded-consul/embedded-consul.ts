@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
+import type { Clock } from "../consul/clock.js";
 import { CatalogStore } from "./catalog-store.js";
 import { createConsulHttpHandler } from "./consul-http-handler.js";
 import { FaultInjector } from "./fault-injector.js";
@@ -24,11 +25,15 @@ export interface EmbeddedConsulOptions {
   readonly consulService?: boolean;
   /** Turn TTL checks critical when they are not refreshed in time. Default true. */
   readonly ttlExpiry?: boolean;
+  /** Run the agent's HTTP, TCP and gRPC checks every `Interval`, as a Consul agent does. Default true. */
+  readonly runChecks?: boolean;
+  /** Time for check intervals, timeouts and TTLs; tests pass a virtual clock. Default the system clock. */
+  readonly clock?: Clock;
   /** `wait` of a blocking query that names none. Default 5 minutes (Consul's). */
   readonly defaultWaitMs?: number;
   /** Largest `wait` honoured. Default 10 minutes (Consul's). */
   readonly maxWaitMs?: number;
-  /** Jitter source for blocking queries (adds up to wait/16). Default Math.random. */
+  /** Jitter source for blocking queries (adds up to wait/16) and checks' first-run stagger. Default Math.random. */
   readonly random?: () => number;
   /** Default: silent. */
   readonly logger?: Logger;
@@ -98,8 +103,9 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts an in-process HTTP server that speaks the part of Consul's HTTP API the bridge and its users
- * touch (agent registration, checks, maintenance, catalog and health reads with blocking queries,
- * several datacenters, optional ACLs), with fault hooks and connection counting for tests. `dev`
+ * touch (agent registration, checks it runs like an agent, maintenance, catalog and health reads
+ * with blocking queries, several datacenters, optional ACLs), with fault hooks and connection
+ * counting for tests. `dev`
  * mode runs it so users can `curl` registrations exactly as against Consul.
  */
 export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}): Promise<EmbeddedConsul> {
@@ -111,6 +117,9 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
     nodeAddress: options.nodeAddress ?? "127.0.0.1",
     consulService: options.consulService ?? true,
     ttlExpiry: options.ttlExpiry ?? true,
+    runChecks: options.runChecks ?? true,
+    ...(options.clock ? { clock: options.clock } : {}),
+    random: options.random ?? Math.random,
   });
   const faults = new FaultInjector();
   const handler = createConsulHttpHandler({

@@ -1,5 +1,6 @@
 export type { CheckStatus, ServiceWeights } from "./catalog-records.js";
-export { CatalogStore, type CheckUpdateResult, type SeedInstance, type SeedService } from "./catalog-store.js";
+export type { SeedInstance, SeedService } from "./catalog-seed.js";
+export { CatalogStore, type CheckUpdateResult } from "./catalog-store.js";
 export type { DatacenterCatalog } from "./datacenter-catalog.js";
 export {
   type ConnectionStats,

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { parseGoDuration } from "../consul/go-duration.js";
+import { checkStatusField, isEmptyCheck, parseAgentCheck } from "./agent-check-definition.js";
 import type { CheckSpec, CheckStatus, ServiceAddress, ServiceSpec, ServiceWeights } from "./catalog-records.js";
 import {
   BadRequest,
@@ -12,8 +12,6 @@ import {
   stringListField,
   stringMapField,
 } from "./json-fields.js";
-
-const statuses = new Set<string>(["passing", "warning", "critical"]);
 
 /** A service registration as the agent accepts it (`PUT /v1/agent/service/register`), validated. */
 export interface AgentRegistration {
@@ -68,42 +66,17 @@ function parseService(body: Record<string, unknown>, nameField: "Name" | "Servic
 }
 
 function parseStatus(body: Record<string, unknown>): CheckStatus | undefined {
-  const status = stringField(body, "Status");
-  if (status === "") return undefined;
-  if (!statuses.has(status)) throw new BadRequest(`Invalid check: Status for checks must 'passing', 'warning', 'critical'`);
-  return status as CheckStatus;
+  return checkStatusField(body, `Invalid check: Status for checks must 'passing', 'warning', 'critical'`);
 }
 
-function checkType(body: Record<string, unknown>): { type: string; ttlMs?: number } {
-  const ttl = stringField(body, "TTL");
-  if (ttl !== "") {
-    const ttlMs = parseGoDuration(ttl);
-    if (ttlMs === undefined || ttlMs <= 0) throw new BadRequest("Invalid check: TTL must be > 0 for TTL checks");
-    return { type: "ttl", ttlMs };
-  }
-  const kinds: Array<[string, string]> = [
-    ["HTTP", "http"],
-    ["TCP", "tcp"],
-    ["GRPC", "grpc"],
-    ["H2PING", "h2ping"],
-    ["UDP", "udp"],
-    ["Args", "script"],
-    ["ScriptArgs", "script"],
-    ["AliasService", "alias"],
-    ["AliasNode", "alias"],
-  ];
-  for (const [name, type] of kinds) {
-    const value = field(body, name);
-    if (value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0)) continue;
-    if (type !== "alias") {
-      const interval = parseGoDuration(stringField(body, "Interval"));
-      if (interval === undefined || interval <= 0) {
-        throw new BadRequest("Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or gRPC checks");
-      }
-    }
-    return { type };
-  }
-  throw new BadRequest("Invalid check: TTL, HTTP, TCP, GRPC, H2PING, UDP, Args or AliasService must be set");
+/** The non-empty check objects of a definition's `Check` and `Checks` (empty ones are ignored, as by Consul). */
+function checkObjects(body: Record<string, unknown>): Record<string, unknown>[] {
+  const single = objectField(body, "Check");
+  const many = field(body, "Checks");
+  if (many !== undefined && many !== null && !Array.isArray(many)) throw new BadRequest("Request decode failed: Checks: expected a list");
+  const all = [...(single ? [single] : []), ...((many as unknown[] | undefined | null) ?? [])];
+  for (const entry of all) if (!isObject(entry)) throw new BadRequest("Request decode failed: Checks: expected objects");
+  return (all as Record<string, unknown>[]).filter((entry) => !isEmptyCheck(entry));
 }
 
 /** Consul's automatic `lan_ipv4`/`wan_ipv4` (or `_ipv6`) service tagged addresses for an IP address. */
@@ -120,36 +93,45 @@ function withDefaultTaggedAddresses(service: ServiceSpec): ServiceSpec {
 
 /**
  * Validates an agent service registration like Consul does: `Name` required, `ID` defaults to it,
- * `0.0.0.0` refused, weights default to {1,1}, checks from `Check`/`Checks` with IDs
- * `service:<ID>` (`service:<ID>:<n>` when several) and no status unless `Status` is given (the
- * catalog then starts them critical, or keeps an existing check's status).
+ * `0.0.0.0` refused, weights default to {1,1}, checks from `Check`/`Checks` (empty ones ignored)
+ * with IDs `service:<ID>` (`service:<ID>:<n>` when several), validated as Consul's CheckType, and
+ * no status unless `Status` is given (the catalog then starts them critical, or keeps an existing
+ * check's status).
  */
 export function parseAgentRegistration(body: unknown): AgentRegistration {
   if (!isObject(body)) throw new BadRequest("Request decode failed: expected a JSON object");
   const service = parseService(body, "Name", { Passing: 1, Warning: 1 });
   if (service.name === "") throw new BadRequest("Missing service name");
-  const single = objectField(body, "Check");
-  const many = field(body, "Checks");
-  if (many !== undefined && many !== null && !Array.isArray(many)) throw new BadRequest("Request decode failed: Checks: expected a list");
-  const definitions = [...(single ? [single] : []), ...((many as unknown[] | undefined | null) ?? [])];
-  const checks = definitions.map((definition, i): CheckSpec => {
-    if (!isObject(definition)) throw new BadRequest("Request decode failed: Checks: expected objects");
-    const { type, ttlMs } = checkType(definition);
-    const status = parseStatus(definition);
-    const fallbackId = definitions.length > 1 ? `service:${service.id}:${i + 1}` : `service:${service.id}`;
-    return {
-      checkId: stringField(definition, "CheckID") || stringField(definition, "ID") || fallbackId,
-      name: stringField(definition, "Name") || `Service '${service.name}' check`,
-      ...(status ? { status } : {}),
-      notes: stringField(definition, "Notes"),
-      serviceId: service.id,
-      type,
-      interval: stringField(definition, "Interval"),
-      timeout: stringField(definition, "Timeout"),
-      ...(ttlMs !== undefined ? { ttlMs } : {}),
-    };
+  const definitions = checkObjects(body);
+  const checks = definitions.map((definition, i) =>
+    parseAgentCheck(
+      definition,
+      {
+        checkId: definitions.length > 1 ? `service:${service.id}:${i + 1}` : `service:${service.id}`,
+        name: `Service '${service.name}' check`,
+        serviceId: service.id,
+      },
+      undefined,
+    ),
+  );
+  // Consul validates every check's type before any check's status.
+  const withStatus = checks.map((check, i) => {
+    const status = checkStatusField(definitions[i]!, "Status for checks must 'passing', 'warning', 'critical'");
+    return status ? { ...check, status } : check;
   });
-  return { service: withDefaultTaggedAddresses(service), checks };
+  return { service: withDefaultTaggedAddresses(service), checks: withStatus };
+}
+
+/**
+ * Validates a `PUT /v1/agent/check/register` body as Consul does: `Name` required ("Missing check
+ * name"), a known `Status` ("Bad check status"), a valid check type; the ID defaults to the name.
+ */
+export function parseCheckRegistration(body: unknown): CheckSpec {
+  if (!isObject(body)) throw new BadRequest("Request decode failed: expected a JSON object");
+  const name = stringField(body, "Name");
+  if (name === "") throw new BadRequest("Missing check name");
+  const status = checkStatusField(body, "Bad check status");
+  return parseAgentCheck(body, { checkId: name, name, serviceId: stringField(body, "ServiceID") }, status);
 }
 
 /** A `PUT /v1/catalog/register` body, validated. */

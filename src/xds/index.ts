@@ -1,4 +1,5 @@
 export { type ClientStatusServiceOptions, clientStatus, registerClientStatusService } from "./client-status-service.js";
+export { answerUnimplemented } from "./grpc-unimplemented.js";
 export { healthServiceNames, type ReadinessSource, registerHealthService } from "./health-service.js";
 export { peerAddressKey } from "./peer-address.js";
 export { type PendingResponse, type RequestOutcome, SotwStream, type SotwStreamOptions, type TypeStatus } from "./sotw-stream.js";

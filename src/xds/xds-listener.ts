@@ -3,6 +3,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { answerUnimplemented } from "./grpc-unimplemented.js";
 import { peerAddressKey } from "./peer-address.js";
 
 /** TLS for the xDS port; with `clientCa`, clients must present a certificate it signed (mutual TLS). */
@@ -55,6 +56,7 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     compressMinBytes: Number.MAX_SAFE_INTEGER,
     grpcWeb: false,
+    fallback: answerUnimplemented,
     contextValues: (request) => {
       const socket = request.socket;
       return createContextValues().set(peerAddressKey, `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`);
