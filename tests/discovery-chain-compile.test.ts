@@ -91,6 +91,16 @@ describe("compileDiscoveryChain()", () => {
     assert.equal(chain.routes[0]?.splitter, "service-splitter/web");
   });
 
+  it("should keep every subset of the service's own resolver, and the whole service, as targets", () => {
+    const { chain } = valid("web", { ...versionResolver, DefaultSubset: "v1" });
+    assert.deepEqual([...chain.targets.keys()].sort(), [t("web"), t("web", "v1"), t("web", "v2")].sort());
+    assert.deepEqual(
+      chain.routes.flatMap((r) => r.splits.map((s) => s.target)),
+      [t("web", "v1")],
+      "routes use the default subset only",
+    );
+  });
+
   it("should keep Consul's two decimals of a weight", () => {
     const { chain } = valid("web", serviceDefaults("web", "http"), versionResolver, {
       Kind: "service-splitter",

@@ -100,7 +100,8 @@ describe("buildChainResources()", () => {
       const resources = build(kind, viewOf(fleet), http, subsets, split9010);
       assert.deepEqual(
         resources.clusters.map((c) => c.name),
-        ["web:v1", "web:v2"],
+        ["web:v1", "web:v2", "web"],
+        "each subset, and web as a whole on standby (no route uses it now)",
       );
       const assignments = new Map(resources.assignments.map((a) => [a.clusterName, a]));
       assert.deepEqual(endpointsOf(assignments.get("web:v1")), [["10.0.1.1", "10.0.1.2"]]);

@@ -133,7 +133,7 @@ describe("createSnapshotPublisher() with config entries", () => {
       const snapshot = publisher.cache.getSnapshot(kind)!;
       assert.deepEqual(checkSnapshotConsistency(snapshot), []);
       const clusters = [...snapshot.get(clusterType).resources.keys()].sort();
-      assert.deepEqual(clusters, ["api", "billing", "web:v1", "web:v2"], kind);
+      assert.deepEqual(clusters, ["api", "billing", "web", "web:v1", "web:v2"], kind);
     }
     const envoyRoutes = () =>
       decode(publisher.cache.getSnapshot("envoy")!, routeType, envoyRouteConfigurationName, RouteConfigurationSchema);

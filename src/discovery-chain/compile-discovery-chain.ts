@@ -103,6 +103,7 @@ class Compiler {
     }
     const last = this.splitterOrResolver(service, routerKey);
     routes.push(this.route(undefined, undefined, undefined, last.splits, last.splitter));
+    this.addStandbyTargets();
     const onlyTarget = this.targets.size === 1 ? [...this.targets.values()][0] : undefined;
     const isDefault =
       !this.customised &&
@@ -115,6 +116,19 @@ class Compiler {
       this.context.entries.serviceDefaults(service)?.protocol === undefined &&
       this.context.entries.proxyDefaults()?.protocol === undefined;
     return { service, protocol: this.reader.protocolOf(service), isDefault, routes, targets: this.targets };
+  }
+
+  /**
+   * Every subset of the service's own resolver, and the service as a whole, become targets even when
+   * no route uses them now: moving a split or a DefaultSubset then changes routes only, never removes
+   * a cluster a client is still subscribed to (grpc-js can lose a cluster's endpoints when a cluster
+   * it follows is removed and routed to again in quick succession).
+   */
+  private addStandbyTargets(): void {
+    const own = this.context.entries.resolver(this.service);
+    if (!own || own.redirect || Object.keys(own.subsets).length === 0) return;
+    this.resolver.resolve(this.service, undefined, undefined, false);
+    for (const subset of Object.keys(own.subsets).sort()) this.resolver.resolve(this.service, subset, undefined);
   }
 
   /** Consul refuses a router or splitter on a chain whose protocol is not L7 when it is written. */

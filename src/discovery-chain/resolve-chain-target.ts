@@ -36,8 +36,8 @@ export class ChainTargetResolver {
   }
 
   /** Resolves a service (and subset) to a target of the chain, following redirects and the default subset. */
-  resolve(service: string, subset: string | undefined, from: ConfigEntryKey | undefined): string {
-    const resolved = this.follow({ service, subset, datacenter: this.context.localDatacenter }, from);
+  resolve(service: string, subset: string | undefined, from: ConfigEntryKey | undefined, useDefaultSubset = true): string {
+    const resolved = this.follow({ service, subset, datacenter: this.context.localDatacenter }, from, useDefaultSubset);
     const id = targetId(resolved.requested);
     if (this.targets.has(id)) return id;
     const { requested, resolver, resolverKey } = resolved;
@@ -94,6 +94,7 @@ export class ChainTargetResolver {
   private follow(
     start: Requested,
     from: ConfigEntryKey | undefined,
+    useDefaultSubset = true,
   ): { requested: Requested; resolver: ServiceResolverEntry | undefined; resolverKey: ConfigEntryKey } {
     const history: string[] = [];
     let requested = start;
@@ -128,7 +129,7 @@ export class ChainTargetResolver {
           continue;
         }
       }
-      if (requested.subset === undefined && resolver?.defaultSubset !== undefined) {
+      if (useDefaultSubset && requested.subset === undefined && resolver?.defaultSubset !== undefined) {
         requested = { ...requested, subset: resolver.defaultSubset };
         continue;
       }
