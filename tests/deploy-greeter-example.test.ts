@@ -43,7 +43,10 @@ describe("examples/greeter-client.ts against dev mode", () => {
       Object.keys(byInstance).filter((id) => id !== "greeter-v1" && id !== "greeter-v2"),
       [],
     );
-    assert.equal(Object.values(byInstance).reduce((a, b) => a + b, 0), 5);
+    assert.equal(
+      Object.values(byInstance).reduce((a, b) => a + b, 0),
+      5,
+    );
     assert.match(example.stdout(), /xds:\/\/\/greeter #1: hello call 1 \(from greeter-v[12]\)/);
   });
 

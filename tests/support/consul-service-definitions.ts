@@ -38,7 +38,10 @@ export function readConsulServiceDefinitions(folder: string): ConsulServiceDefin
     .sort()
     .flatMap((file) => {
       if (!file.endsWith(".json")) throw new Error(`${file}: only .json service definitions are expected in ${folder}`);
-      const document = JSON.parse(readFileSync(join(folder, file), "utf8")) as { service?: Record<string, unknown>; config_entries?: unknown };
+      const document = JSON.parse(readFileSync(join(folder, file), "utf8")) as {
+        service?: Record<string, unknown>;
+        config_entries?: unknown;
+      };
       // Agent config files holding only config entries (config_entries.bootstrap) define no service.
       if (document.service === undefined && document.config_entries !== undefined) return [];
       const service = document.service;
