@@ -3,9 +3,11 @@
 // service rebuilds the chain's owner, and an invalid entry keeps the last good chain.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import { createRegistry, type DescMessage, fromBinary, type MessageShape, toJson } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
+import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { type RouteConfiguration, RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
+import { HttpProtocolOptionsSchema } from "../src/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
 import { envoyRouteConfigurationName, type MappingWarning } from "../src/mapping/index.js";
 import type { ConfigEntryKind } from "../src/model/config-entry.js";
 import { ConfigEntryStore } from "../src/model/config-entry-store.js";
@@ -219,5 +221,66 @@ describe("createSnapshotPublisher() with config entries", () => {
     const assignment = snapshot.get(endpointType).resources.get("web");
     assert.ok(assignment);
     assert.ok(Buffer.from(assignment.any).includes(Buffer.from("10.7.7.7")), "web's assignment holds billing's new instance as failover");
+  });
+
+  it("should put weighted clusters, retry policy and timeouts where Envoy reads them (its JSON, as in a config dump)", async () => {
+    const { model, store, publisher, publish } = await setUp();
+    syncEntries(
+      store,
+      serviceDefaults("web", "http"),
+      versions,
+      split(90, 10),
+      {
+        Kind: "service-router",
+        Name: "web",
+        Routes: [
+          {
+            Match: { HTTP: { PathPrefix: "/api/" } },
+            Destination: {
+              ServiceSubset: "v2",
+              RequestTimeout: "2.5s",
+              NumRetries: 3,
+              RetryOn: ["5xx", "reset"],
+              RetryOnStatusCodes: [503],
+            },
+          },
+        ],
+      },
+      serviceDefaults("consul-xds-bridge", "http", {
+        UpstreamConfig: { Defaults: { Limits: { MaxConcurrentRequests: 64 }, PassiveHealthCheck: { Interval: "10s", MaxFailures: 4 } } },
+      }),
+    );
+    model.markSynced();
+    await settle();
+    await publish();
+    const snapshot = publisher.cache.getSnapshot("envoy")!;
+    const routes = toJson(RouteConfigurationSchema, decode(snapshot, routeType, envoyRouteConfigurationName, RouteConfigurationSchema)) as {
+      virtualHosts: Array<{ name: string; routes: Array<{ match: Record<string, unknown>; route: Record<string, unknown> }> }>;
+    };
+    const web = routes.virtualHosts.find((v) => v.name === "web");
+    assert.ok(web);
+    assert.deepEqual(web.routes[0], {
+      match: { prefix: "/api/" },
+      route: {
+        cluster: "web:v2",
+        timeout: "2.500s",
+        retryPolicy: { retryOn: "5xx,reset,retriable-status-codes", numRetries: 3, retriableStatusCodes: [503] },
+      },
+    });
+    assert.deepEqual(web.routes[1], {
+      match: { prefix: "/" },
+      route: {
+        weightedClusters: {
+          clusters: [
+            { name: "web:v1", weight: 9000 },
+            { name: "web:v2", weight: 1000 },
+          ],
+        },
+      },
+    });
+    const registry = createRegistry(HttpProtocolOptionsSchema);
+    const cluster = toJson(ClusterSchema, decode(snapshot, clusterType, "web:v2", ClusterSchema), { registry }) as Record<string, unknown>;
+    assert.deepEqual(cluster.circuitBreakers, { thresholds: [{ maxRequests: 64 }] });
+    assert.deepEqual(cluster.outlierDetection, { consecutive5xx: 4, interval: "10s" });
   });
 });
