@@ -33,6 +33,8 @@ export type CatalogOps = {
   /** Bytes served since start, per endpoint (see {@link endpointKey}), headers included. */
   bytes(args: undefined): Record<string, number>;
   resetConnectionPeak(args: undefined): void;
+  /** Writes config entries through `PUT /v1/config`, as `consul config write` does; returns when the last is applied (monoMs). */
+  writeConfigEntries(args: { readonly entries: readonly Record<string, unknown>[] }): Promise<{ at: number; writtenAt: number }>;
 };
 
 const datacenter = "dc1";
@@ -110,6 +112,16 @@ const handlers: CatalogOps = {
   },
   resetConnectionPeak() {
     consul!.connections.resetPeak();
+  },
+  async writeConfigEntries({ entries }) {
+    const at = monoMs();
+    for (const entry of entries) {
+      const response = await fetch(`${consul!.url}/v1/config`, { method: "PUT", body: JSON.stringify(entry) });
+      const text = await response.text();
+      if (response.status !== 200 || text !== "true")
+        throw new Error(`PUT /v1/config ${entry.Kind}/${entry.Name}: ${response.status} ${text}`);
+    }
+    return { at, writtenAt: monoMs() };
   },
 };
 

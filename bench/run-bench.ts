@@ -15,6 +15,7 @@ import { RpcChild } from "./ipc-rpc.js";
 import { monoMs } from "./mono-clock.js";
 import { formatTable } from "./report-table.js";
 import { runColdSync } from "./scenarios/cold-sync.js";
+import { runConfigEntryChange } from "./scenarios/config-entry-change.js";
 import { consulConnectionsResult } from "./scenarios/consul-connections.js";
 import { fanoutEfficiencyResult, type RawRun, runRawFanouts } from "./scenarios/fanout-efficiency.js";
 import { flapFanoutResult } from "./scenarios/flap-fanout.js";
@@ -161,6 +162,10 @@ async function run(options: BenchOptions): Promise<void> {
       results.push(residentMemoryResult(memory, afterGc, options.services * options.instances, options.clients));
     }
     if (wants(6) && flaps) results.push(consulConnectionsResult(flaps, await catalog.call("connections", undefined)));
+    if (wants(8)) {
+      log("scenario 8: config-entry changes");
+      results.push(await phase("config-entries", () => runConfigEntryChange(ctx)));
+    }
     // Last, as writing it disturbs memory and timing: what the bridge holds after every scenario.
     if (options.heapSnapshot)
       log(`heap snapshot: ${await bridge.call("heapSnapshot", { path: join(outDir, `bridge-${stamp}.heapsnapshot`) })}`);

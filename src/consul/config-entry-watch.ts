@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { type Logger, pino } from "pino";
 import { type ConfigEntry, type ConfigEntryKind, configEntryKinds } from "../model/config-entry.js";
 import type { ConfigEntryStore } from "../model/config-entry-store.js";
@@ -169,6 +170,8 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
 
   async function runLoops(signal: AbortSignal): Promise<ConsulError | undefined> {
     const local = new AbortController();
+    // Five loops each park a request, a sleep or a token wait on this signal at once.
+    setMaxListeners(64, local.signal);
     const stop = (): void => local.abort();
     signal.addEventListener("abort", stop, { once: true });
     let unavailable: ConsulError | undefined;
