@@ -342,6 +342,30 @@ describe("compileDiscoveryChain()", () => {
     assert.match(result.warnings[0]?.message ?? "", /"dc3"/);
   });
 
+  it("should leave out failover to a peer, a namespace or a partition, and refuse a redirect to one", () => {
+    const result = valid("web", {
+      Kind: "service-resolver",
+      Name: "web",
+      Failover: { "*": { Targets: [{ Peer: "east" }, { Service: "backup", Namespace: "default" }, { Service: "api", Partition: "p2" }] } },
+    });
+    assert.deepEqual(
+      target(result.chain, t("web")).failover.map((f) => [f.service, f.datacenter]),
+      [["backup", "dc1"]],
+      "only the target in the default namespace stays",
+    );
+    assert.deepEqual(
+      result.warnings.map((w) => [w.entry, w.field, /peer "east"|partition "p2"/.test(w.message)]),
+      [
+        ["service-resolver/web", "Failover.Targets", true],
+        ["service-resolver/web", "Failover.Targets", true],
+      ],
+    );
+    const redirected = compile("web", { Kind: "service-resolver", Name: "web", Redirect: { Service: "api", Peer: "east" } });
+    assert.equal(redirected.chain, undefined);
+    assert.equal(redirected.errors[0]?.field, "Redirect");
+    assert.match(redirected.errors[0]?.message ?? "", /peer "east".*not cluster peers/);
+  });
+
   it("should take connection settings from the downstream service's UpstreamConfig, override before defaults", () => {
     const downstream = serviceDefaults("consul-xds-bridge", "http", {
       UpstreamConfig: {

@@ -6,6 +6,15 @@ import type { ChainEndpointSource, ChainProblem, ChainTarget } from "./discovery
 /** The roots a subset filter may select from: a `/v1/health/service` entry, as Consul evaluates it. */
 const filterRoots: ReadonlySet<string> = new Set(["Node", "Service", "Checks"]);
 
+/** The fields that move a redirect or failover out of the local partition and namespace. */
+interface Elsewhere {
+  readonly namespace?: string | undefined;
+  readonly partition?: string | undefined;
+  readonly peer?: string | undefined;
+}
+
+const notRead = "the bridge reads the default partition and namespace of its datacenters only, not cluster peers";
+
 interface Requested {
   readonly service: string;
   readonly subset: string | undefined;
@@ -46,13 +55,22 @@ export class ChainTargetResolver {
     if (hasFailover) {
       const policy = resolver.failover[requested.subset ?? ""] ?? resolver.failover["*"];
       if (policy) {
-        const wanted: Requested[] =
-          policy.datacenters.length > 0
+        const readable = (where: Elsewhere, field: string): boolean => {
+          const outside = this.outside(where);
+          if (outside !== undefined)
+            this.warnings.push({ entry: resolverKey, field, message: `failover to ${outside} left out: ${notRead}` });
+          return outside === undefined;
+        };
+        const wanted: Requested[] = !readable(policy, "Failover")
+          ? []
+          : policy.datacenters.length > 0
             ? policy.datacenters.map((datacenter) =>
                 rewrite(requested, { service: policy.service, subset: policy.serviceSubset, datacenter }),
               )
             : policy.targets.length > 0
-              ? policy.targets.map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
+              ? policy.targets
+                  .filter((t) => readable(t, "Failover.Targets"))
+                  .map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
               : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
         const seen = new Set([id]);
         for (const want of wanted) {
@@ -122,6 +140,9 @@ export class ChainTargetResolver {
       const resolver = entry?.kind === "service-resolver" ? entry : undefined;
       if (resolver?.redirect) {
         const r = resolver.redirect;
+        const outside = this.outside(r);
+        if (outside !== undefined)
+          throw new ChainError({ entry: resolverKey, field: "Redirect", message: `redirect to ${outside}: ${notRead}` });
         const redirected = rewrite(requested, { service: r.service, subset: r.serviceSubset, datacenter: r.datacenter });
         if (targetId(redirected) !== key) {
           requested = redirected;
@@ -148,6 +169,21 @@ export class ChainTargetResolver {
       }
       return { requested, resolver, resolverKey };
     }
+  }
+
+  /**
+   * Where a redirect or failover leads outside what the bridge reads — a cluster peer, a namespace or
+   * an admin partition other than `default` — described; undefined when it stays inside. Checking a
+   * write (`consul-write`) accepts them all, as Consul does.
+   */
+  private outside(where: Elsewhere): string | undefined {
+    if (this.context.mode === "consul-write") return undefined;
+    if (where.peer !== undefined && where.peer !== "") return `peer ${JSON.stringify(where.peer)}`;
+    if (where.partition !== undefined && where.partition !== "" && where.partition !== "default")
+      return `partition ${JSON.stringify(where.partition)}`;
+    if (where.namespace !== undefined && where.namespace !== "" && where.namespace !== "default")
+      return `namespace ${JSON.stringify(where.namespace)}`;
+    return undefined;
   }
 
   private source(requested: Requested): ChainEndpointSource {
