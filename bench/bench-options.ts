@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** Every scenario, by its number in issue 7. */
-export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+export const allScenarios = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 
 /** What one bench run does; every field comes from a flag (see {@link parseBenchOptions}). */
 export interface BenchOptions {
@@ -23,6 +23,10 @@ export interface BenchOptions {
   readonly churnSeconds: number;
   /** Processes the K clients are spread over. */
   readonly clientWorkers: number;
+  /** Envoy-like clients per protocol in scenario 8 (delta vs SotW). */
+  readonly deltaClients: number;
+  /** Changes of each kind measured per protocol in scenario 8. */
+  readonly deltaRuns: number;
   /** The bridge's coalescing window (the targets assume 0). */
   readonly debounceMs: number;
   /** Scenarios to run (setup always runs). */
@@ -38,7 +42,8 @@ export interface BenchOptions {
 /** The flags, for --help. */
 export const benchUsage = `npm run bench -- [--small] [--services N] [--instances M] [--clients K] [--runs R]
                  [--storm-runs S] [--churn-rate R/s] [--churn-seconds S] [--client-workers W]
-                 [--debounce-ms D] [--scenarios 1,2,…] [--profile] [--heap-snapshot] [--out DIR]`;
+                 [--debounce-ms D] [--delta-clients D] [--delta-runs R] [--scenarios 1,2,…]
+                 [--profile] [--heap-snapshot] [--out DIR]`;
 
 function positive(name: string, value: string | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -68,6 +73,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "churn-seconds": { type: "string" },
       "client-workers": { type: "string" },
       "debounce-ms": { type: "string" },
+      "delta-clients": { type: "string" },
+      "delta-runs": { type: "string" },
       scenarios: { type: "string" },
       profile: { type: "boolean" },
       "heap-snapshot": { type: "boolean" },
@@ -96,6 +103,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     churnSeconds: positive("churn-seconds", values["churn-seconds"], small ? 3 : 30),
     clientWorkers: positive("client-workers", values["client-workers"], 2),
     debounceMs: positive("debounce-ms", values["debounce-ms"], 0, true),
+    deltaClients: positive("delta-clients", values["delta-clients"], small ? 3 : 10),
+    deltaRuns: positive("delta-runs", values["delta-runs"], small ? 2 : 5),
     scenarios,
     profile: values.profile === true,
     heapSnapshot: values["heap-snapshot"] === true,

@@ -75,6 +75,8 @@ export type BridgeOps = {
   /** Memory now; with `gc`, after a full garbage collection (what is live, not what is held). */
   memory(args: { readonly gc: boolean }): MemoryReading;
   streamCount(args: undefined): number;
+  /** CPU time this process has used so far (user + system), in ms. */
+  cpuNow(args: undefined): number;
   heapSnapshot(args: { readonly path: string }): string;
   /** Config entries the bridge holds now. */
   configEntries(args: undefined): number;
@@ -285,6 +287,10 @@ const handlers: BridgeOps = {
   },
   streamCount() {
     return bridge?.xdsServer.streamCount ?? 0;
+  },
+  cpuNow() {
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1000;
   },
   heapSnapshot({ path }) {
     return writeHeapSnapshot(path);

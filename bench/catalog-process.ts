@@ -29,6 +29,8 @@ export type CatalogOps = {
     readonly ratePerSecond: number;
     readonly durationMs: number;
   }): Promise<CatalogChange[]>;
+  /** Registers (or, with `remove`, deregisters) one passing instance of a service on a node of its own, through the HTTP API. */
+  registerService(args: { readonly name: string; readonly address: string; readonly remove?: boolean }): Promise<{ at: number }>;
   connections(args: undefined): { current: number; peak: number; total: number };
   /** Bytes served since start, per endpoint (see {@link endpointKey}), headers included. */
   bytes(args: undefined): Record<string, number>;
@@ -102,6 +104,24 @@ const handlers: CatalogOps = {
       }, 2);
     });
     return log;
+  },
+  async registerService({ name, address, remove }) {
+    const node = `node-${name}`;
+    const at = monoMs();
+    const response = remove
+      ? await fetch(`${consul!.url}/v1/catalog/deregister`, { method: "PUT", body: JSON.stringify({ Datacenter: datacenter, Node: node }) })
+      : await fetch(`${consul!.url}/v1/catalog/register`, {
+          method: "PUT",
+          body: JSON.stringify({
+            Datacenter: datacenter,
+            Node: node,
+            Address: address,
+            Service: { ID: name, Service: name, Address: address, Port: 8080, Meta: { "xds-bridge-protocol": "grpc" } },
+            Check: { CheckID: `service:${name}`, Name: name, ServiceID: name, Status: "passing" },
+          }),
+        });
+    if (response.status !== 200) throw new Error(`catalog ${remove ? "deregister" : "register"} of ${name}: HTTP ${response.status}`);
+    return { at };
   },
   connections() {
     const { current, peak, total } = consul!.connections;

@@ -4,6 +4,7 @@
 import { clusterType, endpointType } from "../src/snapshot/index.js";
 import { BenchAdsClient } from "./ads-client.js";
 import { grpcSubscriptions, grpcUserAgent } from "./client-subscriptions.js";
+import { BenchEnvoyClient, type EnvoyProtocol } from "./envoy-client.js";
 import { serveRpc } from "./ipc-rpc.js";
 import { monoMs } from "./mono-clock.js";
 import { RawEchoClient } from "./raw-echo-client.js";
@@ -54,6 +55,19 @@ export type ClientOps = {
   rawArm(args: undefined): void;
   rawCollect(args: { readonly expected: number; readonly timeoutMs: number }): Promise<number[]>;
   rawClose(args: undefined): Promise<void>;
+  /** Connects `count` Envoy-like clients (every cluster, endpoint, listener, route) of `protocol`; resolves once all synced. */
+  envoyConnect(args: {
+    readonly url: string;
+    readonly protocol: EnvoyProtocol;
+    readonly count: number;
+    readonly prefix: string;
+    readonly timeoutMs: number;
+  }): Promise<{ syncMs: number[]; errors: string[] }>;
+  /** Resets the Envoy clients' byte counts and waits, in the background, for a response of `typeUrl` naming `name`. */
+  envoyArm(args: { readonly typeUrl: string; readonly name: string }): void;
+  /** Per Envoy client: bytes received since the arm (total and per type), and whether the armed response came. */
+  envoyCollect(args: { readonly timeoutMs: number }): Promise<{ bytes: number[]; byType: Array<Record<string, number>>; missing: number }>;
+  envoyClose(args: undefined): Promise<void>;
   coldSync(args: {
     readonly url: string;
     readonly runs: number;
@@ -63,6 +77,8 @@ export type ClientOps = {
 };
 
 let clients: BenchAdsClient[] = [];
+let envoys: BenchEnvoyClient[] = [];
+let envoyArrivals: Array<Promise<number>> = [];
 let armed: { typeUrl: string; name: string; times: Map<BenchAdsClient, number> } | undefined;
 let recording: { typeUrl: string; log: ReceivedResource[] } | undefined;
 const clientIds = new Map<BenchAdsClient, number>();
@@ -180,6 +196,36 @@ const handlers: ClientOps = {
     await Promise.all(raws.map((r) => r.destroy()));
     raws = [];
   },
+  async envoyConnect({ url, protocol, count, prefix, timeoutMs }) {
+    envoys = Array.from({ length: count }, (_, i) => new BenchEnvoyClient(url, protocol, `${prefix}-${i}`));
+    const started = monoMs();
+    const synced = await Promise.all(
+      envoys.map((envoy) => Promise.race([envoy.connect().then(() => monoMs() - started), sleep(timeoutMs).then(() => Number.NaN)])),
+    );
+    const errors = envoys.flatMap((envoy) => envoy.errors);
+    for (const [i, ms] of synced.entries()) if (Number.isNaN(ms)) errors.push(`envoy ${prefix}-${i} not synced within ${timeoutMs} ms`);
+    return { syncMs: synced, errors };
+  },
+  envoyArm({ typeUrl, name }) {
+    for (const envoy of envoys) envoy.resetBytes();
+    envoyArrivals = envoys.map((envoy) => envoy.nextNaming(typeUrl, name));
+  },
+  async envoyCollect({ timeoutMs }) {
+    const arrived = await Promise.all(
+      envoyArrivals.map((arrival) => Promise.race([arrival.then(() => true), sleep(timeoutMs).then(() => false)])),
+    );
+    // The push may go on after the armed response (a removal's break phase): let it settle.
+    await sleep(200);
+    return {
+      bytes: envoys.map((envoy) => envoy.bytes),
+      byType: envoys.map((envoy) => Object.fromEntries(envoy.bytesByType)),
+      missing: arrived.filter((ok) => !ok).length,
+    };
+  },
+  async envoyClose() {
+    await Promise.all(envoys.map((envoy) => envoy.close()));
+    envoys = [];
+  },
   async coldSync({ url, runs, timeoutMs, gapMs }) {
     const results: ColdSyncRun[] = [];
     for (let i = 0; i < runs; i++) {
@@ -191,5 +237,5 @@ const handlers: ClientOps = {
 };
 
 serveRpc(handlers, async () => {
-  await Promise.all([...clients.map((c) => c.destroy()), ...raws.map((r) => r.destroy())]);
+  await Promise.all([...clients.map((c) => c.destroy()), ...raws.map((r) => r.destroy()), ...envoys.map((e) => e.close())]);
 });

@@ -11,7 +11,7 @@ export interface Target {
 export interface MetricRow {
   readonly scenario: number;
   readonly metric: string;
-  readonly unit: "ms" | "MB" | "×" | "count" | "%" | "/s";
+  readonly unit: "ms" | "KB" | "MB" | "×" | "count" | "%" | "/s";
   readonly summary: Summary;
   readonly target?: Target;
   /** Whether the target's statistic meets it (absent without a target). */

@@ -17,6 +17,7 @@ import { formatTable } from "./report-table.js";
 import { runColdSync } from "./scenarios/cold-sync.js";
 import { runConfigEntryChange } from "./scenarios/config-entry-change.js";
 import { consulConnectionsResult } from "./scenarios/consul-connections.js";
+import { runDeltaVsSotw } from "./scenarios/delta-vs-sotw.js";
 import { fanoutEfficiencyResult, type RawRun, runRawFanouts } from "./scenarios/fanout-efficiency.js";
 import { flapFanoutResult } from "./scenarios/flap-fanout.js";
 import { type FlapRuns, runFlaps } from "./scenarios/flap-runs.js";
@@ -155,6 +156,10 @@ async function run(options: BenchOptions): Promise<void> {
       log("scenario 4: steady churn");
       results.push(await phase("churn", () => runSteadyChurn(ctx)));
     }
+    if (wants(8)) {
+      log("scenario 8: delta vs SotW (Envoys with every service)");
+      results.push(await phase("delta", () => runDeltaVsSotw(ctx)));
+    }
     if (wants(5)) {
       await new Promise((r) => setTimeout(r, 2_000));
       memory.push(...(await sampleMemory(ctx, 10, 100)));
@@ -162,8 +167,8 @@ async function run(options: BenchOptions): Promise<void> {
       results.push(residentMemoryResult(memory, afterGc, options.services * options.instances, options.clients));
     }
     if (wants(6) && flaps) results.push(consulConnectionsResult(flaps, await catalog.call("connections", undefined)));
-    if (wants(8)) {
-      log("scenario 8: config-entry changes");
+    if (wants(9)) {
+      log("scenario 9: config-entry changes");
       results.push(await phase("config-entries", () => runConfigEntryChange(ctx)));
     }
     // Last, as writing it disturbs memory and timing: what the bridge holds after every scenario.

@@ -1,9 +1,12 @@
 // The admin port as operators use it with curl: DumpConfig per node (what that node was sent, with
 // the versions ListClients shows), clear errors for bad requests, and an index of every endpoint.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
+import { promisify } from "node:util";
 import { type Bridge, startBridge } from "../src/bridge/start-bridge.js";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
+import { AdminService } from "../src/gen/consulxdsbridge/admin/v1/admin_pb.js";
 import { clusterType, endpointType } from "../src/snapshot/index.js";
 import type { XdsServerHooks } from "../src/xds/index.js";
 import { RawXdsClient, responseAssignments } from "./support/raw-xds-client.js";
@@ -162,5 +165,88 @@ describe("DumpConfig", () => {
     assert.equal(absent.status, 404);
     assert.equal(absent.body.code, "not_found");
     assert.equal(absent.body.message, 'no connected client has node id "nobody" (no client is connected)');
+  });
+});
+
+describe("the admin port's index and error answers", () => {
+  it("should list every endpoint and admin method on GET /, each with an example that works as printed", async (t) => {
+    const { admin } = await bridgeWithWeb(t);
+    const index = await (await fetch(`${admin}/`)).text();
+    for (const path of ["/ui", "/ui/state", "/ui/events", "/metrics", "/healthz", "/readyz"]) {
+      assert.match(index, new RegExp(`^  ${path.replaceAll("/", "\\/")} +\\S`, "m"), `GET / lists ${path}`);
+    }
+    for (const method of AdminService.methods) {
+      assert.match(index, new RegExp(`^  ${method.name} +\\S`, "m"), `GET / lists ${method.name}`);
+    }
+    // Every curl line runs as printed (the index names the address the caller used).
+    const curls = index.split("\n").filter((line) => line.trim().startsWith("curl ") && !line.includes("/ui/events"));
+    assert.equal(curls.length, 4 + AdminService.methods.length, "/ui/state, /metrics, /healthz, /readyz and every method");
+    for (const command of curls) {
+      // Asynchronously: the bridge answering it runs in this process.
+      const result = await promisify(execFile)("sh", ["-c", `${command.trim()} -o /dev/null -w '%{http_code}'`], { encoding: "utf8" });
+      // The DumpConfig example names a node that is not connected here: a well-formed request answered not_found.
+      const expected = command.includes("DumpConfig") ? "404" : "200";
+      assert.equal(result.stdout, expected, `${command.trim()} → ${result.stdout} ${result.stderr}`);
+    }
+  });
+
+  it("should answer a wrong method or content type with what to send instead", async (t) => {
+    const { admin } = await bridgeWithWeb(t);
+    const rpcPath = `${admin}/consulxdsbridge.admin.v1.AdminService/ListClients`;
+    const get = await fetch(rpcPath);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    assert.match(
+      await get.text(),
+      /takes POST with a JSON body, e\.g\.\n {2}curl -s -H 'content-type: application\/json' -d '\{\}' http:\/\/127\.0\.0\.1:\d+\/consulxdsbridge/,
+    );
+    // What `curl -d '{}'` sends without -H: a form content type.
+    const form = await fetch(rpcPath, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "{}" });
+    assert.equal(form.status, 415);
+    assert.match(await form.text(), /was sent content-type "application\/x-www-form-urlencoded": send content-type application\/json/);
+    const post = await fetch(`${admin}/metrics`, { method: "POST", body: "" });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET, HEAD");
+    assert.match(await post.text(), /\/metrics answers GET only/);
+    const unknown = await fetch(`${admin}/consulxdsbridge.admin.v1.AdminService/Nope`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(unknown.status, 404);
+    assert.match(await unknown.text(), /no admin method "Nope": the methods are ListClients, DumpConfig, GetSyncStatus, ListChanges/);
+    const missing = await fetch(`${admin}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /GET \/ lists every endpoint/);
+  });
+});
+
+describe("ListChanges", () => {
+  it("should return the change log's recent records, newest last, filtered by service", async (t) => {
+    const { consul, bridge, admin } = await bridgeWithWeb(t);
+    await new Promise<void>((resolve) => {
+      if (bridge.cache.getSnapshot("envoy")) return resolve();
+      const stop = bridge.cache.onPublish(() => {
+        stop();
+        resolve();
+      });
+    });
+    const recorded = new Promise<void>((resolve) => bridge.changeLog.onRecords(() => resolve()));
+    assert.equal((await fetch(`${consul.url}/v1/agent/check/fail/service:web-2`, { method: "PUT" })).status, 200);
+    await recorded;
+    type ChangesJson = {
+      changes?: Array<{ seq: string; service: string; instance: string; kind: string; from: string; to: string; message: string }>;
+    };
+    const all = await rpc<ChangesJson>(admin, "ListChanges", {});
+    assert.equal(all.status, 200);
+    assert.deepEqual(
+      all.body.changes!.map((c) => [c.service, c.instance, c.kind, c.from, c.to]),
+      [["web", "web-2", "critical", "passing", "critical"]],
+    );
+    assert.match(all.body.changes![0]!.message, /^web-2 of web: passing → critical/);
+    const other = await rpc<ChangesJson>(admin, "ListChanges", { service: "web-api" });
+    assert.deepEqual(other.body.changes ?? [], []);
+    const after = await rpc<ChangesJson>(admin, "ListChanges", { afterSeq: all.body.changes![0]!.seq });
+    assert.deepEqual(after.body.changes ?? [], []);
   });
 });

@@ -52,7 +52,7 @@ describe("serve's change log", () => {
     assert.equal(line.instance, "web-1");
     assert.match(
       line.msg!,
-      /^web-1 of web: passing → critical \(.*\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080; new EDS [0-9a-f]{8} for envoy, grpc$/,
+      /^web-1 of web: passing → critical \(.*\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080; new EDS [0-9a-f]{8} for envoy, grpc \[Consul index dc1=\d+, answered \d\d:\d\d:\d\d\.\d{3}Z\]$/,
     );
     await put(consul, "/v1/agent/check/pass/service:web-1");
     const back = await cli.waitForLine<LogLine>((l) => l.component === "changes" && l.change === "passing");
@@ -81,7 +81,7 @@ describe("serve's change log", () => {
     assert.equal(line.why, "service:api: TTL expired");
     assert.match(
       line.msg!,
-      /^api of api: passing → critical \(service:api: TTL expired\), out of rotation; api now serves no endpoint; new EDS [0-9a-f]{8} for envoy, grpc$/,
+      /^api of api: passing → critical \(service:api: TTL expired\), out of rotation; api now serves no endpoint; new EDS [0-9a-f]{8} for envoy, grpc \[Consul index dc1=\d+, answered \d\d:\d\d:\d\d\.\d{3}Z\]$/,
     );
   });
 });

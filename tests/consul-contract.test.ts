@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it, type TestContext } from "node:test";
+import { createConsulClient } from "../src/consul/consul-client.js";
 import { ServiceModel } from "../src/model/service-model.js";
 import { type HttpAnswer, http, instancesOf, until, useEmbeddedConsul, useWatcher } from "./support/consul-test-support.js";
 
@@ -170,6 +171,35 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     assert.ok(modified > (row?.ModifyIndex as number) && modified <= indexOf(after), "ModifyIndex moved to the write's index");
   });
 
+  it("should filter /v1/health/state/any as the watcher asks, and refuse raft indexes in filters", async (t) => {
+    const target = await useTarget(t);
+    const { get, put, eventually } = client(target);
+    const name = uniqueService(t, target, "unhealthy");
+    await put("/v1/agent/service/register", { Name: name, Port: 80, Check: { TTL: "60s", Status: "passing" } });
+    type Row = Record<string, unknown>;
+    const unhealthy = `/v1/health/state/any?filter=${encodeURIComponent('Status != "passing"')}`;
+    const ours = (a: HttpAnswer) => a.json<Row[]>().filter((c) => c.ServiceName === name);
+    await eventually("/v1/health/state/any", (a) => ours(a).length === 1);
+    assert.deepEqual(ours(await get(unhealthy)), [], "a passing check is not in the filtered feed");
+    await put(`/v1/agent/check/fail/service:${name}`);
+    const failing = await eventually(unhealthy, (a) => ours(a).length === 1);
+    assert.ok(
+      failing.json<Row[]>().every((c) => c.Status !== "passing"),
+      "only checks that are not passing",
+    );
+    await put(`/v1/agent/check/pass/service:${name}`);
+    await eventually(unhealthy, (a) => ours(a).length === 0);
+    const serviceChecks = await get(`/v1/health/state/any?filter=${encodeURIComponent('ServiceID != ""')}`);
+    assert.ok(serviceChecks.json<Row[]>().length >= 1);
+    assert.ok(
+      serviceChecks.json<Row[]>().every((c) => c.ServiceID !== ""),
+      "service checks only, no node checks",
+    );
+    const byIndex = await get(`/v1/health/state/any?filter=${encodeURIComponent("ModifyIndex == 1")}`);
+    assert.equal(byIndex.status, 500, 'raft indexes are not selectable (structs.RaftIndex is bexpr:"-")');
+    assert.match(byIndex.text, /^Failed to create boolean expression evaluator/);
+  });
+
   it("should add and remove the service maintenance check", async (t) => {
     const target = await useTarget(t);
     const { put, eventually } = client(target);
@@ -187,25 +217,22 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
     await eventually(`/v1/health/service/${name}?passing`, (a) => a.json<Entry[]>().length === 1);
   });
 
-  it("should filter by repeated tags and by bexpr", async (t) => {
+  it("should narrow a service to instances with every tag, as the bridge's --tag reads it", async (t) => {
     const target = await useTarget(t);
-    const { get, put, eventually } = client(target);
-    const name = uniqueService(t, target, "filter");
-    await put("/v1/agent/service/register", { Name: name, Port: 80, Tags: ["v1", "canary"], Meta: { version: "2" } });
-    await put("/v1/agent/service/register", { Name: name, ID: `${name}-2`, Port: 81, Tags: ["v1"], Meta: { version: "1" } });
+    const { put, eventually } = client(target);
+    const name = uniqueService(t, target, "tags");
+    await put("/v1/agent/service/register", { Name: name, Port: 80, Tags: ["v1", "canary"] });
+    await put("/v1/agent/service/register", { Name: name, ID: `${name}-2`, Port: 81, Tags: ["v1"] });
     await eventually(`/v1/health/service/${name}`, (a) => a.json<Entry[]>().length === 2);
-    const ids = async (query: string) =>
-      (await get(`/v1/health/service/${name}?${query}`))
-        .json<Entry[]>()
-        .map((e) => e.Service.ID)
-        .sort();
-    assert.deepEqual(await ids("tag=v1"), [name, `${name}-2`]);
-    assert.deepEqual(await ids("tag=v1&tag=canary"), [name]);
-    assert.deepEqual(await ids(`filter=${encodeURIComponent('"canary" in Service.Tags')}`), [name]);
-    assert.deepEqual(await ids(`filter=${encodeURIComponent('Service.Meta.version == "1"')}`), [`${name}-2`]);
-    const bad = await get(`/v1/health/service/${name}?filter=${encodeURIComponent("Service.Tags ==")}`);
-    assert.equal(bad.status, 500);
-    assert.match(bad.text, /^Failed to create boolean expression evaluator/);
+    // Through the bridge's own Consul client, the path `serve --tag` takes.
+    const consul = createConsulClient({ address: target.url, token: target.token });
+    t.after(() => consul.close());
+    const ids = async (tags: string[]) =>
+      ((await consul.healthService(name, { tags, timeoutMs: 5_000 })).body as Entry[]).map((e) => e.Service.ID as string).sort();
+    assert.deepEqual(await ids([]), [name, `${name}-2`]);
+    assert.deepEqual(await ids(["v1"]), [name, `${name}-2`]);
+    assert.deepEqual(await ids(["v1", "canary"]), [name], "repeated tags: every one must match");
+    assert.deepEqual(await ids(["v2"]), []);
   });
 
   it("should keep weights as registered", async (t) => {
@@ -261,8 +288,56 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
   });
 }
 
+/**
+ * `?filter=` is not used by the bridge; the embedded catalog implements Consul's bexpr itself
+ * (src/bexpr/) for users who query it. These expressions, with results worked out by hand
+ * from go-bexpr's rules (a selector on a list matches when any element does; `in` on a map looks
+ * at keys; a missing key is "" for ==/!=), check that implementation against an agent.
+ */
+function filterContract(useTarget: (t: TestContext) => Promise<Target>): void {
+  it("should evaluate bexpr filters as Consul does", async (t) => {
+    const target = await useTarget(t);
+    const { get, put, eventually } = client(target);
+    const name = uniqueService(t, target, "filter");
+    await put("/v1/agent/service/register", {
+      Name: name,
+      Port: 80,
+      Tags: ["v1", "canary"],
+      Meta: { version: "2", team: "edge" },
+      Check: { TTL: "60s", Status: "warning" },
+    });
+    await put("/v1/agent/service/register", { Name: name, ID: `${name}-2`, Port: 81, Tags: ["v1"], Meta: { version: "1" } });
+    await eventually(`/v1/health/service/${name}`, (a) => a.json<Entry[]>().length === 2);
+    const ids = async (expression: string) =>
+      (await get(`/v1/health/service/${name}?filter=${encodeURIComponent(expression)}`))
+        .json<Entry[]>()
+        .map((e) => e.Service.ID)
+        .sort();
+    const both = [name, `${name}-2`];
+    const cases: Array<[string, string[]]> = [
+      ['"canary" in Service.Tags', [name]],
+      ['"canary" not in Service.Tags', [`${name}-2`]],
+      ['Service.Meta.version == "1"', [`${name}-2`]],
+      ['Service.Meta.team != "edge"', [`${name}-2`]],
+      ['"team" in Service.Meta', [name]],
+      ["Service.Port == 81", [`${name}-2`]],
+      ['Checks.Status == "warning"', [name]],
+      ['Checks.Status == "critical"', []],
+      ["Service.Tags is not empty", both],
+      ['Service.ID matches "-2$"', [`${name}-2`]],
+      [`Service.Service == "${name}" and not "canary" in Service.Tags`, [`${name}-2`]],
+      ['Service.Meta.version == "1" or Service.Meta.version == "2"', both],
+    ];
+    for (const [expression, expected] of cases) assert.deepEqual(await ids(expression), expected, expression);
+    const bad = await get(`/v1/health/service/${name}?filter=${encodeURIComponent("Service.Tags ==")}`);
+    assert.equal(bad.status, 500);
+    assert.match(bad.text, /^Failed to create boolean expression evaluator/);
+  });
+}
+
 describe("Consul API contract: embedded catalog", () => {
   contract(async (t) => ({ url: (await useEmbeddedConsul(t)).url }));
+  filterContract(async (t) => ({ url: (await useEmbeddedConsul(t)).url }));
 });
 
 describe("Consul API contract: embedded catalog with ACLs on", () => {
@@ -278,4 +353,5 @@ describe("Consul API contract: real agent", { skip: skipReal }, () => {
   const scheme = process.env.CONSUL_HTTP_SSL === "true" ? "https" : "http";
   const url = /^https?:\/\//.test(address) ? address.replace(/\/+$/, "") : `${scheme}://${address}`;
   contract(async () => ({ url, token: process.env.CONSUL_HTTP_TOKEN }));
+  filterContract(async () => ({ url, token: process.env.CONSUL_HTTP_TOKEN }));
 });

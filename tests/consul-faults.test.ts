@@ -133,8 +133,10 @@ describe("the watcher against a Consul that answers badly", () => {
       );
       const cut = h.requests.find((r) => r.errorCode === "unreachable");
       assert.ok(cut, "the cut answer failed its read");
-      assert.ok(cut.durationMs < 5_000, `failed after ${cut.durationMs} ms, not at a timeout`);
-      assert.ok(Date.now() - started < 5_000);
+      // Under the 60 s request timeout: the cut failed the read itself (a wall-clock bound tighter
+      // than the timeout would only measure the machine's load).
+      assert.ok(cut.durationMs < timing.requestTimeoutMs, `failed after ${cut.durationMs} ms, not at the timeout`);
+      assert.ok(Date.now() - started < timing.requestTimeoutMs);
       const failureLine = () =>
         parsed(lines).find((l) => l.level === 40 && /^cannot reach Consul at .*; keeping the last good data/.test(l.msg));
       await until(() => failureLine() !== undefined, onLine, "a warning saying the read failed");

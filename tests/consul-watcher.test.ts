@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { ServiceModel } from "../src/model/service-model.js";
 import { captureLogger, fastTiming, http, instancesOf, until, useEmbeddedConsul, useWatcher } from "./support/consul-test-support.js";
+import { manualClock } from "./support/manual-clock.js";
 
 async function register(consul: EmbeddedConsul, body: Record<string, unknown>): Promise<void> {
   const answer = await http(consul.url, "PUT", "/v1/agent/service/register", body);
@@ -297,12 +298,13 @@ describe("createConsulWatcher()", () => {
     await register(consul, { Name: "web", Port: 80, Check: { TTL: "30s", Status: "passing" } });
     const h = useWatcher(t, consul, { timing: { ...fastTiming, requestTimeoutMs: 150 } });
     await h.model.whenSynced();
-    consul.faults.inject({ kind: "latency", ms: 1_000 }, { path: "/v1/health/service/", count: 2 });
+    // Held for a minute (released when the client gives up): only the client's timeout can end these reads.
+    consul.faults.inject({ kind: "latency", ms: 60_000 }, { path: "/v1/health/service/", count: 2 });
     await put(consul, "/v1/agent/check/warn/service:web");
     await until(() => statusOf(h.model, "web")?.[0] === "warning", h.events, "change after timeouts");
     const timeouts = h.requests.filter((r) => r.errorCode === "timeout");
     assert.equal(timeouts.length, 2);
-    for (const r of timeouts) assert.ok(r.durationMs < 900, `timed out after ${r.durationMs} ms, not after the 1 s answer`);
+    for (const r of timeouts) assert.ok(r.durationMs >= 150, `timed out after ${r.durationMs} ms, not before the 150 ms timeout`);
     assert.deepEqual(h.errorClasses, ["timeout", null]);
   });
 
@@ -312,11 +314,12 @@ describe("createConsulWatcher()", () => {
     const timing = { ...fastTiming, waitMs: 200, timeoutMarginMs: 50 };
     const h = useWatcher(t, consul, { timing });
     await h.model.whenSynced();
-    // The catalog holds the next blocking read 200 ms + up to 12 ms jitter, then this latency on top.
-    consul.faults.inject({ kind: "latency", ms: 2_000 }, { path: "/v1/catalog/services", count: 1 });
+    // The catalog holds the next blocking read a minute (until the client gives up) on top of its wait:
+    // only the client's blocking timeout (wait + wait/16 + margin) can end it.
+    consul.faults.inject({ kind: "latency", ms: 60_000 }, { path: "/v1/catalog/services", count: 1 });
     await until(() => h.requests.some((r) => r.endpoint === "catalog-services" && r.errorCode === "timeout"), h.events, "blocking timeout");
     const timeout = h.requests.find((r) => r.errorCode === "timeout");
-    assert.ok(timeout && timeout.durationMs >= 200 && timeout.durationMs < 1_500, `timeout after ${timeout?.durationMs} ms`);
+    assert.ok(timeout && timeout.durationMs >= 200, `timeout after ${timeout?.durationMs} ms, not before the 200 ms wait`);
     await until(() => h.watcher.status.error === null, h.events, "recovered");
   });
 
@@ -526,14 +529,20 @@ describe("createConsulWatcher()", () => {
   });
 
   it("should stop promptly on close() with blocking queries in flight", async (t) => {
-    const consul = await useEmbeddedConsul(t);
+    // The catalog's clock never moves, so its blocking queries never answer: close() can only return
+    // by abandoning them (waiting would take the client's own 61 s timeout).
+    const consul = await useEmbeddedConsul(t, { clock: manualClock() });
     await register(consul, { Name: "web", Port: 80 });
     const h = useWatcher(t, consul, { timing: { ...fastTiming, waitMs: 60_000 } });
     await h.model.whenSynced();
     await until(() => consul.store.waiters.size >= 2, [h.events, consul.onRequest], "blocking queries parked");
-    const started = Date.now();
-    await h.watcher.close();
-    assert.ok(Date.now() - started < 1_000, "close did not wait for the 60 s blocking queries");
+    let guard: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      h.watcher.close().then(() => "closed"),
+      new Promise((resolve) => (guard = setTimeout(resolve, 10_000, "still waiting"))),
+    ]);
+    clearTimeout(guard);
+    assert.equal(closed, "closed", "close() waited for the parked blocking queries");
   });
 
   it("should stop when its signal aborts", async (t) => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { parseHostPort } from "../src/cli/option-values.js";
 import type { DemoBackendSettings } from "../src/cli/program.js";
 import {
@@ -39,9 +39,11 @@ interface DemoContainer {
   address?: string;
 }
 
-const compose: ComposeFile = loadComposeFile();
-const definitions: ConsulServiceDefinition[] = readConsulServiceDefinitions(repoPath("deploy/consul"));
-const services = compose.services;
+// Loaded in `before` below, not at module scope: a broken file then fails the tests with its
+// message instead of aborting the file's loading.
+let compose!: ComposeFile;
+let definitions!: ConsulServiceDefinition[];
+let services!: ComposeFile["services"];
 
 /** The one service whose image starts with `prefix`. */
 function serviceByImage(prefix: string): [string, ComposeService] {
@@ -57,12 +59,13 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
   return args.find((arg) => arg.startsWith(`${flag}=`))?.slice(flag.length + 1);
 }
 
-const [consulName, consul] = serviceByImage("hashicorp/consul:");
-const [envoyName, envoy] = serviceByImage("envoyproxy/envoy:");
-const bridgeEntry = Object.entries(services).find(([, service]) => Array.isArray(service.command) && service.command[0] === "serve");
-assert.ok(bridgeEntry, "a service runs `serve`");
-const [bridgeName, bridge] = bridgeEntry;
-const consulArgs = commandArgs(consul);
+let consulName!: string;
+let consul!: ComposeService;
+let envoyName!: string;
+let envoy!: ComposeService;
+let bridgeName!: string;
+let bridge!: ComposeService;
+let consulArgs!: string[];
 
 /** The container path Envoy's -c names, and the bootstrap file the compose file mounts there. */
 function envoyBootstrapFile(service: ComposeService): string {
@@ -74,25 +77,38 @@ function envoyBootstrapFile(service: ComposeService): string {
 }
 
 /** The bridge's command as the CLI parses it (a parse error fails every test that needs it, with its message). */
-const bridgeCommand: Promise<Serve> = parseCommandLine(commandArgs(bridge)).then((parsed) => {
-  assert.equal(parsed.command, "serve");
-  return parsed;
-});
-
+let bridgeCommand!: Promise<Serve>;
 /** Every demo-backend container, its command parsed by the CLI. */
-const demoContainers: Promise<DemoContainer[]> = Promise.all(
-  Object.entries(services)
-    .filter(([, service]) => Array.isArray(service.command) && service.command[0] === "demo-backend")
-    .map(async ([name, service]) => {
-      const parsed = await parseCommandLine(commandArgs(service));
-      assert.equal(parsed.command, "demo-backend");
-      const address = serviceNetworks(service).find((network) => network.ipv4Address)?.ipv4Address;
-      return { name, service, settings: parsed.settings, ...(address ? { address } : {}) };
-    }),
-);
-// Reported by the tests that await them; not an unhandled rejection before they run.
-bridgeCommand.catch(() => {});
-demoContainers.catch(() => {});
+let demoContainers!: Promise<DemoContainer[]>;
+
+before(() => {
+  compose = loadComposeFile();
+  definitions = readConsulServiceDefinitions(repoPath("deploy/consul"));
+  services = compose.services;
+  [consulName, consul] = serviceByImage("hashicorp/consul:");
+  [envoyName, envoy] = serviceByImage("envoyproxy/envoy:");
+  const bridgeEntry = Object.entries(services).find(([, service]) => Array.isArray(service.command) && service.command[0] === "serve");
+  assert.ok(bridgeEntry, "a service runs `serve`");
+  [bridgeName, bridge] = bridgeEntry;
+  consulArgs = commandArgs(consul);
+  bridgeCommand = parseCommandLine(commandArgs(bridge)).then((parsed) => {
+    assert.equal(parsed.command, "serve");
+    return parsed;
+  });
+  demoContainers = Promise.all(
+    Object.entries(services)
+      .filter(([, service]) => Array.isArray(service.command) && service.command[0] === "demo-backend")
+      .map(async ([name, service]) => {
+        const parsed = await parseCommandLine(commandArgs(service));
+        assert.equal(parsed.command, "demo-backend");
+        const address = serviceNetworks(service).find((network) => network.ipv4Address)?.ipv4Address;
+        return { name, service, settings: parsed.settings, ...(address ? { address } : {}) };
+      }),
+  );
+  // Reported by the tests that await them; not an unhandled rejection before they run.
+  bridgeCommand.catch(() => {});
+  demoContainers.catch(() => {});
+});
 
 describe("docker-compose.yml", () => {
   it("should reference only files, folders and build stages that exist", () => {

@@ -3,16 +3,21 @@
 // package the built CLI imports.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { type DockerStage, instructionsOf, parseDockerfile, stageNamed } from "./support/dockerfile-stages.js";
 import { packagesImportedFrom } from "./support/package-imports.js";
 import { repoPath } from "./support/repo-path.js";
 
-const stages = parseDockerfile(readFileSync(repoPath("Dockerfile"), "utf8"));
-const ignored = readFileSync(repoPath(".dockerignore"), "utf8")
-  .split("\n")
-  .map((line) => line.trim())
-  .filter((line) => line !== "" && !line.startsWith("#"));
+// Read in `before`, not at module scope: a missing or broken file fails the tests with its message.
+let stages!: DockerStage[];
+let ignored!: string[];
+before(() => {
+  stages = parseDockerfile(readFileSync(repoPath("Dockerfile"), "utf8"));
+  ignored = readFileSync(repoPath(".dockerignore"), "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+});
 
 /** The RUN commands of a stage, joined. */
 function runs(stage: DockerStage): string {

@@ -2,12 +2,17 @@
 // (YAML → JSON → envoy.config.bootstrap.v3.Bootstrap, unknown fields are errors) and run through
 // Envoy's own (validate.rules).
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { describe, it } from "node:test";
-import { fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { fromJson, getOption, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { type Bootstrap, BootstrapSchema } from "../src/gen/envoy/config/bootstrap/v3/bootstrap_pb.js";
-import { Cluster_DiscoveryType } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { Cluster_DiscoveryType, ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { ApiConfigSource_ApiType, ApiVersion, type ConfigSource } from "../src/gen/envoy/config/core/v3/config_source_pb.js";
+import { ClusterDiscoveryService } from "../src/gen/envoy/service/cluster/v3/cds_pb.js";
+import { DiscoveryResponseSchema } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
+import { http } from "../src/gen/google/api/annotations_pb.js";
+import { clusterType } from "../src/snapshot/index.js";
 import { createEnvoyValidator } from "../src/validate/create-envoy-validator.js";
 import { envoyTypeRegistry } from "../src/validate/index.js";
 import { validateEnvoyResource } from "../src/validate/validate-envoy-resource.js";
@@ -15,10 +20,12 @@ import { adsCluster, readEnvoyBootstrap, readYamlAsJson } from "./support/envoy-
 import { envoyProtoRegistry } from "./support/envoy-proto-registry.js";
 import { parseCommandLine } from "./support/parse-command-line.js";
 import { repoPath } from "./support/repo-path.js";
+import { useXdsHarness } from "./support/xds-harness.js";
 
 const composeBootstrap = repoPath("deploy/envoy/envoy.yaml");
 const devBootstrap = repoPath("deploy/envoy/envoy-dev.yaml");
 const tlsBootstrap = repoPath("deploy/envoy/envoy-tls.yaml");
+const restBootstrap = repoPath("deploy/envoy/envoy-rest.yaml");
 
 /** Asserts Envoy's rules accept the bootstrap, listing every broken rule otherwise. */
 function assertEnvoyRulesPass(bootstrap: Bootstrap): void {
@@ -155,7 +162,7 @@ describe("deploy/envoy/envoy-tls.yaml (xDS over mutual TLS)", () => {
       };
     };
     assert.equal(tls.sni, xds.host, "SNI is the name the xDS cluster dials");
-    assert.deepEqual(tls.commonTlsContext?.alpnProtocols, ["h2"], "the bridge's TLS server speaks HTTP/2 only");
+    assert.deepEqual(tls.commonTlsContext?.alpnProtocols, ["h2"], "ADS is gRPC: HTTP/2 (the TLS server also takes http/1.1, for REST)");
     assert.equal(tls.commonTlsContext?.tlsCertificates?.length, 1, "a client certificate for --tls-client-ca");
     assert.ok(tls.commonTlsContext?.validationContext?.trustedCa, "the bridge's certificate is verified");
     assert.deepEqual(tls.commonTlsContext?.validationContext?.matchTypedSubjectAltNames, [
@@ -170,3 +177,80 @@ describe("deploy/envoy/envoy-tls.yaml (xDS over mutual TLS)", () => {
     assert.deepEqual(tls, yamlObject(composeBootstrap));
   });
 });
+
+describe("deploy/envoy/envoy-rest.yaml (clusters and endpoints by REST-JSON polling)", () => {
+  it("should parse strictly, pass Envoy's validation rules, and differ from envoy.yaml only in cds_config", () => {
+    assertEnvoyRulesPass(readEnvoyBootstrap(restBootstrap));
+    const rest = yamlObject(restBootstrap);
+    delete (rest.dynamic_resources as JsonObject).cds_config;
+    const compose = yamlObject(composeBootstrap);
+    delete (compose.dynamic_resources as JsonObject).cds_config;
+    assert.deepEqual(rest, compose);
+  });
+
+  it("should poll CDS over REST (v3) from the bridge's cluster, listeners staying on ADS", () => {
+    const bootstrap = readEnvoyBootstrap(restBootstrap);
+    const cds = bootstrap.dynamicResources?.cdsConfig;
+    assert.equal(cds?.resourceApiVersion, ApiVersion.V3);
+    assert.equal(cds?.configSourceSpecifier.case, "apiConfigSource");
+    const api = cds.configSourceSpecifier.value;
+    assert.equal(api.apiType, ApiConfigSource_ApiType.REST);
+    assert.equal(api.transportApiVersion, ApiVersion.V3);
+    assert.deepEqual(api.clusterNames, [adsCluster(bootstrap).cluster.name], "the same static cluster as ADS");
+    assert.ok(api.refreshDelay && api.refreshDelay.seconds > 0n, "Envoy requires refresh_delay for REST");
+    assertFromAds(bootstrap.dynamicResources?.ldsConfig, "lds_config");
+  });
+
+  it("should be answered by the bridge as Envoy's HttpSubscriptionImpl asks, with EDS pointed at REST on that cluster", async () => {
+    const bootstrap = readEnvoyBootstrap(restBootstrap);
+    const api = bootstrap.dynamicResources!.cdsConfig!.configSourceSpecifier;
+    assert.equal(api.case, "apiConfigSource");
+    const clusterName = api.value.clusterNames[0]!;
+    // The path Envoy posts to is the google.api.http binding of the type's Fetch method.
+    const rule = getOption(ClusterDiscoveryService.method.fetchClusters, http);
+    assert.equal(rule.pattern.case, "post");
+    const h = await useXdsHarness();
+    h.publish({ web: { endpoints: ["10.0.0.1:8080"] } });
+    // What HttpSubscriptionImpl sends: node, type_url, sorted resource_names, version_info; Host is the cluster name.
+    const body = JSON.stringify({ node: { id: bootstrap.node!.id, cluster: bootstrap.node!.cluster }, typeUrl: clusterType });
+    const answer = await fetchOverHttp1(h.port, rule.pattern.value, clusterName, body);
+    assert.equal(answer.status, 200);
+    const response = fromJson(DiscoveryResponseSchema, JSON.parse(answer.body), { registry: envoyTypeRegistry() });
+    const cluster = anyUnpack(response.resources[0]!, ClusterSchema)!;
+    const eds = cluster.edsClusterConfig?.edsConfig?.configSourceSpecifier;
+    assert.equal(eds?.case, "apiConfigSource");
+    assert.equal(eds.value.apiType, ApiConfigSource_ApiType.REST);
+    assert.deepEqual(eds.value.clusterNames, [clusterName]);
+    assertEnvoyRulesPass(
+      fromJson(
+        BootstrapSchema,
+        { static_resources: { clusters: [toJson(ClusterSchema, cluster, { registry: envoyTypeRegistry() }) as JsonObject] } },
+        { registry: envoyTypeRegistry() },
+      ),
+    );
+    const again = await fetchOverHttp1(
+      h.port,
+      rule.pattern.value,
+      clusterName,
+      JSON.stringify({ ...JSON.parse(body), versionInfo: response.versionInfo }),
+    );
+    assert.equal(again.status, 304, "what RestApiFetcher takes as no change");
+  });
+});
+
+/** A POST over HTTP/1.1 with a Host header of our choice, as Envoy's REST client sends it. */
+function fetchOverHttp1(port: number, path: string, host: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { host, "content-type": "application/json" } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode!, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}

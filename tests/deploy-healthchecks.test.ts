@@ -3,14 +3,18 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
 import { type CliProcess, spawnCli } from "./support/cli-process.js";
-import { type ComposeService, commandArgs, loadComposeFile } from "./support/compose-file.js";
+import { type ComposeFile, type ComposeService, commandArgs, loadComposeFile } from "./support/compose-file.js";
 
-const compose = loadComposeFile();
+// Loaded in `before`, not at module scope: a broken compose file fails the tests with its message.
+let compose!: ComposeFile;
+before(() => {
+  compose = loadComposeFile();
+});
 
 /** The compose service running `demo-backend --id <id>`. */
 function demoService(id: string): ComposeService {

@@ -70,7 +70,7 @@ function assertBinomial(count: number, n: number, p: number, what: string, z = 5
 /** A grpc-js backend whose odd-numbered calls fail with UNAVAILABLE. */
 async function startFlakyBackend(name: string): Promise<GrpcBackend> {
   const server = new grpc.Server();
-  const backend = { name, port: 0, address: "", calls: 0, close: async () => {} };
+  const backend = { name, port: 0, address: "", calls: 0, close: async () => {}, forceClose: () => server.forceShutdown() };
   server.addService(
     {
       WhoAmI: {
@@ -201,6 +201,7 @@ describe("traffic policy from config entries, through grpc-js-xds", () => {
         },
         onNack: (_stream, typeUrl, version, message) => nacks.push(`${typeUrl} ${version}: ${message}`),
         onStreamRequest: (_stream, request) => {
+          if (!("resourceNames" in request)) return;
           const names = [...request.resourceNames].sort().join(",");
           for (const waiter of [...followWaiters]) {
             if (waiter.typeUrl === request.typeUrl && waiter.names === names) {

@@ -113,11 +113,12 @@ describe("ChangeLog", () => {
     const envoyEds = p.cache().getSnapshot("envoy")!.get(endpointType).version;
     const grpcEds = p.cache().getSnapshot("grpc")!.get(endpointType).version;
     assert.deepEqual(
-      { ...record!, at: 0, seq: 0, revision: 0 },
+      { ...record!, at: 0, seq: 0, revision: 0, message: "" },
       {
         seq: 0,
         at: 0,
         revision: 0,
+        message: "",
         service: "web",
         datacenter: "dc1",
         instance: "web-1",
@@ -138,6 +139,7 @@ describe("ChangeLog", () => {
       },
     );
     const [line] = p.changes();
+    assert.equal(record!.message, line!.msg, "the record keeps the line's sentence");
     assert.equal(line!.service, "web");
     assert.equal(
       line!.msg,
@@ -174,7 +176,7 @@ describe("ChangeLog", () => {
     );
     assert.match(
       messages[1]!,
-      /^web-1 of web: passing → maintenance \(service maintenance: _service_maintenance:web-1: deploying v2\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080/,
+      /^web-1 of web: passing → maintenance \(service maintenance: deploying v2\), out of rotation; web now serves 1 endpoint: 10\.0\.0\.2:8080/,
     );
     assert.match(messages[2]!, /^web-1 of web: maintenance → passing, back in rotation; web now serves 2 endpoints/);
     assert.match(messages[3]!, /^web-2 of web: weight 1 → 5; web now serves 2 endpoints/);
@@ -201,9 +203,9 @@ describe("ChangeLog", () => {
     model.setService("dc1", "web", [inst("web-1", "10.0.0.1")]);
     changeLog.published(report());
     model.setService("dc1", "web", [inst("web-1", "10.0.0.1", { status: "critical", maintenance: "none" })]);
-    changeLog.published(report(), { consulIndex: { dc1: "4711" }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
+    changeLog.published(report(), { consulIndex: { dc1: 4711 }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
     changeLog.close();
-    assert.deepEqual(changeLog.recent()[0]!.provenance, { consulIndex: { dc1: "4711" }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
+    assert.deepEqual(changeLog.recent()[0]!.provenance, { consulIndex: { dc1: 4711 }, answeredAt: Date.UTC(2024, 0, 1, 12, 0, 1, 123) });
     const line = lines.find((l) => l.change === "critical")!;
     assert.match(
       line.msg,

@@ -40,6 +40,7 @@ describe("xdsLogHooks()", () => {
     const stream: StreamInfo = {
       id: 7,
       kind: "ads",
+      protocol: "sotw",
       peer: "127.0.0.1:5000",
       openedAt: Date.now(),
       node: create(NodeSchema, { id: nodeId, cluster: "c".repeat(5_000) }),

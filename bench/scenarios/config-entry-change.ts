@@ -15,7 +15,7 @@ function splitter(name: string, v1: number): Record<string, unknown> {
 }
 
 /**
- * Scenario 8: traffic policy at scale. One config entry per ten services (1,000 at 10,000:
+ * Scenario 9: traffic policy at scale. One config entry per ten services (1,000 at 10,000:
  * service-defaults, a resolver with two subsets and a splitter for a quarter of them, a resolver
  * with a connect timeout for another quarter), written through the catalog's `/v1/config` as
  * `consul config write` does. Then each run changes one splitter's weights: the bridge must rebuild
@@ -42,7 +42,7 @@ export async function runConfigEntryChange(ctx: BenchContext): Promise<ScenarioR
   const written = await catalog.call("writeConfigEntries", { entries });
   await until("the bridge to hold every entry", async () => (await bridge.call("configEntries", undefined)) >= entries.length, 60_000);
   ctx.log(
-    `scenario 8: ${entries.length} config entries written in ${(written.writtenAt - written.at).toFixed(0)} ms and read by the bridge`,
+    `scenario 9: ${entries.length} config entries written in ${(written.writtenAt - written.at).toFixed(0)} ms and read by the bridge`,
   );
   // Let the publishes the bulk write caused drain before measuring single changes.
   let quiet = await bridge.call("publisherCounters", undefined);
@@ -72,15 +72,15 @@ export async function runConfigEntryChange(ctx: BenchContext): Promise<ScenarioR
     writeToPublish.push(probe.at - write.at);
   }
   return {
-    id: 8,
+    id: 9,
     title: "config-entry change",
     rows: [
-      metricRow(8, `services rebuilt per splitter change (of ${options.services}, ${entries.length} entries)`, "count", rebuilt, {
+      metricRow(9, `services rebuilt per splitter change (of ${options.services}, ${entries.length} entries)`, "count", rebuilt, {
         stat: "max",
         op: "<=",
         value: 1,
       }),
-      metricRow(8, "entry write → snapshots published", "ms", writeToPublish),
+      metricRow(9, "entry write → snapshots published", "ms", writeToPublish),
     ],
     details: { entries: entries.length, services: options.services, bulkWriteMs: written.writtenAt - written.at },
   };

@@ -2,14 +2,14 @@ import type { ScenarioResult } from "../bench-context.js";
 import { metricRow } from "../metric-row.js";
 import type { FlapRuns } from "./flap-runs.js";
 
-const mb = (bytes: number) => bytes / 1048576;
+const kb = (bytes: number) => bytes / 1024;
 
 /**
  * Scenario 6: Consul connections held at 10,000 services ≤ 200 (the catalog's own count of TCP
  * connections, peak over the whole run), with change-to-push p99 ≤ 1 s: from the catalog applying a
  * check change to each client having the new assignment, through the change feed, the service read,
  * the publish and the fan-out. And what one flap costs Consul: the bytes the catalog served from the
- * flap until every client had it (≤ 1 MB), split by endpoint.
+ * flap until every client had it (≤ 1 MB = 1,024 KB), split by endpoint.
  */
 export function consulConnectionsResult(flaps: FlapRuns, connections: { peak: number; current: number; total: number }): ScenarioResult {
   const endpoints = [...new Set(flaps.runs.flatMap((r) => Object.keys(r.consulBytes)))].sort();
@@ -47,16 +47,16 @@ export function consulConnectionsResult(flaps: FlapRuns, connections: { peak: nu
       metricRow(
         6,
         "bytes Consul serves per flap",
-        "MB",
-        flaps.runs.map((r) => mb(total(r))),
-        { stat: "median", op: "<=", value: 1 },
+        "KB",
+        flaps.runs.map((r) => kb(total(r))),
+        { stat: "median", op: "<=", value: 1024 },
       ),
       ...endpoints.map((endpoint) =>
         metricRow(
           6,
           `  of which: ${endpoint}`,
-          "MB",
-          flaps.runs.map((r) => mb(r.consulBytes[endpoint] ?? 0)),
+          "KB",
+          flaps.runs.map((r) => kb(r.consulBytes[endpoint] ?? 0)),
         ),
       ),
     ],

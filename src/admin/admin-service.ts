@@ -5,13 +5,17 @@ import {
   AdminService,
   ClientSchema,
   GetSyncStatusResponseSchema,
+  ListChangesResponseSchema,
   ListClientsResponseSchema,
   TypeStateSchema,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
+import type { ChangeRecord } from "../observe/change-record.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
+import { changeMessage } from "./change-message.js";
 import { dumpClientKindConfig, dumpNodeConfig } from "./dump-config.js";
+import { provenanceMessage } from "./provenance-message.js";
 
 /** What the admin API reads. */
 export interface AdminSources {
@@ -21,9 +25,11 @@ export interface AdminSources {
   snapshot: (group: string) => Snapshot | undefined;
   /** The bridge's state. */
   status: () => StatusReading;
+  /** The change log's recent records after a sequence number, oldest first (ChangeLog.recent). */
+  changes: (afterSeq: number, limit?: number) => ChangeRecord[];
 }
 
-/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus) on a router. */
+/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus, ListChanges) on a router. */
 export function registerAdminService(router: ConnectRouter, sources: AdminSources): void {
   router.service(AdminService, {
     listClients: () =>
@@ -55,6 +61,7 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
                     lastNackVersion: type.lastNack?.version ?? "",
                     lastSentAt: type.sentAt !== undefined ? timestampFromMs(type.sentAt) : undefined,
                     awaitingAck: type.awaitingAck,
+                    provenance: provenanceMessage(type.provenance),
                   }),
                 ),
             }),
@@ -62,6 +69,12 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
       }),
     dumpConfig: (request) =>
       request.nodeId ? dumpNodeConfig(sources.streams(), request.nodeId) : dumpClientKindConfig(request.clientKind, sources.snapshot),
+    listChanges: (request) => {
+      let records = sources.changes(Number(request.afterSeq));
+      if (request.service) records = records.filter((record) => record.service === request.service);
+      if (request.limit > 0) records = records.slice(-request.limit);
+      return create(ListChangesResponseSchema, { changes: records.map(changeMessage) });
+    },
     getSyncStatus: () => {
       const status = sources.status();
       return create(GetSyncStatusResponseSchema, {

@@ -4,8 +4,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type DumpConfigResponse, DumpConfigResponseSchema, TypeConfigSchema } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
 import { clientKinds, isClientKind } from "../mapping/index.js";
 import { truncateForLog } from "../observe/truncate-for-log.js";
-import { adsTypeOrder, type Snapshot, shortTypeName, type XdsTypeUrl } from "../snapshot/index.js";
+import { adsTypeOrder, provenanceOf, type Snapshot, shortTypeName, type XdsTypeUrl } from "../snapshot/index.js";
 import type { StreamStatus } from "../xds/index.js";
+import { provenanceMessage } from "./provenance-message.js";
 
 /**
  * What one connected node was sent, per type: the names it holds or asked for, the resources of
@@ -44,6 +45,7 @@ export function dumpNodeConfig(streams: readonly StreamStatus[], nodeId: string)
           names: delivered.map((entry) => entry.name),
           missing: delivered.filter((entry) => !entry.resource).map((entry) => entry.name),
           resources: delivered.flatMap((entry) => (entry.resource ? [fromBinary(AnySchema, entry.resource.any)] : [])),
+          provenance: provenanceMessage(type.provenance),
         }),
       ];
     }
@@ -87,6 +89,7 @@ export function dumpClientKindConfig(clientKind: string, snapshot: (group: strin
         shortName: shortTypeName(typeUrl),
         version: typeSnapshot.version,
         resources: [...typeSnapshot.resources.values()].map((resource) => fromBinary(AnySchema, resource.any)),
+        provenance: provenanceMessage(provenanceOf(typeSnapshot)),
       });
     }),
   });

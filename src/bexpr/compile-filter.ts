@@ -10,6 +10,11 @@ type Predicate = (value: unknown) => boolean;
 
 const missing = Symbol("missing");
 
+/** Consul tags its structs' raft indexes `bexpr:"-"` (structs.RaftIndex): no filter can select them. */
+const raftIndexFields = new Set(["CreateIndex", "ModifyIndex"]);
+/** Map fields, whose keys are the user's own (a Meta key may well be called ModifyIndex). */
+const mapFields = new Set(["Meta", "NodeMeta", "ServiceMeta", "TaggedAddresses", "ServiceTaggedAddresses"]);
+
 /**
  * Compiles a go-bexpr expression (see parse-bexpr.ts for the grammar) into a predicate over JSON
  * values such as a `/v1/health/service` entry `{Node, Service, Checks}`. Evaluation follows
@@ -19,7 +24,8 @@ const missing = Symbol("missing");
  * `in`/`contains` look for an element of a list, a key of a map or a substring of a string;
  * `matches` uses RE2 (re2js), as Go's regexp does. A selector through a list (`Checks.Status`)
  * matches when any element matches. A comparison that cannot be made (a number against `abc`) is
- * false. `roots` lists the valid first selector parts (Consul rejects other selectors).
+ * false. `roots` lists the valid first selector parts (Consul rejects other selectors); raft
+ * indexes (`ModifyIndex`, `Service.CreateIndex`…) are never selectable, as in Consul.
  */
 export function compileFilter(expression: string, roots?: ReadonlySet<string>): CompiledFilter {
   try {
@@ -52,7 +58,8 @@ function compile(node: BexprExpression, text: string, roots: ReadonlySet<string>
 }
 
 function compileMatch(node: BexprMatch, text: string, roots: ReadonlySet<string> | undefined): Predicate {
-  if (roots && !roots.has(node.selector[0] ?? "")) {
+  const raftIndex = node.selector.some((part, i) => raftIndexFields.has(part) && !mapFields.has(node.selector[i - 1] ?? ""));
+  if (raftIndex || (roots && !roots.has(node.selector[0] ?? ""))) {
     throw new BexprSyntaxError(`${bexprPosition(text, node.selectorAt)}: Selector ${JSON.stringify(node.selectorText)} is not valid`);
   }
   const { selector } = node;

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
+  type AddressRule,
   type ConfigEntryWatch,
   type ConsulTlsOptions,
   type ConsulWatcherHooks,
@@ -44,6 +45,8 @@ export interface BridgeConfig {
     datacenter?: string | undefined;
     /** Datacenters whose instances are failover targets, in priority order. */
     failoverDatacenters?: readonly string[] | undefined;
+    /** Which address failover-datacenter instances are reached at (default `wan`, as Consul's Envoy integration). */
+    remoteDatacenterAddress?: AddressRule | undefined;
     /** Only services whose names start with this are bridged. */
     prefix?: string | undefined;
     /** Only services with this tag are bridged. */
@@ -62,6 +65,12 @@ export interface BridgeConfig {
     maxStreams?: number | undefined;
     maxResourceNamesPerRequest?: number | undefined;
     maxRequestBytes?: number | undefined;
+    /** Close connections after about this long (±10 %), so clients spread over replicas (default: never). */
+    maxConnectionAgeMs?: number | undefined;
+    /** How long an aged connection's streams may run after its GOAWAY (default 30 s). */
+    maxConnectionAgeGraceMs?: number | undefined;
+    /** How often REST-polling Envoys are told to poll endpoints (default 5 s). */
+    restEdsRefreshDelayMs?: number | undefined;
   };
   /** The operators' port (metrics, health, admin API); absent: not served. */
   admin?: { host: string; port: number } | undefined;
@@ -141,6 +150,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     model,
     datacenter: config.consul.datacenter,
     failoverDatacenters: config.consul.failoverDatacenters,
+    remoteDatacenterAddress: config.consul.remoteDatacenterAddress,
     prefix: config.consul.prefix,
     tag: config.consul.tag,
     stale: config.consul.stale,
@@ -261,6 +271,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     hooks: [xdsLogHooks(logger), metrics.xdsHooks, ...(config.xdsHooks ? [config.xdsHooks] : [])],
     maxStreams: config.xds.maxStreams,
     maxResourceNamesPerRequest: config.xds.maxResourceNamesPerRequest,
+    restEdsRefreshDelayMs: config.xds.restEdsRefreshDelayMs,
   });
 
   let xdsListener: XdsListener | undefined;
@@ -281,6 +292,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       port: config.xds.port,
       tls: config.xds.tls,
       readMaxBytes: config.xds.maxRequestBytes,
+      maxConnectionAgeMs: config.xds.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.xds.maxConnectionAgeGraceMs,
       routes: (router) => {
         xdsServer.registerRoutes(router);
         registerClientStatusService(router, { streams: () => xdsServer.streams() });
@@ -297,6 +310,17 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,
+        changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+        statusPage: {
+          streams: () => xdsServer.streams(),
+          view: () => model.view(),
+          status,
+          changes: (afterSeq, limit) => changeLog.recent(afterSeq, limit),
+          onChanges: (listener) => changeLog.onRecords(listener),
+          latencies: () => metrics.recentChangeToAck(),
+          healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+          buildInfo: metrics.buildInfo,
+        },
       });
     }
   } catch (error) {

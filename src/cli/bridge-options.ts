@@ -17,6 +17,9 @@ import {
 /** Health policies the CLI accepts: which Consul check states receive traffic. */
 export const healthPolicies = ["passing", "passing-or-warning"] as const;
 
+/** How instances of failover datacenters are addressed (`--remote-dc-address`). */
+export const remoteDcAddressRules = ["wan", "lan"] as const;
+
 /** Log formats the CLI accepts. */
 export const logFormats = ["auto", "json", "pretty"] as const;
 
@@ -25,6 +28,7 @@ export interface BridgeOptionValues {
   consul: string;
   datacenter?: string;
   failoverDatacenters?: string[];
+  remoteDcAddress?: (typeof remoteDcAddressRules)[number];
   prefix?: string;
   tag?: string;
   stale?: boolean;
@@ -48,6 +52,9 @@ export interface BridgeOptionValues {
   maxStreams: number;
   maxResourceNames: number;
   maxRequestBytes: number;
+  maxConnectionAge?: number;
+  maxConnectionAgeGrace: number;
+  restEdsRefreshDelay: number;
   shutdownGrace: number;
   logLevel: (typeof logLevels)[number];
   logFormat: (typeof logFormats)[number];
@@ -123,6 +130,22 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
         .argParser(integerIn(1024, 1 << 30)),
     )
     .addOption(
+      new Option(
+        "--max-connection-age <duration>",
+        "close xDS connections after about this long (±10% jitter; GOAWAY), so clients spread over replicas again (default: never)",
+      ).argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--max-connection-age-grace <duration>", "how long streams of an aged connection may run after its GOAWAY")
+        .default(30_000, "30s")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--rest-eds-refresh-delay <duration>", "how often Envoys polling clusters over REST are told to poll their endpoints")
+        .default(5_000, "5s")
+        .argParser(parseDuration),
+    )
+    .addOption(
       new Option("--shutdown-grace <duration>", "how long SIGTERM waits for streams to end")
         .default(10_000, "10s")
         .argParser(parseDuration),
@@ -145,6 +168,14 @@ export function addConsulOptions(command: Command): Command {
         "--failover-datacenters <dc,...>",
         "also route to these datacenters, in this order, when the local one has no healthy instance",
       ).argParser(parseDatacenterList),
+    )
+    .addOption(
+      new Option(
+        "--remote-dc-address <rule>",
+        "address of failover-datacenter instances: wan (Service then Node TaggedAddresses.wan first, as Consul's Envoy integration) or lan",
+      )
+        .choices(remoteDcAddressRules)
+        .default("wan" as const),
     )
     .addOption(new Option("--stale", "let any Consul server answer reads (no leader round trip)"))
     .addOption(new Option("--token-file <file>", "file holding the Consul ACL token").env("CONSUL_HTTP_TOKEN_FILE"))
@@ -204,6 +235,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
       tls: consulTls,
       datacenter: values.datacenter,
       failoverDatacenters: values.failoverDatacenters,
+      remoteDatacenterAddress: values.remoteDcAddress,
       prefix: values.prefix,
       tag: values.tag,
       stale: values.stale ?? false,
@@ -222,6 +254,9 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
       maxStreams: values.maxStreams,
       maxResourceNamesPerRequest: values.maxResourceNames,
       maxRequestBytes: values.maxRequestBytes,
+      maxConnectionAgeMs: values.maxConnectionAge,
+      maxConnectionAgeGraceMs: values.maxConnectionAgeGrace,
+      restEdsRefreshDelayMs: values.restEdsRefreshDelay,
     },
     admin: values.admin ? { host: values.adminListen.host, port: values.adminListen.port } : undefined,
     mapping: {
@@ -238,6 +273,9 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
 /** Validates option combinations that one value alone cannot (used by every bridge command). */
 export function checkServingOptions(values: BridgeOptionValues): void {
   if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
+  if (values.maxConnectionAge !== undefined && values.maxConnectionAge < 1_000) {
+    throw new InvalidArgumentError("--max-connection-age must be at least 1s");
+  }
   if (!/^[0-9.]+$|:/.test(values.envoyListener.host)) {
     throw new InvalidArgumentError("--envoy-listener needs an IP address, e.g. 0.0.0.0:10000");
   }

@@ -36,9 +36,20 @@ function cell(type: TypeState | undefined, now: number): string {
 
 const short = (version: string) => version.slice(0, 8);
 
+/** The newest Consul index any of a client's versions reflects, per datacenter ("dc1@4711"), or "-". */
+function consulIndexCell(client: Client): string {
+  const newest = new Map<string, bigint>();
+  for (const type of client.types) {
+    for (const [dc, index] of Object.entries(type.provenance?.consulIndex ?? {})) {
+      if ((newest.get(dc) ?? 0n) < index) newest.set(dc, index);
+    }
+  }
+  return newest.size === 0 ? "-" : [...newest].map(([dc, index]) => `${dc}@${index}`).join(",");
+}
+
 /** Renders clients as an aligned table, then the NACK messages, then the Consul line. */
 export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now = Date.now()): string {
-  const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns];
+  const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns, "CONSUL INDEX"];
   const rows = clients.map((client) => [
     client.nodeId || "(none)",
     client.nodeCluster || "-",
@@ -51,6 +62,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
         now,
       ),
     ),
+    consulIndexCell(client),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>

@@ -12,6 +12,8 @@ export interface CatalogGapOptions {
   readonly clock: Clock;
   /** Re-read every bridged service (called at most once per `sweepMinIntervalMs`). */
   readonly sweep: () => void;
+  /** A catalog move nothing explained when it arrived (the owner may look for its cause at once). */
+  readonly unexplained?: (index: number) => void;
   /** Ends pending waits. */
   readonly signal: AbortSignal;
 }
@@ -50,6 +52,7 @@ export class CatalogGap {
     this.lastCatalogIndex = index;
     if (!explainable || this.explains(index)) return;
     this.pending.add(index);
+    this.options.unexplained?.(index);
     void this.options.clock.sleep(this.options.explainGraceMs, this.options.signal).then(() => this.settle());
   }
 

@@ -12,6 +12,8 @@ export interface ScannedCheckRow {
   serviceIdEnd: number;
   serviceNameStart: number;
   serviceNameEnd: number;
+  statusStart: number;
+  statusEnd: number;
   /** -1 when absent or not a finite number. */
   createIndex: number;
   modifyIndex: number;
@@ -35,6 +37,7 @@ enum Field {
   CheckId,
   ServiceId,
   ServiceName,
+  Status,
   CreateIndex,
   ModifyIndex,
 }
@@ -44,6 +47,7 @@ const fieldNames: ReadonlyArray<readonly [string, Field]> = [
   ["CheckID", Field.CheckId],
   ["ServiceID", Field.ServiceId],
   ["ServiceName", Field.ServiceName],
+  ["Status", Field.Status],
   ["CreateIndex", Field.CreateIndex],
   ["ModifyIndex", Field.ModifyIndex],
 ];
@@ -51,7 +55,7 @@ const fieldBytes = fieldNames.map(([name, field]) => [Buffer.from(name, "latin1"
 const literals = ["true", "false", "null"].map((text) => Buffer.from(text, "latin1"));
 
 /**
- * Reads the rows of a `/v1/health/state/any` answer straight from its bytes: six fields per row, every
+ * Reads the rows of a `/v1/health/state/any` answer straight from its bytes: seven fields per row, every
  * other value skipped without being built, and no string decoded unless the caller asks. JSON.parse of
  * the same answer builds every check with all its fields (~30 MB and 100,000 objects at 10,000
  * services × 10 instances), nearly all of it garbage the moment change detection has read it.
@@ -72,6 +76,8 @@ export class CheckFeedScanner {
     serviceIdEnd: -1,
     serviceNameStart: -1,
     serviceNameEnd: -1,
+    statusStart: -1,
+    statusEnd: -1,
     createIndex: -1,
     modifyIndex: -1,
   };
@@ -153,6 +159,8 @@ export class CheckFeedScanner {
     row.serviceIdEnd = -1;
     row.serviceNameStart = -1;
     row.serviceNameEnd = -1;
+    row.statusStart = -1;
+    row.statusEnd = -1;
     row.createIndex = -1;
     row.modifyIndex = -1;
     this.pos += 1;
@@ -179,6 +187,7 @@ export class CheckFeedScanner {
         else if (field === Field.CheckId) row.checkIdStart = -1;
         else if (field === Field.ServiceId) row.serviceIdStart = -1;
         else if (field === Field.ServiceName) row.serviceNameStart = -1;
+        else if (field === Field.Status) row.statusStart = -1;
       } else {
         const start = this.pos + 1;
         const end = this.stringEnd();
@@ -186,7 +195,8 @@ export class CheckFeedScanner {
         if (field === Field.Node) [row.nodeStart, row.nodeEnd] = [start, end];
         else if (field === Field.CheckId) [row.checkIdStart, row.checkIdEnd] = [start, end];
         else if (field === Field.ServiceId) [row.serviceIdStart, row.serviceIdEnd] = [start, end];
-        else [row.serviceNameStart, row.serviceNameEnd] = [start, end];
+        else if (field === Field.ServiceName) [row.serviceNameStart, row.serviceNameEnd] = [start, end];
+        else [row.statusStart, row.statusEnd] = [start, end];
       }
       this.space();
       const next = this.buf[this.pos];
@@ -221,7 +231,7 @@ export class CheckFeedScanner {
       return fieldNames.find(([name]) => name === key)?.[1] ?? Field.Other;
     }
     const length = i - start;
-    if (length !== 4 && length !== 7 && length !== 9 && length !== 11) return Field.Other;
+    if (length !== 4 && length !== 6 && length !== 7 && length !== 9 && length !== 11) return Field.Other;
     for (const [name, field] of fieldBytes) {
       if (name.length !== length || name[0] !== buf[start]) continue;
       let k = 1;

@@ -17,6 +17,8 @@ export interface CheckFeedAnswer {
   readonly basis: number;
   readonly answerIndex: number;
   readonly malformed: number;
+  /** Rows whose Status is `passing` (a feed filtered to other statuses has none). */
+  readonly passing: number;
   /** Every row of the answer in order: stored objects where unchanged, new ones where not. */
   readonly sequence: readonly TrackedRow[];
   /** How many rows of the sequence are new objects. */
@@ -68,11 +70,13 @@ export class CheckFeedTracker {
     const sequence: TrackedRow[] = [];
     const order = this.order;
     let updated = 0;
+    let passing = 0;
     let cursor = 0;
     let lastIndex = Number.NaN;
     const scanner = new CheckFeedScanner(body);
     const same = (start: number, end: number, text: string): boolean => (start < 0 ? text === "" : scanner.equals(start, end, text));
     const scanned = scanner.scan((row: Readonly<ScannedCheckRow>) => {
+      if (row.statusStart >= 0 && scanner.equals(row.statusStart, row.statusEnd, "passing")) passing += 1;
       const isService = row.serviceIdStart >= 0 && row.serviceIdEnd > row.serviceIdStart;
       if (isService) {
         if (row.createIndex !== lastIndex) writeIndexes.add(row.createIndex);
@@ -117,7 +121,7 @@ export class CheckFeedTracker {
       if (before && before.serviceName !== next.serviceName) mark(services, nodes, before, next.modifyIndex);
     });
     if (!scanned) return undefined;
-    return { basis: this.answers, answerIndex, malformed: scanned.malformed, sequence, updated, services, nodes, writeIndexes };
+    return { basis: this.answers, answerIndex, malformed: scanned.malformed, passing, sequence, updated, services, nodes, writeIndexes };
   }
 
   /** Commits an answer from {@link read} (the latest read, with nothing applied since) and says what it changed. */

@@ -132,7 +132,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
     logger.warn(fields, message);
   }
 
-  function onAnswer(kind: ConfigEntryKind, body: unknown): void {
+  function onAnswer(kind: ConfigEntryKind, body: unknown, index: number): void {
     if (!Array.isArray(body)) {
       warnOnce(`${kind}\u0000not-a-list`, { kind }, `consul answered /v1/config/${kind} with something other than a list; ignored`);
       return;
@@ -160,7 +160,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
       }
       entries.push(entry);
     }
-    const changed = store.replaceKind(kind, entries);
+    const changed = store.replaceKind(kind, entries, { datacenter: dcLabel, origin: { index, at: Date.now() } });
     if (changed.size > 0) logger.info({ kind, changed: [...changed] }, "config entries changed");
   }
 
@@ -214,7 +214,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
               timeoutMs: p.timeoutMs,
               signal: p.signal,
             }),
-          onChange: (body) => onAnswer(kind, body),
+          onChange: (body, change) => onAnswer(kind, body, change.index),
           onOutcome: (outcome) => onOutcome(kind, outcome),
           onCallbackError: (error) => logger.error({ err: error, kind }, "config-entry handler failed"),
           waitMs: timing.waitMs,

@@ -45,6 +45,8 @@ export interface ConsulQuery {
   readonly waitMs?: number | undefined;
   /** `?stale`: any server may answer (no leader round trip; may lag slightly). */
   readonly stale?: boolean | undefined;
+  /** `?filter=`: a bexpr expression Consul applies before answering (Consul ≥ 1.4.1; older ones ignore it). */
+  readonly filter?: string | undefined;
   /** Abort the request after this long (must exceed `waitMs` + wait/16 for blocking queries). */
   readonly timeoutMs: number;
   /** Cancels the request. */
@@ -196,6 +198,7 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     const callOptions: CallOptions = { ...extra, ctx, timeout: Math.max(1, Math.round(query.timeoutMs)) };
     if (query.datacenter) callOptions.dc = query.datacenter;
     if (query.stale) callOptions.stale = true;
+    if (query.filter) callOptions.filter = query.filter;
     if (query.index !== undefined && query.index > 0) {
       callOptions.index = String(query.index);
       if (query.waitMs !== undefined) callOptions.wait = goDuration(query.waitMs);

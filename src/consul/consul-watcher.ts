@@ -2,46 +2,60 @@
  * How the bridge watches Consul
  * =============================
  *
- * Goal: an exact, live, health-aware copy of every bridged service, without hurting Consul.
- *
- * The obvious design — one blocking query on /v1/health/service/:name per service — holds one HTTP/1.1
- * socket per service for the whole `wait`. Consul refuses a client past `http_max_conns_per_client`
- * (default 200) with 429, so it cannot watch a catalog of thousands of services. Instead, per
- * datacenter:
+ * Goal: an exact, live, health-aware copy of every bridged service, at a cost to Consul that follows
+ * the change, not the catalog, within its `http_max_conns_per_client` (default 200; 429 beyond).
+ * One blocking query per service would hold one HTTP/1.1 socket each, so per datacenter:
  *
  *   1. Discovery — one blocking query on /v1/catalog/services (names + tags). Its index moves on
  *      registrations, deregistrations and service edits, never on check changes. Names that appear
  *      (and pass the prefix/tag filters) are queued for a read; names that vanish leave the model;
  *      a tag change queues a read.
  *
- *   2. Change feed — one blocking query on /v1/health/state/any (every check in the datacenter).
- *      Its index moves on every check change. Each answer is diffed against the previous one by
- *      (Node, CheckID) → (CreateIndex, ModifyIndex): a service whose checks were added, removed or
- *      modified is queued; a changed node check (serfHealth, node maintenance) queues every service
- *      with an instance on that node (known from the reads). Content, not the index, decides: an
- *      answer after a timeout, an index reset or a 0 index queues only what really differs.
+ *   2. Change feed — one blocking query on /v1/health/state/any?filter=Status != "passing" (the checks
+ *      that are not passing; CheckFeedLoop). Its index moves on every check write, but its answer holds
+ *      only what is unhealthy: a check entering it, changing in it or leaving it (a recovery) queues its
+ *      service, a node check (serfHealth, node maintenance) every service on that node. Content, not the
+ *      index, decides, so a timeout, an index reset or a 0 index queues only what really differs (a
+ *      reset re-reads everything). A Consul older than 1.4.1 ignores ?filter=: the first passing row
+ *      shows it, and the feed then takes every check, as before the filter.
  *
  *   3. Reads — the queued services are read with a plain (non-blocking) /v1/health/service/:name,
  *      never `?passing` (warning instances and Weights.Warning must stay visible), through a queue of
- *      at most `fetchConcurrency` reads in flight, deduplicated (a service queued twice is read once;
- *      one queued while being read is read again after), rate-limited, paused with jittered backoff
- *      on errors. Each answer replaces the service in the ServiceModel, which ignores equal content.
+ *      at most `fetchConcurrency` reads in flight, deduplicated, rate-limited, paused with jittered
+ *      backoff on errors (ServiceReadQueue). Each answer replaces the service in the model, which
+ *      ignores equal content.
  *
- *   4. The gap — an instance without any check that is added, removed or edited (port, address,
- *      meta) without changing the service's tags moves the catalog index but shows in neither
- *      answer's content. Every catalog index move is therefore matched against the raft indexes the
- *      check feed and the reads have shown (a registration with checks writes them at the same
- *      index; a deregistration moves the check feed's index to its own). A move still unexplained
- *      after `explainGraceMs` triggers a re-read of every bridged service, at most once per
- *      `sweepMinIntervalMs`. False alarms cost reads, never correctness.
+ *   4. The gap — what neither answer shows: a registration whose check starts passing, the removal of
+ *      a passing instance (the filtered feed holds neither), and an instance without checks added,
+ *      removed or edited. Every catalog index move is matched against the raft indexes the feed and the
+ *      reads have shown (CatalogGap). One nothing explains asks for a listing of every service check
+ *      (MembershipListing: unfiltered by status, node checks left out), compared with the checked
+ *      instances each service's last read showed (MembershipFingerprints); services that differ are
+ *      read, and their reads explain the move. A move still unexplained after `explainGraceMs` (a
+ *      check-less instance) re-reads every bridged service, at most once per `sweepMinIntervalMs`.
  *
- * Sockets: 2 blocking queries per datacenter + `fetchConcurrency` short reads, all through the client's
- * keep-alive agent capped at `maxSockets` (default 16): a catalog of 10,000 services uses at most 16
- * connections. The price is that every check change anywhere in the datacenter makes the change feed
- * re-send all checks, which is far cheaper for Consul than thousands of parked connections but not
- * free: at 100,000 checks an answer is ~30 MB. The bridge reads it from its bytes rather than
- * JSON.parse it (CheckFeedTracker: ~0.1 s per answer on the development machine, and little garbage).
- * The feed's token bucket bounds that cost; changes arriving meanwhile are batched into the next answer.
+ * Cost per change, measured by `npm run bench` (10,000 services × 10 instances, scenario 6, the
+ * catalog counting the bytes it serves): watching every check made each flap re-send all of them,
+ * 28.2 MB per flap at 100,000 checks. The filtered feed sends what is unhealthy (0.3–0.6 KB for one
+ * flap) plus the service read (7.4 KB): 7.7 KB per flap (docs/performance.md). A listing still
+ * costs about what one answer of the old feed did (~28 MB at 100,000 checks), but only for
+ * membership changes the feed cannot show, coalesced, at most `listingRateLimit` per second. Consul
+ * still evaluates the filter on every check for each answer: its CPU per change stays proportional
+ * to the catalog, though far below encoding every check as before. Levers weighed and not taken:
+ *   - `?filter=ModifyIndex == N` to find what one raft index wrote: Consul's structs tag RaftIndex
+ *     `bexpr:"-"`, so Consul refuses any filter on CreateIndex/ModifyIndex (the embedded catalog now
+ *     refuses it too);
+ *   - per-service blocking queries for services that change often: they make no change cheaper to
+ *     find (the feed already names the service) and each holds a socket for the whole wait;
+ *   - HTTP/2 multiplexing: Consul speaks it only on its HTTPS listener, and the `consul` client
+ *     (papi on node:http) speaks HTTP/1.1; it would allow a blocking query per service over a few
+ *     connections (Go serves 250 streams each), at the price of 10,000 parked queries in Consul.
+ *
+ * Sockets: 2 blocking queries per datacenter + `fetchConcurrency` short reads (+ a listing now and
+ * then), all through the client's keep-alive agent capped at `maxSockets` (default 16).
+ *
+ * Memory: with the filter, the feed's answers and rows are as small as the unhealthy set, so the feed
+ * is not streamed; a listing is held whole while it is scanned (its bytes, never JSON.parse'd).
  *
  * Initial sync: reads start only after the first change-feed answer (the baseline its diffs are taken
  * against), so no change can fall between a read and the baseline. A datacenter is synced when the
@@ -67,6 +81,7 @@ import type { ConsulClient } from "./consul-client.js";
 import { ConsulError, type ConsulErrorCode, consulErrorFromReason } from "./consul-error.js";
 import { DatacenterWatch } from "./datacenter-watch.js";
 import { FailureLog } from "./failure-log.js";
+import type { AddressRule } from "./health-entry.js";
 import { knownDatacentersWithout } from "./unknown-datacenter.js";
 import { defaultWatchTiming, type WatchTiming } from "./watch-timing.js";
 import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError } from "./watcher-status.js";
@@ -90,6 +105,13 @@ export interface ConsulWatcherOptions {
   readonly exclude?: readonly string[] | undefined;
   /** Bridge only services with an instance carrying this tag, and only those instances. */
   readonly tag?: string | undefined;
+  /**
+   * Which address instances of failover datacenters are reached at (`--remote-dc-address`):
+   * `wan` (default, what Consul's own Envoy integration does: Service `TaggedAddresses.wan`, else
+   * Service.Address, else Node `TaggedAddresses.wan`, else Node.Address) or `lan` (the local rule:
+   * Service.Address, else Node.Address). The local datacenter always uses the LAN rule.
+   */
+  readonly remoteDatacenterAddress?: AddressRule | undefined;
   /** `?stale` reads: any Consul server answers, lighter on the leader, may lag by a few ms. */
   readonly stale?: boolean | undefined;
   /** Service reads in flight per datacenter; default min(8, its share of the client's socket cap). */
@@ -314,6 +336,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
           model,
           datacenter,
           filter,
+          addressRule: datacenter === local ? "lan" : (options.remoteDatacenterAddress ?? "wan"),
           stale: options.stale ?? false,
           fetchConcurrency,
           timing,

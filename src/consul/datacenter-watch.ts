@@ -1,14 +1,18 @@
 import type { Logger } from "pino";
+import type { ReadOrigin } from "../model/provenance.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
 import { CatalogGap } from "./catalog-gap.js";
-import { FeedSyntaxError } from "./check-feed-scanner.js";
-import { type CheckFeedAnswer, CheckFeedTracker } from "./check-feed-tracker.js";
+import { CheckFeedLoop } from "./check-feed-loop.js";
+import type { CheckFeedChanges } from "./check-feed-tracker.js";
 import type { Clock } from "./clock.js";
 import type { ConsulClient } from "./consul-client.js";
 import { ConsulError } from "./consul-error.js";
 import type { FailedRead } from "./failure-log.js";
+import type { AddressRule } from "./health-entry.js";
 import { isObject } from "./is-object.js";
+import { MembershipFingerprints } from "./membership-fingerprints.js";
+import { MembershipListing } from "./membership-listing.js";
 import { NodeServiceIndex } from "./node-service-index.js";
 import { ServiceEntryReader } from "./service-entry-reader.js";
 import { type ServiceFilter, selectBridgedServices } from "./service-filter.js";
@@ -38,6 +42,8 @@ export interface DatacenterWatchOptions {
   readonly datacenter: string;
   /** Which services are bridged. */
   readonly filter: ServiceFilter;
+  /** Which address of each instance is used: `lan` for the local datacenter, `wan` or `lan` for the others. */
+  readonly addressRule: AddressRule;
   readonly stale: boolean;
   /** Service reads in flight at once for this datacenter (its share of the socket cap). */
   readonly fetchConcurrency: number;
@@ -52,20 +58,23 @@ export interface DatacenterWatchOptions {
 
 /**
  * The watch of one datacenter; see the design notes at the top of `consul-watcher.ts`. Two
- * blocking loops (catalog services, check feed) decide which services to read; a read queue reads
- * them with `/v1/health/service/:name` into the model; the catalog gap and the sync gate keep the
- * index bookkeeping and the initial-sync condition.
+ * blocking loops (catalog services, the check feed of unhealthy checks) and, when the catalog moves
+ * without a visible cause, a listing of the checked instances decide which services to read; a read
+ * queue reads them with `/v1/health/service/:name` into the model; the catalog gap and the sync gate
+ * keep the index bookkeeping and the initial-sync condition.
  */
 export class DatacenterWatch {
   private readonly log: Logger;
   /** Bridged service → its catalog tags. */
   private readonly bridged = new Map<string, readonly string[]>();
   private readonly nodes = new NodeServiceIndex();
-  private readonly feed = new CheckFeedTracker();
+  private readonly fingerprints = new MembershipFingerprints();
   private readonly entries: ServiceEntryReader;
   private readonly sync: SyncGate;
   private readonly gap: CatalogGap;
   private readonly queue: ServiceReadQueue;
+  private readonly feed: CheckFeedLoop;
+  private readonly listing: MembershipListing;
   private catalogListed = false;
 
   constructor(private readonly options: DatacenterWatchOptions) {
@@ -87,9 +96,16 @@ export class DatacenterWatch {
         this.log.debug({ services: this.bridged.size }, "catalog changed without a visible cause; re-reading every bridged service");
         for (const name of this.bridged.keys()) this.queue.enqueue(name);
       },
+      // With the filtered feed, a registration whose check starts passing or the deregistration of
+      // a passing instance shows only here: list the checked instances to find the service.
+      unexplained: () => {
+        if (this.feed.mode === "unhealthy") this.listing.request();
+      },
     });
-    this.entries = new ServiceEntryReader(options.datacenter, this.log, (index) => this.gap.remember(index));
+    this.entries = new ServiceEntryReader(options.datacenter, this.log, (index) => this.gap.remember(index), options.addressRule);
     this.queue = this.createQueue();
+    this.feed = this.createFeed();
+    this.listing = this.createListing();
   }
 
   /** The datacenter watched. */
@@ -143,38 +159,54 @@ export class DatacenterWatch {
       onUnchanged: (change) => this.gap.catalogMoved(change.index, !change.reset && this.catalogListed),
       onOutcome: (outcome) => this.onLoopOutcome("catalog-services", outcome),
     });
-    const checks = runBlockingQuery<CheckFeedAnswer>({
-      ...common,
-      // The feed is read from its bytes (see CheckFeedTracker): at 100,000 checks an answer is ~30 MB,
-      // and JSON.parse would build every check only for change detection to drop it. A body that is
-      // not JSON, or not a list, fails the request, as a JSON.parse failure would.
-      fetch: async (p) => {
-        const response = await client.healthStateBytes("any", {
-          datacenter,
-          stale,
-          index: p.index,
-          waitMs: p.waitMs,
-          timeoutMs: p.timeoutMs,
-          signal: p.signal,
-        });
-        let answer: CheckFeedAnswer | undefined;
-        try {
-          answer = this.feed.read(response.body, response.index);
-        } catch (error) {
-          if (error instanceof FeedSyntaxError) throw new ConsulError("bad-response", `/v1/health/state/any is not JSON: ${error.message}`);
-          throw error;
-        }
-        if (!answer) throw new ConsulError("bad-response", "/v1/health/state/any did not answer a list");
-        return { ...response, body: answer };
-      },
-      onChange: (body, change) => this.onCheckFeed(body, change.index),
-      onOutcome: (outcome) => this.onLoopOutcome("health-state", outcome),
-      // The comparison with the stored rows is the change detector here; serialising tens of
-      // megabytes of checks only to compare them would double the cost.
-      contentKey: false,
-    });
+    const checks = this.feed.run();
     await Promise.all([catalog, checks]);
     await this.queue.idle();
+  }
+
+  private createFeed(): CheckFeedLoop {
+    const { client, datacenter, stale, timing, clock, signal } = this.options;
+    return new CheckFeedLoop({
+      client,
+      datacenter,
+      stale,
+      loop: {
+        waitMs: timing.waitMs,
+        timeoutMarginMs: timing.timeoutMarginMs,
+        rateLimit: timing.rateLimit,
+        backoff: { ...timing.backoff, random: this.options.random },
+        clock,
+        signal,
+        onCallbackError: (error: unknown) => this.log.error({ err: error }, "consul watch: handler failed"),
+      },
+      onAnswer: (changes, index, baseline, reset) => this.onCheckFeed(changes, index, baseline, reset),
+      onOutcome: (outcome) => this.onLoopOutcome("health-state", outcome),
+      log: this.log,
+    });
+  }
+
+  private createListing(): MembershipListing {
+    const { client, datacenter, stale, timing, clock, signal, events } = this.options;
+    return new MembershipListing({
+      client,
+      datacenter,
+      stale,
+      tag: this.options.filter.tag,
+      timeoutMs: timing.requestTimeoutMs,
+      rateLimit: timing.listingRateLimit,
+      backoff: timing.backoff,
+      clock,
+      random: this.options.random,
+      signal,
+      fingerprints: this.fingerprints,
+      bridged: (name) => this.bridged.has(name),
+      enqueue: (name) => this.queue.enqueue(name),
+      events: {
+        request: (event) => events.request(event),
+        channel: (error) => events.channel("health-state-list", datacenter, error),
+        failure: (read) => events.failure(read),
+      },
+    });
   }
 
   private createQueue(): ServiceReadQueue {
@@ -247,7 +279,7 @@ export class DatacenterWatch {
     let diff = false;
     for (const name of [...this.bridged.keys()]) {
       if (wanted.has(name)) continue;
-      this.forget(name);
+      this.forget(name, { index, at: Date.now() });
       diff = true;
     }
     for (const [name, tags] of wanted) {
@@ -264,21 +296,20 @@ export class DatacenterWatch {
     this.sync.catalogWasListed();
   }
 
-  private forget(name: string): void {
+  /** Stops bridging `name` (deregistered, or filtered out by the answer at `origin`). */
+  private forget(name: string, origin: ReadOrigin): void {
     this.bridged.delete(name);
     this.sync.forget(name);
     this.queue.forget(name);
     this.nodes.delete(name);
-    this.options.model.removeService(this.options.datacenter, name);
+    this.fingerprints.forget(name);
+    this.options.model.removeService(this.options.datacenter, name, origin);
   }
 
   // ---- change feed: /v1/health/state/any ----
 
-  /** Applies one check-feed answer; returns whether anything changed (the loop's change detector). */
-  private onCheckFeed(body: CheckFeedAnswer, index: number): boolean {
-    const baseline = !this.feed.hasBaseline;
-    const diff = this.feed.apply(body);
-    if (diff.malformed > 0) this.log.warn({ rows: diff.malformed }, "ignored unreadable rows of /v1/health/state/any");
+  /** Applies one check-feed answer's changes; returns whether anything changed (the loop's change detector). */
+  private onCheckFeed(diff: CheckFeedChanges, index: number, baseline: boolean, reset: boolean): boolean {
     const changed = baseline || diff.services.size > 0 || diff.nodes.size > 0;
     this.gap.feedShows(diff.writeIndexes);
     // A deletion's index shows only in this answer; keep it for catalog moves that arrive later.
@@ -288,6 +319,12 @@ export class DatacenterWatch {
       this.queue.open();
       this.sync.feedBaselineTaken();
       return changed;
+    }
+    if (reset && this.feed.mode === "unhealthy") {
+      // Consul was rebuilt or restored: anything may differ, and the feed shows only unhealthy checks.
+      this.log.info({ services: this.bridged.size }, "consul's indexes went backwards; re-reading every bridged service");
+      for (const name of this.bridged.keys()) this.queue.enqueue(name);
+      return true;
     }
     for (const [name, at] of diff.services) if (this.bridged.has(name)) this.queue.enqueue(name, at);
     for (const [node, at] of diff.nodes) for (const name of this.nodes.servicesOn(node)) this.queue.enqueue(name, at);
@@ -308,8 +345,13 @@ export class DatacenterWatch {
       );
     }
     this.nodes.set(name, read.nodes);
+    this.fingerprints.noteRead(name, entries);
     // A name whose every instance is a sidecar or gateway is not a service the bridge routes to.
-    const changed = read.onlyOtherKinds ? model.removeService(datacenter, name) : model.setService(datacenter, name, read.instances);
+    // Provenance for status and the change log: wall-clock time, whatever clock paces the watch.
+    const origin: ReadOrigin = { index, at: Date.now() };
+    const changed = read.onlyOtherKinds
+      ? model.removeService(datacenter, name, origin)
+      : model.setService(datacenter, name, read.instances, origin);
     this.sync.serviceRead(name);
     return changed;
   }

@@ -30,6 +30,37 @@ function stringMap(value: unknown): Record<string, string> {
   return out;
 }
 
+/** Which address of an entry is used: Consul's LAN rule, or its WAN rule for instances in other datacenters. */
+export type AddressRule = "lan" | "wan";
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * The address and port to use, by Consul's own rules (`CheckServiceNode.BestAddress`): LAN:
+ * `Service.Address`, else `Node.Address`. WAN: `Service.TaggedAddresses.wan.Address` (with its
+ * port when non-zero), else `Service.Address`, else `Node.TaggedAddresses.wan`, else
+ * `Node.Address`; an empty tagged address counts as none.
+ */
+function bestAddress(
+  service: Record<string, unknown>,
+  node: Record<string, unknown>,
+  rule: AddressRule,
+): { address: string; port: unknown } {
+  let address = text(service.Address);
+  let port: unknown = service.Port;
+  if (rule === "wan") {
+    const wan = isObject(service.TaggedAddresses) ? service.TaggedAddresses.wan : undefined;
+    if (isObject(wan) && text(wan.Address) !== "") {
+      address = text(wan.Address);
+      if (typeof wan.Port === "number" && wan.Port !== 0) port = wan.Port;
+    }
+    if (address === "" && isObject(node.TaggedAddresses)) address = text(node.TaggedAddresses.wan);
+  }
+  return { address: address !== "" ? address : text(node.Address), port };
+}
+
 function weight(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 1;
 }
@@ -72,13 +103,13 @@ export function healthFromChecks(checks: unknown): InstanceHealth {
 }
 
 /**
- * Turns one health entry (`{Node, Service, Checks}`) into a {@link ServiceInstance}: address =
- * `Service.Address` else `Node.Address`, weights default {1,1}, health from every check including
+ * Turns one health entry (`{Node, Service, Checks}`) into a {@link ServiceInstance}: address and port
+ * by `rule` (see bestAddress; LAN by default), weights default {1,1}, health from every check including
  * the node's. Unreadable entries (no Service or Node, no ID, a port that is not an integer),
  * unroutable ones (port 0, no address) and non-plain kinds are skipped with a reason instead of
  * failing the whole service.
  */
-export function instanceFromHealthEntry(entry: unknown, datacenter: string): HealthEntryResult {
+export function instanceFromHealthEntry(entry: unknown, datacenter: string, rule: AddressRule = "lan"): HealthEntryResult {
   const service = isObject(entry) && isObject(entry.Service) ? entry.Service : undefined;
   const node = isObject(entry) && isObject(entry.Node) ? entry.Node : undefined;
   const id = typeof service?.ID === "string" ? service.ID : "";
@@ -99,12 +130,9 @@ export function instanceFromHealthEntry(entry: unknown, datacenter: string): Hea
     return { kind: "skip", level: "debug", instanceId: id, reason: `kind ${String(kind)} is not a plain service` };
   }
   if (nodeName === "") return malformed("missing Node.Node");
-  const port = service.Port;
+  const { address, port } = bestAddress(service, node, rule);
   if (typeof port !== "number" || !Number.isInteger(port)) return malformed(`invalid port ${JSON.stringify(port)}`);
   if (port < 1 || port > 65535) return skip(`invalid port ${JSON.stringify(port)}`, false);
-  const serviceAddress = typeof service.Address === "string" ? service.Address : "";
-  const nodeAddress = typeof node.Address === "string" ? node.Address : "";
-  const address = serviceAddress !== "" ? serviceAddress : nodeAddress;
   if (address === "") return skip("no Service.Address and no Node.Address", false);
   const tags = Array.isArray(service.Tags) ? service.Tags.filter((t): t is string => typeof t === "string") : [];
   const weights = isObject(service.Weights)

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { ServiceInstance } from "../model/service-instance.js";
-import { type HealthEntryResult, instanceFromHealthEntry } from "./health-entry.js";
+import { type AddressRule, type HealthEntryResult, instanceFromHealthEntry } from "./health-entry.js";
 import { InstanceInterner } from "./instance-interner.js";
 import { isObject } from "./is-object.js";
 
@@ -48,6 +48,8 @@ export class ServiceEntryReader {
     private readonly datacenter: string,
     private readonly log: Logger,
     private readonly remember: (index: number) => void,
+    /** Which address of an entry is used (the WAN rule for datacenters other than the local one). */
+    private readonly addressRule: AddressRule = "lan",
   ) {}
 
   /** Reads the entries of service `name`; `previous` are its instances in the model now. */
@@ -60,7 +62,7 @@ export class ServiceEntryReader {
         this.remember(Number(entry.Service.CreateIndex));
         this.remember(Number(entry.Service.ModifyIndex));
       }
-      const result = instanceFromHealthEntry(entry, this.datacenter);
+      const result = instanceFromHealthEntry(entry, this.datacenter, this.addressRule);
       if (result.kind === "instance") fresh.push(this.interner.intern(result.instance));
       else if (result.unreadable) skipped.push(result);
       else if (result.level === "warn") this.warnOnce(name, result, "");

@@ -8,6 +8,8 @@ export interface WatchTiming {
   readonly requestTimeoutMs: number;
   /** Token bucket of each blocking loop. */
   readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
+  /** Token bucket of one datacenter's listings of every service check (each is as big as the catalog). */
+  readonly listingRateLimit: { readonly ratePerSecond: number; readonly burst: number };
   /** Token bucket shared by one datacenter's service reads. */
   readonly fetchRateLimit: { readonly ratePerSecond: number; readonly burst: number };
   /** Retry delays after errors (jittered exponential). */
@@ -28,6 +30,7 @@ export const defaultWatchTiming: WatchTiming = {
   timeoutMarginMs: 10_000,
   requestTimeoutMs: 10_000,
   rateLimit: { ratePerSecond: 10, burst: 5 },
+  listingRateLimit: { ratePerSecond: 1, burst: 2 },
   fetchRateLimit: { ratePerSecond: 500, burst: 100 },
   backoff: { baseMs: 1_000, maxMs: 60_000 },
   explainGraceMs: 2_000,

@@ -116,3 +116,11 @@ export interface HealthEntry {
   readonly service: ServiceRecord;
   readonly checks: readonly CheckRecord[];
 }
+
+/** One service's instances at one per-service index, and their JSON once rendered. */
+export interface HealthCache {
+  readonly index: number;
+  readonly records: readonly HealthEntry[];
+  /** The rendered answer, encoded once: a parked query woken by a change costs no re-encoding. */
+  json: Buffer | undefined;
+}

@@ -1,6 +1,6 @@
+import { topics } from "./catalog-transaction.js";
 import { catalogServiceJson, nodeJson, serviceJson } from "./consul-json.js";
 import { type ConsulRoute, type RouteRequest, readMethods, writeMethods } from "./consul-route.js";
-import { topics } from "./datacenter-catalog.js";
 import { HttpFailure, readJsonBody } from "./http-answers.js";
 import { BadRequest, isObject, stringField } from "./json-fields.js";
 import { parseCatalogRegistration } from "./registration.js";

@@ -1,5 +1,6 @@
 import type { CheckStatus, ServiceWeights } from "./catalog-records.js";
-import type { CatalogTransaction, DatacenterCatalog } from "./datacenter-catalog.js";
+import type { CatalogTransaction } from "./catalog-transaction.js";
+import type { DatacenterCatalog } from "./datacenter-catalog.js";
 
 /** One instance for `CatalogStore.seed`; every field but the port has a default. */
 export interface SeedInstance {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Clock } from "../consul/clock.js";
 import { parseGoDuration } from "../consul/go-duration.js";
 import type { CatalogStore } from "./catalog-store.js";
 import { ConfigEntryCatalog, isConfigEntryKind, type StoredConfigEntry } from "./config-entry-catalog.js";
@@ -21,6 +22,8 @@ export interface ConfigEntryRoutesOptions {
   readonly random: () => number;
   readonly defaultWaitMs: number;
   readonly maxWaitMs: number;
+  /** Time for blocking-query waits. */
+  readonly clock: Clock;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -85,18 +88,22 @@ export function createConfigEntryRoutes(options: ConfigEntryRoutesOptions): { ha
     const index = rawIndex ? Number(rawIndex) : 0;
     if (index > 0 && catalog.index(datacenter) <= index) {
       const woken = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => finish(true), waitMs + Math.floor(options.random() * (waitMs / 16)));
+        const timer = new AbortController();
+        let settled = false;
         const unregister = store.waiters.add(topic(datacenter), () => {
           if (catalog.index(datacenter) > index) finish(true);
         });
         const onClose = (): void => finish(false);
         request.res.once("close", onClose);
         function finish(answered: boolean): void {
-          clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          timer.abort();
           unregister();
           request.res.off("close", onClose);
           resolve(answered);
         }
+        void options.clock.sleep(waitMs + Math.floor(options.random() * (waitMs / 16)), timer.signal).then(() => finish(true));
       });
       if (!woken) return;
     }

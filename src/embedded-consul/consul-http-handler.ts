@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { Clock } from "../consul/clock.js";
 import { agentCheckRoutes } from "./agent-check-routes.js";
 import { agentRoutes } from "./agent-routes.js";
 import { catalogRoutes } from "./catalog-routes.js";
@@ -27,6 +28,8 @@ export interface ConsulHttpHandlerOptions {
   readonly defaultWaitMs: number;
   /** Largest `wait` honoured (Consul: 10 minutes). */
   readonly maxWaitMs: number;
+  /** Time for blocking-query waits. */
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -91,13 +94,15 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, faults, logger } = options;
   const aclTokens = options.aclTokens ? new Set(options.aclTokens) : undefined;
-  const kit = createReadKit({ store, random: options.random, defaultWaitMs: options.defaultWaitMs, maxWaitMs: options.maxWaitMs });
-  const configEntries = createConfigEntryRoutes({
+  const reads = {
     store,
     random: options.random,
     defaultWaitMs: options.defaultWaitMs,
     maxWaitMs: options.maxWaitMs,
-  });
+    clock: options.clock,
+  };
+  const kit = createReadKit(reads);
+  const configEntries = createConfigEntryRoutes(reads);
   const table = new RouteTable(
     routeTable(kit, [
       { pattern: "/v1/config", methods: ["PUT"], handle: (r) => configEntries.handle({ ...r, rest: "" }) },
@@ -160,6 +165,7 @@ export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req
       identity,
       zeroIndex: applied.some((f) => f.kind === "zero-index"),
       cutBody: applied.some((f) => f.kind === "cut-body"),
+      ignoreFilter: applied.some((f) => f.kind === "ignore-filter"),
     });
   }
 

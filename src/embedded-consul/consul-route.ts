@@ -15,6 +15,8 @@ export interface RouteRequest {
   readonly zeroIndex: boolean;
   /** The cut-body fault is active: send the headers and half the body, then close the connection. */
   readonly cutBody: boolean;
+  /** The ignore-filter fault is active: answer as if there were no `?filter=` (Consul before 1.4.1). */
+  readonly ignoreFilter: boolean;
 }
 
 /** Shared helpers every route uses (the store, datacenter lookup, ACL checks, blocking reads). */

@@ -1,94 +1,17 @@
-import type { CheckRecord, CheckSpec, HealthEntry, NodeRecord, NodeSpec, ServiceRecord, ServiceSpec } from "./catalog-records.js";
-import { checkJsonText, healthEntryJsonText } from "./consul-json.js";
-
-/** Topic names a blocking query waits on; a commit names the topics whose index moved. */
-export const topics = {
-  services: "services",
-  checks: "checks",
-  nodes: "nodes",
-  service: (name: string) => `service:${name}`,
-} as const;
-
-/** Called after each commit that changed something (or after an index reset, with `abandon`). */
-export type CommitListener = (datacenter: string, topics: readonly string[], abandon: boolean) => void;
-
-/** One write in progress: every change in it gets the same index, as one raft entry in Consul. */
-export class CatalogTransaction {
-  changed = false;
-  servicesTable = false;
-  checksTable = false;
-  nodesTable = false;
-  readonly touched = new Set<string>();
-
-  constructor(readonly index: number) {}
-}
-
-/** One service's instances at one per-service index, and their JSON once rendered. */
-export interface HealthCache {
-  readonly index: number;
-  readonly records: readonly HealthEntry[];
-  /** The rendered answer, encoded once: a parked query woken by a change costs no re-encoding. */
-  json: Buffer | undefined;
-}
-
-function serviceKey(node: string, id: string): string {
-  return `${node}\u0000${id}`;
-}
-
-function byNodeThenId(a: ServiceRecord, b: ServiceRecord): number {
-  return a.node < b.node ? -1 : a.node > b.node ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-const openBracket = Buffer.from("[");
-const comma = Buffer.from(",");
-const closeBracket = Buffer.from("]");
-const emptyList = Buffer.from("[]");
-
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function byNodeThenCheck(a: CheckRecord, b: CheckRecord): number {
-  return a.node < b.node ? -1 : a.node > b.node ? 1 : a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0;
-}
-
-function nodeContent(spec: Required<NodeSpec>): string {
-  return JSON.stringify([spec.name, spec.address, spec.id, spec.taggedAddresses, spec.meta]);
-}
-
-function serviceContent(spec: ServiceSpec): string {
-  return JSON.stringify([
-    spec.id,
-    spec.name,
-    spec.kind,
-    spec.tags,
-    spec.address,
-    spec.taggedAddresses,
-    spec.meta,
-    spec.port,
-    spec.weights,
-    spec.enableTagOverride,
-    spec.proxy ?? null,
-  ]);
-}
-
-function checkContent(check: Omit<CheckRecord, "node" | "createIndex" | "modifyIndex">): string {
-  return JSON.stringify([
-    check.checkId,
-    check.name,
-    check.status,
-    check.notes,
-    check.output,
-    check.serviceId,
-    check.serviceName,
-    check.serviceTags,
-    check.type,
-    check.interval,
-    check.timeout,
-    check.ttlMs ?? null,
-    check.definition ?? null,
-  ]);
-}
+import type {
+  CheckRecord,
+  CheckSpec,
+  HealthCache,
+  HealthEntry,
+  NodeRecord,
+  NodeSpec,
+  ServiceRecord,
+  ServiceSpec,
+} from "./catalog-records.js";
+import { CatalogTransaction, type CommitListener, topics } from "./catalog-transaction.js";
+import { CheckListRenderer } from "./check-list-renderer.js";
+import { healthEntryJsonText } from "./consul-json.js";
+import { byNodeThenCheck, byNodeThenId, checkContent, nodeContent, reindexAll, serviceContent, serviceKey } from "./record-content.js";
 
 /**
  * The catalog of one datacenter with Consul's index semantics: one index counter (the raft index),
@@ -115,9 +38,7 @@ export class DatacenterCatalog {
   private readonly serviceIndexes = new Map<string, number>();
   private readonly tagUnions = new Map<string, readonly string[]>();
   private catalogServicesCache: { index: number; json: Buffer } | undefined;
-  private checksCache: { index: number; records: readonly CheckRecord[]; json: Buffer | undefined } | undefined;
-  /** Per node, its checks in answer order and their JSON (see allChecksJson). */
-  private readonly nodeChunks = new Map<string, { records: readonly CheckRecord[]; json: Buffer }>();
+  private readonly checkList = new CheckListRenderer(this.nodeChecks);
   private readonly healthCache = new Map<string, HealthCache>();
 
   constructor(
@@ -152,7 +73,7 @@ export class DatacenterCatalog {
     }
     if (txn.checksTable) {
       this.checksTableIndex = idx;
-      this.checksCache = undefined;
+      this.checkList.invalidate();
       moved.push(topics.checks);
     }
     if (txn.nodesTable) {
@@ -173,36 +94,25 @@ export class DatacenterCatalog {
    * does: every index a client holds is now ahead of the server. Every blocking query returns.
    */
   resetIndexes(): void {
-    const reindex = <T extends { createIndex: number; modifyIndex: number }>(record: T): T => ({
-      ...record,
-      createIndex: 1,
-      modifyIndex: 1,
-    });
-    for (const [name, node] of this.nodes) this.nodes.set(name, reindex(node));
-    for (const services of this.nodeServices.values()) {
-      for (const [id, service] of services) services.set(id, reindex(service));
+    reindexAll(this.nodes);
+    for (const services of this.nodeServices.values()) reindexAll(services);
+    for (const checks of this.nodeChecks.values()) reindexAll(checks);
+    for (const instances of this.byName.values()) {
+      for (const [key, service] of instances) instances.set(key, this.nodeServices.get(service.node)?.get(service.id) ?? service);
     }
-    for (const checks of this.nodeChecks.values()) {
-      for (const [id, check] of checks) checks.set(id, reindex(check));
-    }
-    for (const [name, instances] of this.byName) {
-      for (const [key, service] of instances) {
-        instances.set(key, this.nodeServices.get(service.node)?.get(service.id) ?? service);
-      }
-      this.serviceIndexes.set(name, 1);
-    }
+    // Every name with instances has an entry: each was touched when its first instance was written.
     for (const name of this.serviceIndexes.keys()) this.serviceIndexes.set(name, 1);
     this.lastIndex = 1;
     this.servicesTableIndex = 1;
     this.checksTableIndex = 1;
     this.nodesTableIndex = 1;
     this.catalogServicesCache = undefined;
-    this.checksCache = undefined;
+    this.checkList.invalidate();
     this.healthCache.clear();
     this.onCommit(this.name, [], true);
   }
 
-  // ---- writes (inside write()) ----
+  // ---- writes (inside write()), then reads ----
 
   /** Creates or updates a node; a changed node touches every service on it. */
   ensureNode(txn: CatalogTransaction, spec: NodeSpec): NodeRecord {
@@ -377,8 +287,6 @@ export class DatacenterCatalog {
     for (const service of this.nodeServices.get(nodeName)?.values() ?? []) txn.touched.add(service.name);
   }
 
-  // ---- reads ----
-
   /** The node named `name`, if registered. */
   node(name: string): NodeRecord | undefined {
     return this.nodes.get(name);
@@ -476,45 +384,20 @@ export class DatacenterCatalog {
 
   /** Every check in the datacenter, sorted by node then check ID. */
   allChecks(): { index: number; records: readonly CheckRecord[] } {
-    if (this.checksCache?.index !== this.checksTableIndex) {
-      const records: CheckRecord[] = [];
-      for (const node of [...this.nodeChecks.keys()].sort(byName)) records.push(...this.nodeChunk(node).records);
-      this.checksCache = { index: this.checksTableIndex, records, json: undefined };
-    }
-    return this.checksCache;
+    return this.checkList.list(this.checksTableIndex);
   }
 
-  /**
-   * `/v1/health/state/any` rendered once per checks index, from per-node parts: a change re-sorts and
-   * re-renders the checks of the node it touched, not all of them (at 100,000 checks a full render
-   * takes this single-threaded catalog long enough to hold up the reads queued behind it).
-   */
+  /** `/v1/health/state/any` rendered once per checks index (see {@link CheckListRenderer}). */
   allChecksJson(): { index: number; json: Buffer } {
-    if (this.checksCache?.index !== this.checksTableIndex || this.checksCache.json === undefined) {
-      const parts: Buffer[] = [];
-      const records: CheckRecord[] = [];
-      for (const node of [...this.nodeChecks.keys()].sort(byName)) {
-        const chunk = this.nodeChunk(node);
-        if (chunk.records.length === 0) continue;
-        parts.push(parts.length === 0 ? openBracket : comma, chunk.json);
-        records.push(...chunk.records);
-      }
-      parts.push(parts.length === 0 ? emptyList : closeBracket);
-      for (const node of this.nodeChunks.keys()) if (!this.nodeChecks.has(node)) this.nodeChunks.delete(node);
-      this.checksCache = { index: this.checksTableIndex, records, json: Buffer.concat(parts) };
-    }
-    return { index: this.checksCache.index, json: this.checksCache.json! };
+    return this.checkList.json(this.checksTableIndex);
+  }
+  /** The checks `matches` selects (`key`: the filter expression), evaluated only for what writes changed. */
+  filteredChecks(key: string, matches: (record: CheckRecord) => boolean): { index: number; records: readonly CheckRecord[] } {
+    return this.checkList.filtered(this.checksTableIndex, key, matches);
   }
 
-  /** One node's checks sorted by ID and rendered, reused while every record in it is still current. */
-  private nodeChunk(node: string): { records: readonly CheckRecord[]; json: Buffer } {
-    const checks = this.nodeChecks.get(node) ?? new Map<string, CheckRecord>();
-    const cached = this.nodeChunks.get(node);
-    if (cached && cached.records.length === checks.size && cached.records.every((record) => checks.get(record.checkId) === record))
-      return cached;
-    const records = [...checks.values()].sort(byNodeThenCheck);
-    const chunk = { records, json: Buffer.from(records.map(checkJsonText).join(",")) };
-    this.nodeChunks.set(node, chunk);
-    return chunk;
+  /** How many times one node's checks were rendered to JSON: a write re-renders only the nodes it touched. */
+  get checkRenders(): number {
+    return this.checkList.renders;
   }
 }

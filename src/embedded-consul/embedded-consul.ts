@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
-import type { Clock } from "../consul/clock.js";
+import { type Clock, systemClock } from "../consul/clock.js";
 import { CatalogStore } from "./catalog-store.js";
 import { createConsulHttpHandler } from "./consul-http-handler.js";
 import { FaultInjector } from "./fault-injector.js";
@@ -27,7 +27,7 @@ export interface EmbeddedConsulOptions {
   readonly ttlExpiry?: boolean;
   /** Run the agent's HTTP, TCP and gRPC checks every `Interval`, as a Consul agent does. Default true. */
   readonly runChecks?: boolean;
-  /** Time for check intervals, timeouts and TTLs; tests pass a virtual clock. Default the system clock. */
+  /** Time for check intervals, timeouts, TTLs and blocking-query waits; tests pass a virtual clock. Default the system clock. */
   readonly clock?: Clock;
   /** `wait` of a blocking query that names none. Default 5 minutes (Consul's). */
   readonly defaultWaitMs?: number;
@@ -129,6 +129,7 @@ export async function createEmbeddedConsul(options: EmbeddedConsulOptions = {}):
     random: options.random ?? Math.random,
     defaultWaitMs: options.defaultWaitMs ?? 300_000,
     maxWaitMs: options.maxWaitMs ?? 600_000,
+    clock: options.clock ?? systemClock,
     logger,
   });
   const requests = new Map<string, number>();

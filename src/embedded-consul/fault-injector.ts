@@ -9,7 +9,9 @@ export type Fault =
   /** Handle the request but send `X-Consul-Index: 0` (the bug clients must survive). */
   | { readonly kind: "zero-index" }
   /** Handle the request, send the headers and half the body, then close the connection (a cut answer). */
-  | { readonly kind: "cut-body" };
+  | { readonly kind: "cut-body" }
+  /** Handle the request as if it had no `?filter=`, as Consul before 1.4.1 does. */
+  | { readonly kind: "ignore-filter" };
 
 /** Which requests a fault applies to, and how many times. */
 export interface FaultScope {

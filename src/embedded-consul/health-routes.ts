@@ -1,7 +1,7 @@
 import type { CheckRecord, HealthEntry } from "./catalog-records.js";
+import { topics } from "./catalog-transaction.js";
 import { checkJson, healthEntryJson } from "./consul-json.js";
 import { type ConsulRoute, type RouteRequest, readMethods } from "./consul-route.js";
-import { topics } from "./datacenter-catalog.js";
 import { HttpFailure } from "./http-answers.js";
 import type { ReadKit } from "./route-kit.js";
 
@@ -57,9 +57,14 @@ export function healthRoutes(kit: ReadKit): ConsulRoute[] {
       const denied = kit.anonymousEmpty(request, query.dc.checksIndex, "[]");
       if (denied) return denied;
       if (wanted === "any" && !matches) return query.dc.allChecksJson();
+      if (matches) {
+        // Evaluated once per check record, so a write costs the filter its own checks only.
+        const key = `${wanted}\u0000${query.filter}`;
+        const { index, records } = query.dc.filteredChecks(key, (c) => (wanted === "any" || c.status === wanted) && matches(checkJson(c)));
+        return { index, json: JSON.stringify(records.map(checkJson)) };
+      }
       const { index, records } = query.dc.allChecks();
-      const selected = (wanted === "any" ? records : records.filter((c: CheckRecord) => c.status === wanted)).map(checkJson);
-      return { index, json: JSON.stringify(matches ? selected.filter(matches) : selected) };
+      return { index, json: JSON.stringify(records.filter((c: CheckRecord) => c.status === wanted).map(checkJson)) };
     });
   }
 

@@ -1,4 +1,5 @@
 import { compileFilter } from "../bexpr/index.js";
+import type { Clock } from "../consul/clock.js";
 import { parseGoDuration } from "../consul/go-duration.js";
 import type { CatalogStore } from "./catalog-store.js";
 import type { RouteKit, RouteRequest } from "./consul-route.js";
@@ -31,6 +32,8 @@ export interface ReadKitOptions {
   readonly defaultWaitMs: number;
   /** Largest `wait` honoured (Consul: 10 minutes). */
   readonly maxWaitMs: number;
+  /** Time for blocking-query waits. */
+  readonly clock: Clock;
 }
 
 /** What read routes use on top of {@link RouteKit}: Consul's query parameters and blocking queries. */
@@ -87,7 +90,7 @@ export function createReadKit(options: ReadKitOptions): ReadKit {
         index,
         waitMs,
         consistency: stale ? "stale" : consistent ? "consistent" : "leader",
-        filter: params.get("filter") ?? "",
+        filter: request.ignoreFilter ? "" : (params.get("filter") ?? ""),
       };
     },
     async blockingRead(request, query, topic, read) {
@@ -97,26 +100,24 @@ export function createReadKit(options: ReadKitOptions): ReadKit {
       if (query.index > 0 && answer.index <= query.index) {
         const waited = await new Promise<ReadAnswer | undefined>((resolve) => {
           const jitter = Math.floor(options.random() * (query.waitMs / 16));
+          const timer = new AbortController();
           let settled = false;
           const finish = (value: ReadAnswer | undefined): void => {
             if (settled) return;
             settled = true;
-            clearTimeout(timer);
-            unregister();
+            timer.abort();
+            for (const off of unregisters) off();
             request.res.off("close", onClose);
             resolve(value);
           };
           const onClose = (): void => finish(undefined);
-          const timer = setTimeout(() => finish(read()), query.waitMs + jitter);
           const wake = (): void => {
             const next = read();
             if (next.index > query.index || store.generation(dcName) !== generation) finish(next);
           };
           const unregisters = (typeof topic === "string" ? [topic] : topic).map((t) => store.waiters.add(`${dcName}\u0000${t}`, wake));
-          const unregister = (): void => {
-            for (const off of unregisters) off();
-          };
           request.res.once("close", onClose);
+          void options.clock.sleep(query.waitMs + jitter, timer.signal).then(() => finish(read()));
         });
         if (!waited) return;
         answer = waited;

@@ -10,6 +10,7 @@ import {
   type ServiceRouterEntry,
   type ServiceSplitterEntry,
 } from "./config-entry.js";
+import type { ReadOrigin } from "./provenance.js";
 import { sameContent } from "./same-content.js";
 
 /** An immutable view of the config entries at one revision: what the discovery chain is compiled from. */
@@ -31,6 +32,8 @@ export interface ConfigEntryChange {
   readonly revision: number;
   /** Entries written, changed or deleted. */
   readonly keys: ReadonlySet<ConfigEntryKey>;
+  /** The Consul answer that brought the change (for the published version's provenance), when known. */
+  readonly origin?: { readonly datacenter: string; readonly origin: ReadOrigin } | undefined;
 }
 
 /** A view with no entries: plain routing for every service. */
@@ -60,8 +63,11 @@ export class ConfigEntryStore {
     return this.syncedFlag;
   }
 
-  /** Replaces every entry of `kind`; returns the keys that changed (written, edited or deleted). */
-  replaceKind(kind: ConfigEntryKind, entries: readonly ConfigEntry[]): ReadonlySet<ConfigEntryKey> {
+  /**
+   * Replaces every entry of `kind`; returns the keys that changed (written, edited or deleted).
+   * `origin`: the answer they came from (its datacenter, index and arrival), passed on with the change.
+   */
+  replaceKind(kind: ConfigEntryKind, entries: readonly ConfigEntry[], origin?: ConfigEntryChange["origin"]): ReadonlySet<ConfigEntryKey> {
     const next = new Map<ConfigEntryKey, ConfigEntry>();
     for (const entry of entries) if (entry.kind === kind) next.set(configEntryKey(kind, entry.name), entry);
     const changed = new Set<ConfigEntryKey>();
@@ -79,7 +85,7 @@ export class ConfigEntryStore {
       changed.add(key);
     }
     this.syncedKinds.add(kind);
-    if (changed.size > 0) this.bump(changed);
+    if (changed.size > 0) this.bump(changed, origin);
     if (this.syncedKinds.size === configEntryKinds.length) this.markSynced();
     return changed;
   }
@@ -117,9 +123,9 @@ export class ConfigEntryStore {
     return () => this.listeners.delete(listener);
   }
 
-  private bump(keys: ReadonlySet<ConfigEntryKey>): void {
+  private bump(keys: ReadonlySet<ConfigEntryKey>, origin?: ConfigEntryChange["origin"]): void {
     this.revisionNumber += 1;
-    const change: ConfigEntryChange = { revision: this.revisionNumber, keys };
+    const change: ConfigEntryChange = { revision: this.revisionNumber, keys, ...(origin ? { origin } : {}) };
     for (const listener of this.listeners) listener(change);
   }
 }

@@ -1,3 +1,5 @@
+import type { ReadOrigin } from "./provenance.js";
+
 /** A Consul check status, as Consul spells it. */
 export type CheckStatus = "passing" | "warning" | "critical";
 
@@ -32,9 +34,12 @@ export interface ServiceInstance {
   readonly id: string;
   /** `Node.Node`, the name of the node the instance is registered on. */
   readonly node: string;
-  /** `Service.Address` when non-empty, else `Node.Address`. */
+  /**
+   * Where the instance is reached: `Service.Address` when non-empty, else `Node.Address`; for other
+   * datacenters than the local one, by default their WAN address (see docs/mapping.md).
+   */
   readonly address: string;
-  /** `Service.Port`. */
+  /** `Service.Port` (or the port of the service's WAN address, when that is the address used). */
   readonly port: number;
   /** `Service.Tags`. */
   readonly tags: readonly string[];
@@ -52,6 +57,8 @@ export interface ServiceInstance {
 export interface ServiceState {
   readonly name: string;
   readonly datacenter: string;
+  /** The answer that brought this content (the first one that had it), when the source says. */
+  readonly origin?: ReadOrigin | undefined;
   /** Sorted by node, then id, so equal content always looks the same. */
   readonly instances: readonly ServiceInstance[];
 }

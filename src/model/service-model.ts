@@ -1,3 +1,4 @@
+import type { ReadOrigin } from "./provenance.js";
 import { sameContent } from "./same-content.js";
 import type { ServiceInstance, ServiceState } from "./service-instance.js";
 
@@ -18,6 +19,8 @@ export interface ModelChange {
   readonly revision: number;
   /** Names of services whose instances changed, appeared or vanished in some datacenter. */
   readonly services: ReadonlySet<string>;
+  /** The datacenter and the registry answer the change came from, when the source says. */
+  readonly origin?: { readonly datacenter: string; readonly origin: ReadOrigin } | undefined;
 }
 
 /** Options of {@link ServiceModel}. */
@@ -63,27 +66,30 @@ export class ServiceModel {
     this.bump(new Set(this.byService.keys()));
   }
 
-  /** Replaces the instances of `name` in `datacenter`; returns whether anything changed. */
-  setService(datacenter: string, name: string, instances: readonly ServiceInstance[]): boolean {
+  /**
+   * Replaces the instances of `name` in `datacenter`; returns whether anything changed. `origin` is
+   * the registry answer they were read from (kept with the state, and told to listeners).
+   */
+  setService(datacenter: string, name: string, instances: readonly ServiceInstance[], origin?: ReadOrigin): boolean {
     const sorted = [...instances].sort(compareInstances);
     const current = this.byService.get(name)?.get(datacenter);
     if (current && sameContent(current.instances, sorted)) return false;
     const perDc = new Map(this.byService.get(name));
-    perDc.set(datacenter, Object.freeze({ name, datacenter, instances: Object.freeze(sorted) }));
+    perDc.set(datacenter, Object.freeze({ name, datacenter, instances: Object.freeze(sorted), ...(origin ? { origin } : {}) }));
     this.byService.set(name, perDc);
-    this.bump(new Set([name]));
+    this.bump(new Set([name]), origin && { datacenter, origin });
     return true;
   }
 
-  /** Forgets `name` in `datacenter` (deregistered, or no longer bridged); returns whether it was known. */
-  removeService(datacenter: string, name: string): boolean {
+  /** Forgets `name` in `datacenter` (deregistered, or no longer bridged; `origin`: the answer that said so); returns whether it was known. */
+  removeService(datacenter: string, name: string, origin?: ReadOrigin): boolean {
     const perDc = this.byService.get(name);
     if (!perDc?.has(datacenter)) return false;
     const rest = new Map(perDc);
     rest.delete(datacenter);
     if (rest.size === 0) this.byService.delete(name);
     else this.byService.set(name, rest);
-    this.bump(new Set([name]));
+    this.bump(new Set([name]), origin && { datacenter, origin });
     return true;
   }
 
@@ -129,9 +135,9 @@ export class ServiceModel {
     return () => this.listeners.delete(listener);
   }
 
-  private bump(services: ReadonlySet<string>): void {
+  private bump(services: ReadonlySet<string>, origin?: ModelChange["origin"]): void {
     this.revisionNumber += 1;
-    const change: ModelChange = { revision: this.revisionNumber, services };
+    const change: ModelChange = { revision: this.revisionNumber, services, ...(origin ? { origin } : {}) };
     for (const listener of this.listeners) listener(change);
   }
 }

@@ -1,9 +1,24 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
+import { provenanceOf, type SnapshotCache, shortTypeName, type TypeSnapshot } from "../snapshot/index.js";
 import type { StreamInfo, XdsServerHooks } from "../xds/index.js";
 import { type BuildInfo, readBuildInfo } from "./build-info.js";
 import { OptionalGauge } from "./optional-gauge.js";
 import type { StatusReading } from "./status-reading.js";
+import { truncateForLog } from "./truncate-for-log.js";
+
+/** One change-to-ACK measurement, kept for the status page's chart. */
+export interface ChangeToAckSample {
+  /** When the ACK arrived (ms since the epoch). */
+  readonly at: number;
+  readonly seconds: number;
+  /** CDS, EDS, LDS or RDS. */
+  readonly type: string;
+  /** The acknowledging node's id (truncated). */
+  readonly node: string;
+}
+
+/** Change-to-ACK samples kept in memory. */
+const keptSamples = 500;
 
 /** Options of {@link BridgeMetrics}. */
 export interface BridgeMetricsOptions {
@@ -24,6 +39,8 @@ const prefix = "consul_xds_bridge_";
  */
 export class BridgeMetrics {
   readonly registry = new Registry();
+  /** The build `build_info` reports. */
+  readonly buildInfo: BuildInfo;
   /** Hooks to give the xDS server. */
   readonly xdsHooks: XdsServerHooks;
   private readonly streams: Gauge;
@@ -37,11 +54,13 @@ export class BridgeMetrics {
   private readonly validationFailures: Counter;
   private readonly publishes: Counter;
   private readonly now: () => number;
-  private readonly publishedAt = new WeakMap<TypeSnapshot, number>();
+  /** Per type snapshot: when it was first published, and when the registry answer behind it arrived (latency starts there). */
+  private readonly publishedAt = new WeakMap<TypeSnapshot, { readonly at: number; readonly since: number }>();
   /** Per stream and type: when the data of the response in flight was published. */
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
   private statusSource: (() => StatusReading) | undefined;
+  private readonly samples: ChangeToAckSample[] = [];
   /** The reading taken for the scrape in progress, so its gauges share one. */
   private scrapeReading: StatusReading | undefined;
   /**
@@ -84,7 +103,7 @@ export class BridgeMetrics {
     });
     this.changeToAck = new Histogram({
       name: `${prefix}xds_change_to_ack_seconds`,
-      help: "Time from publishing a snapshot to a client acknowledging a response planned from it, by type",
+      help: "Time from the Consul answer that brought a change (else the publish) to a client acknowledging a response carrying it, by type",
       labelNames: ["type"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
@@ -103,7 +122,7 @@ export class BridgeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers,
     });
-    const build = options.buildInfo ?? readBuildInfo();
+    const build = (this.buildInfo = options.buildInfo ?? readBuildInfo());
     new Gauge({
       name: `${prefix}build_info`,
       help: "Always 1; the labels say which build runs: package version, Node.js version, git commit (unknown when not recorded)",
@@ -171,13 +190,18 @@ export class BridgeMetrics {
     this.statusSource = source;
   }
 
-  /** Records when each type snapshot was first published, for change-to-ACK latency. */
+  /**
+   * Records when each type snapshot was first published and the registry answer it came from, for
+   * change-to-ACK latency (measured from that answer when its provenance is known).
+   */
   trackCache(cache: SnapshotCache): () => void {
     return cache.onPublish((group, snapshot) => {
       this.publishes.inc({ client_kind: group });
       const at = this.now();
       for (const typeSnapshot of snapshot.types.values()) {
-        if (!this.publishedAt.has(typeSnapshot)) this.publishedAt.set(typeSnapshot, at);
+        if (this.publishedAt.has(typeSnapshot)) continue;
+        const answeredAt = provenanceOf(typeSnapshot)?.answeredAt;
+        this.publishedAt.set(typeSnapshot, { at, since: answeredAt !== undefined && answeredAt <= at ? answeredAt : at });
       }
     });
   }
@@ -193,6 +217,11 @@ export class BridgeMetrics {
   /** Counts a resource withheld because it failed validation. */
   validationFailure(typeUrl: string): void {
     this.validationFailures.inc({ type: shortTypeName(typeUrl) });
+  }
+
+  /** The latest change-to-ACK measurements, oldest first (at most 500). */
+  recentChangeToAck(): readonly ChangeToAckSample[] {
+    return this.samples.slice(-keptSamples);
   }
 
   /** The metrics in Prometheus text format. */
@@ -247,7 +276,7 @@ export class BridgeMetrics {
         this.pendingFor(response.typeUrl).responses += 1;
         // Only changes published while the client was connected count; its initial sync does not.
         const published = this.publishedAt.get(response.snapshot);
-        const publishedAt = published !== undefined && published >= stream.openedAt ? published : undefined;
+        const publishedAt = published !== undefined && published.at >= stream.openedAt ? published.since : undefined;
         let perType = this.inFlight.get(stream.id);
         if (!perType) this.inFlight.set(stream.id, (perType = new Map()));
         if (publishedAt === undefined) perType.delete(response.typeUrl);
@@ -260,7 +289,12 @@ export class BridgeMetrics {
         const publishedAt = perType?.get(typeUrl);
         if (publishedAt === undefined) return;
         perType!.delete(typeUrl);
-        pending.latencies.push((this.now() - publishedAt) / 1000);
+        const now = this.now();
+        const seconds = (now - publishedAt) / 1000;
+        pending.latencies.push(seconds);
+        this.samples.push({ at: now, seconds, type: shortTypeName(typeUrl), node: truncateForLog(stream.node?.id ?? "", 64) });
+        // Trimmed in batches: a fan-out ACKed by a thousand clients must not shift the array a thousand times.
+        if (this.samples.length >= 2 * keptSamples) this.samples.splice(0, this.samples.length - keptSamples);
         if (pending.latencies.length >= 10_000) this.flushPending();
       },
       onNack: (stream, typeUrl) => {

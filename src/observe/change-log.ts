@@ -87,7 +87,7 @@ export class ChangeLog {
    * Records what one publish changed; call it from the publisher's onPublish. The first publish
    * is the baseline (one line saying what is served); later ones give one record per change.
    */
-  published(report: PublishReport, provenance?: ChangeProvenance): void {
+  published(report: PublishReport, provenance: ChangeProvenance | undefined = report.provenance): void {
     const view = this.options.model.view();
     const snapshots = new Map(clientKinds.map((kind) => [kind, this.options.snapshot(kind)] as const));
     const previousSnapshots = this.lastSnapshots;
@@ -119,7 +119,7 @@ export class ChangeLog {
         .find((s) => s?.get(clusterType).resources.has(resourceNameFor(service)));
       const { endpoints } = servedEndpoints(withResource, service);
       for (const change of changes) {
-        added.push({
+        const record = {
           ...change,
           seq: ++this.seq,
           at,
@@ -127,14 +127,15 @@ export class ChangeLog {
           endpoints: endpoints.slice(0, maxListedEndpoints),
           endpointCount: endpoints.length,
           versions,
-          ...(provenance ? { provenance } : {}),
-        });
+          ...withProvenance(serviceProvenance(now) ?? provenance),
+        };
+        added.push({ ...record, message: describeChange(record, view.localDatacenter) });
       }
     }
     if (added.length === 0) return;
     this.records.push(...added);
     if (this.records.length > this.capacity) this.records.splice(0, this.records.length - this.capacity);
-    for (const record of added) this.write(record, view.localDatacenter);
+    for (const record of added) this.write(record);
     for (const listener of this.listeners) {
       try {
         listener(added);
@@ -163,7 +164,7 @@ export class ChangeLog {
     this.writeSummary();
   }
 
-  private write(record: ChangeRecord, localDatacenter: string): void {
+  private write(record: ChangeRecord): void {
     if (!this.budget.take()) {
       const s = this.suppressed;
       s.count += 1;
@@ -186,7 +187,7 @@ export class ChangeLog {
         versions: record.versions.map((v) => `${v.clientKind} ${v.type} ${v.version}`),
         ...(record.provenance ? { provenance: record.provenance } : {}),
       },
-      describeChange(record, localDatacenter),
+      record.message,
     );
   }
 
@@ -252,4 +253,23 @@ function newVersions(
     }
   }
   return versions;
+}
+
+/**
+ * The provenance of a service's current state: per datacenter the index of the answer its state was
+ * read from, and the newest of those answers (the one that brought the change being logged).
+ */
+function serviceProvenance(states: ReadonlyMap<string, ServiceState> | undefined): ChangeProvenance | undefined {
+  const consulIndex: Record<string, number> = {};
+  let answeredAt: number | undefined;
+  for (const state of states?.values() ?? []) {
+    if (!state.origin) continue;
+    consulIndex[state.datacenter] = state.origin.index;
+    answeredAt = Math.max(answeredAt ?? 0, state.origin.at);
+  }
+  return answeredAt === undefined ? undefined : { consulIndex, answeredAt };
+}
+
+function withProvenance(provenance: ChangeProvenance | undefined): { provenance?: ChangeProvenance } {
+  return provenance ? { provenance } : {};
 }

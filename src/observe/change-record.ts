@@ -1,3 +1,5 @@
+import type { Provenance } from "../model/provenance.js";
+
 /** An instance's state as operators read it: its health, or absent from Consul. */
 export type InstanceStateName = "passing" | "warning" | "critical" | "maintenance" | "absent";
 
@@ -5,15 +7,10 @@ export type InstanceStateName = "passing" | "warning" | "critical" | "maintenanc
 export type ChangeKind = "new" | "deregistered" | "passing" | "warning" | "critical" | "maintenance" | "weight" | "address";
 
 /**
- * Where a published version came from: the Consul index (per datacenter) and the time of the
- * Consul answer behind it. Optional until the publisher records it; shown whenever present.
+ * Where a change came from: the Consul index (per datacenter) and the time of the Consul answer
+ * behind it (the model's provenance of the service's new state, else the publish's).
  */
-export interface ChangeProvenance {
-  /** Datacenter → the `X-Consul-Index` of the answer the change was read from. */
-  readonly consulIndex: Readonly<Record<string, string>>;
-  /** When Consul answered (ms since the epoch). */
-  readonly answeredAt: number;
-}
+export type ChangeProvenance = Provenance;
 
 /** A client kind that got a new version of one type because of a change. */
 export interface NewVersion {
@@ -54,6 +51,8 @@ export interface ChangeRecord {
   /** Which client kinds got a new version of which type because of it. */
   readonly versions: readonly NewVersion[];
   readonly provenance?: ChangeProvenance | undefined;
+  /** The record as the log line's sentence (see describeChange). */
+  readonly message: string;
 }
 
 /** Endpoints listed in one record; the count says how many there are in all. */

@@ -16,7 +16,7 @@ export function describeProvenance(provenance: ChangeProvenance): string {
  * "web-1 of web: passing → critical (service:web-1: TTL expired), out of rotation; web now serves 1
  * endpoint: 10.0.0.2:8080; new EDS 1a2b3c4d for envoy, grpc".
  */
-export function describeChange(record: ChangeRecord, localDatacenter = ""): string {
+export function describeChange(record: Omit<ChangeRecord, "message">, localDatacenter = ""): string {
   const where = record.datacenter && record.datacenter !== localDatacenter ? ` in ${record.datacenter}` : "";
   let what: string;
   if (record.kind === "new") what = `new, ${record.to}`;

@@ -26,9 +26,17 @@ export function instanceState(instance: ServiceInstance | undefined): InstanceSt
 const hostPort = (instance: ServiceInstance) =>
   instance.address.includes(":") ? `[${instance.address}]:${instance.port}` : `${instance.address}:${instance.port}`;
 
+/**
+ * An instance's cause as people read it: a maintenance check's reason without the check's
+ * internal ID ("deploying v2", not "_service_maintenance:web-1: deploying v2").
+ */
+export function readableCause(instance: ServiceInstance): string | undefined {
+  return instance.health.cause?.replace(/^_(?:service_maintenance:[^:]*|node_maintenance): /, "");
+}
+
 /** Why an instance is in `state`, in the words of Consul's checks when it has them. */
 function explain(instance: ServiceInstance, state: InstanceStateName): string {
-  const cause = instance.health.cause;
+  const cause = readableCause(instance);
   switch (state) {
     case "critical":
       return cause ?? "a check is critical";

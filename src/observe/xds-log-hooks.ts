@@ -10,6 +10,7 @@ function who(stream: StreamInfo) {
   return {
     stream: stream.id,
     kind: stream.kind === "ads" ? "ADS" : shortTypeName(stream.kind),
+    protocol: stream.protocol,
     node: truncateForLog(stream.node?.id),
     cluster: truncateForLog(stream.node?.cluster || undefined),
     group: stream.group,
@@ -28,10 +29,19 @@ export function xdsLogHooks(logger: Logger): XdsServerHooks {
     onStreamOpen: (stream) => log.info({ stream: stream.id, kind: who(stream).kind, peer: stream.peer }, "xDS stream opened"),
     onStreamRequest: (stream, request, kind) => {
       if (!log.isLevelEnabled("debug") && kind !== "unknown-type" && kind !== "empty-type") return;
-      const fields = { ...who(stream), type: shortTypeName(request.typeUrl), request: kind, names: request.resourceNames.length };
+      // A SotW request names its whole subscription; a delta one what it adds.
+      const names = "resourceNames" in request ? request.resourceNames.length : request.resourceNamesSubscribe.length;
+      const fields = { ...who(stream), type: shortTypeName(request.typeUrl), request: kind, names };
       if (kind === "unknown-type" || kind === "empty-type") log.warn(fields, "xDS request for a type the bridge does not serve (ignored)");
       else
-        log.debug({ ...fields, version: truncateForLog(request.versionInfo), nonce: truncateForLog(request.responseNonce) }, "xDS request");
+        log.debug(
+          {
+            ...fields,
+            version: truncateForLog("versionInfo" in request ? request.versionInfo : undefined),
+            nonce: truncateForLog(request.responseNonce),
+          },
+          "xDS request",
+        );
     },
     onStreamResponse: (stream, response) => {
       if (!log.isLevelEnabled("debug")) return;

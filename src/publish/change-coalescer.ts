@@ -1,3 +1,4 @@
+import type { ModelChange } from "../model/service-model.js";
 import type { PublishScheduler } from "./publish-scheduler.js";
 
 /** Options of {@link ChangeCoalescer}. */
@@ -17,6 +18,7 @@ export interface ChangeCoalescerOptions {
  */
 export class ChangeCoalescer {
   private readonly pending = new Set<string>();
+  private origins: Array<NonNullable<ModelChange["origin"]>> = [];
   private open = false;
   private closed = false;
   private cancelTimer: (() => void) | undefined;
@@ -34,9 +36,10 @@ export class ChangeCoalescer {
     return this.open && !this.closed;
   }
 
-  /** Records changed services and schedules a publish. */
-  add(names: Iterable<string>): void {
-    for (const name of names) this.pending.add(name);
+  /** Records a model change (its services, and the answer it came from) and schedules a publish. */
+  add(change: Pick<ModelChange, "services" | "origin">): void {
+    for (const name of change.services) this.pending.add(name);
+    if (change.origin) this.origins.push(change.origin);
     this.schedule(this.options.debounceMs);
   }
 
@@ -47,11 +50,13 @@ export class ChangeCoalescer {
     this.schedule(0);
   }
 
-  /** Takes the pending names (the publish that calls this covers them). */
-  take(): Set<string> {
+  /** Takes the pending names and the origins of their changes (the publish that calls this covers them). */
+  take(): { names: Set<string>; origins: Array<NonNullable<ModelChange["origin"]>> } {
     const names = new Set(this.pending);
+    const origins = this.origins;
     this.pending.clear();
-    return names;
+    this.origins = [];
+    return { names, origins };
   }
 
   /**

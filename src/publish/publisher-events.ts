@@ -1,4 +1,5 @@
 import type { ClientKind, MappingWarning } from "../mapping/index.js";
+import type { Provenance } from "../model/provenance.js";
 import type { ValidationError } from "../validate/index.js";
 
 /** A resource that failed validation and was not published (its last good version, if any, stays). */
@@ -27,6 +28,8 @@ export interface PublishReport {
   readonly published: readonly ClientKind[];
   /** Wall time of the publish, in milliseconds (including yields to the event loop). */
   readonly durationMs: number;
+  /** The registry answers the publish reflects (absent when the source does not say). */
+  readonly provenance?: Provenance;
 }
 
 /** Counters since the publisher started, for metrics and status pages. */

@@ -11,9 +11,10 @@ import {
   type ServiceChainInput,
   type ServiceMapping,
 } from "../mapping/index.js";
+import { type Provenance, provenanceOf } from "../model/provenance.js";
 import type { ModelChange, ModelView } from "../model/service-model.js";
 import type { XdsTypeUrl } from "../resource-types/index.js";
-import { type NodeGroupFunction, SnapshotCache, snapshotOf, type TypeSnapshot } from "../snapshot/index.js";
+import { type NodeGroupFunction, SnapshotCache, snapshotOf, stampProvenance, type TypeSnapshot } from "../snapshot/index.js";
 import { BuildStage } from "./build-stage.js";
 import { ChainStage, type PublishedConfigEntries } from "./chain-stage.js";
 import { ChangeCoalescer } from "./change-coalescer.js";
@@ -126,13 +127,16 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
   let publishedOnce = false;
   let closed = false;
   let lastPublish: PublishReport | undefined;
+  /** What the latest publish was built from; new versions are stamped with it. */
+  let provenance: Provenance | undefined;
 
   async function publish(): Promise<PublishReport> {
     const started = performance.now();
     const full = !publishedOnce;
     const view = options.model.view();
     const pending = coalescer.take();
-    const names = full ? new Set([...view.services.keys(), ...pending]) : pending;
+    const names = full ? new Set([...view.services.keys(), ...pending.names]) : pending.names;
+    provenance = (full ? initialProvenance(view) : provenanceOf(pending.origins)) ?? provenance;
     const before = { built: build.servicesBuilt, failures: kindFailures() };
 
     const mapped = await build.forEach(view, names, (name, mapping) => {
@@ -167,6 +171,7 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
       servicesBuilt: build.servicesBuilt - before.built,
       validationFailures: kindFailures() - before.failures,
       published: published as PublishReport["published"],
+      ...(provenance ? { provenance } : {}),
       durationMs: performance.now() - started,
     };
     lastPublish = report;
@@ -190,6 +195,7 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
 
   /** Hands one group's snapshot to the cache; false (logged, counted) when the cache refuses it as inconsistent. */
   function setSnapshot(group: string, types: ReadonlyMap<XdsTypeUrl, TypeSnapshot>): boolean {
+    for (const snapshot of types.values()) stampProvenance(snapshot, provenance);
     const result = cache.setSnapshot(group, snapshotOf(types));
     if (result.published) return true;
     counters.rejectedSnapshots += 1;
@@ -211,10 +217,14 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
   });
   // A change to a service also rebuilds the services whose chains read it (a split or failover to it).
   const unsubscribeModel = options.model.onChange((change) =>
-    coalescer.add(chains ? [...change.services, ...chains.dependents(change.services, [])] : change.services),
+    coalescer.add(
+      chains ? { services: new Set([...change.services, ...chains.dependents(change.services, [])]), origin: change.origin } : change,
+    ),
   );
   const unsubscribeEntries =
-    entries && chains ? entries.onChange((change) => coalescer.add(chains.dependents([], change.keys))) : undefined;
+    entries && chains
+      ? entries.onChange((change) => coalescer.add({ services: chains.dependents([], change.keys), origin: change.origin }))
+      : undefined;
   const unsubscribe = (): void => {
     unsubscribeModel();
     unsubscribeEntries?.();
@@ -254,4 +264,13 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
       coalescer.close();
     },
   };
+}
+
+/** The provenance of a first publish: every state's origin (the newest index per datacenter, the oldest answer). */
+function initialProvenance(view: ModelView): Provenance | undefined {
+  const origins: Array<NonNullable<ModelChange["origin"]>> = [];
+  for (const perDc of view.services.values()) {
+    for (const state of perDc.values()) if (state.origin) origins.push({ datacenter: state.datacenter, origin: state.origin });
+  }
+  return provenanceOf(origins);
 }

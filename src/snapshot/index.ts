@@ -22,3 +22,4 @@ export {
   type TypeSnapshot,
   type TypeSnapshotDiff,
 } from "./type-snapshot.js";
+export { provenanceOf, stampProvenance } from "./version-provenance.js";

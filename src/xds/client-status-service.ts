@@ -1,4 +1,4 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type JsonValue } from "@bufbuild/protobuf";
 import { AnySchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ClientResourceStatus } from "../gen/envoy/admin/v3/config_dump_shared_pb.js";
@@ -14,7 +14,7 @@ import {
   ConfigStatus,
 } from "../gen/envoy/service/status/v3/csds_pb.js";
 import type { StringMatcher } from "../gen/envoy/type/matcher/v3/string_pb.js";
-import { adsTypeOrder } from "../snapshot/index.js";
+import { adsTypeOrder, shortTypeName } from "../snapshot/index.js";
 import type { TypeStatus } from "./sotw-stream.js";
 import type { StreamStatus } from "./xds-server.js";
 
@@ -53,7 +53,7 @@ export function clientStatus(streams: StreamStatus[], request: ClientStatusReque
   }
   const config: ClientConfig[] = [...byNode.values()].map(({ node, streams: nodeStreams }) =>
     create(ClientConfigSchema, {
-      node,
+      node: withProvenance(node, nodeStreams),
       genericXdsConfigs: nodeStreams.flatMap((stream) =>
         stream.types
           .slice()
@@ -88,6 +88,29 @@ function resourceConfigs(stream: StreamStatus, type: TypeStatus, excludeContents
         : undefined,
     }),
   );
+}
+
+/** Node metadata key under which CSDS reports, per type, what the version sent was built from. */
+export const provenanceMetadataKey = "consul-xds-bridge.provenance";
+
+/**
+ * The node as it connected, plus (CSDS has no field for it) the provenance of each type's version
+ * sent — `{"CDS": {"consulIndex": {"dc1": 4711}, "answeredAt": "…Z"}, …}` — under
+ * {@link provenanceMetadataKey}, so `status`, DumpConfig and CSDS tell the same story.
+ */
+function withProvenance(node: Node | undefined, streams: readonly StreamStatus[]): Node | undefined {
+  const provenance: Record<string, JsonValue> = {};
+  for (const stream of streams) {
+    for (const type of stream.types) {
+      if (!type.provenance) continue;
+      provenance[shortTypeName(type.typeUrl)] = {
+        consulIndex: { ...type.provenance.consulIndex },
+        answeredAt: new Date(type.provenance.answeredAt).toISOString(),
+      };
+    }
+  }
+  if (!node || Object.keys(provenance).length === 0) return node;
+  return { ...node, metadata: { ...node.metadata, [provenanceMetadataKey]: provenance } };
 }
 
 function matchesAny(node: Node | undefined, request: ClientStatusRequest): boolean {

@@ -5,21 +5,21 @@ import {
 } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { Provenance } from "../model/provenance.js";
 import { type AdsPhase, adsPhases } from "../resource-types/index.js";
 import {
   clusterType,
-  contentVersion,
-  diffTypeSnapshots,
   type EncodedResource,
   endpointType,
   isFullStateType,
   isXdsTypeUrl,
+  provenanceOf,
   type Snapshot,
   type TypeSnapshot,
   type XdsTypeUrl,
 } from "../snapshot/index.js";
+import { type Plan, planFullState, planPerResource, type ResponsePlan, TypeState } from "./sotw-type-state.js";
 import type { RequestKind, SentResponse, StreamInfo, StreamKind } from "./stream-hooks.js";
-import { Subscription } from "./subscription.js";
 
 /** Where a stream stands for one type: what was sent, acknowledged and rejected. */
 export interface TypeStatus {
@@ -33,6 +33,8 @@ export interface TypeStatus {
   readonly lastNack: { readonly version: string; readonly message: string; readonly at: number } | undefined;
   /** True while the last response has been neither acknowledged nor rejected. */
   readonly awaitingAck: boolean;
+  /** What the version the client was last brought to was built from (Consul index, answer time). */
+  readonly provenance: Provenance | undefined;
 }
 
 /** Options of {@link SotwStream}. */
@@ -54,20 +56,6 @@ export interface SotwStreamOptions {
   controlPlane: Uint8Array;
 }
 
-/** One response about to be sent: the outcome of planning a type. */
-interface ResponsePlan {
-  readonly target: TypeSnapshot;
-  readonly version: string;
-  readonly resources: readonly EncodedResource[];
-  /** Resources in this response that the client did not have in this form before. */
-  readonly changed: readonly EncodedResource[];
-  /** Full-state types: resources kept in the response only until the break phase removes them. */
-  readonly lingering: ReadonlyMap<string, EncodedResource>;
-}
-
-/** What planning a type decided. */
-type Plan = { readonly send: ResponsePlan } | { readonly advanceTo: TypeSnapshot } | undefined;
-
 /** What one request was, and for which type. */
 export interface RequestOutcome {
   readonly kind: RequestKind;
@@ -81,37 +69,6 @@ export interface RequestOutcome {
 export interface PendingResponse {
   readonly message: EncodedDiscoveryResponse;
   readonly sent: SentResponse;
-}
-
-/** Per-stream, per-type protocol state. */
-class TypeState {
-  readonly subscription: Subscription;
-  /** Nonce of the last response of this type; requests carrying another one are stale. */
-  lastNonce: string | undefined;
-  awaitingAck = false;
-  /** For every subscribed name, the client has what this snapshot has (absent: nothing sent yet). */
-  sent: TypeSnapshot | undefined;
-  /** Full-state types: resources the client still holds although `sent` no longer has them. */
-  lingering: ReadonlyMap<string, EncodedResource> = new Map();
-  /** Names subscribed since the last response: they are sent even at an unchanged version. */
-  readonly newlySubscribed = new Set<string>();
-  wildcardAdded = false;
-  /** EDS on ADS: names to send again although unchanged, because their cluster changed (warming). */
-  readonly forceResend = new Set<string>();
-  /**
-   * Full-state types: set when a make response (one still carrying removed resources) was rejected;
-   * the break is then put off until new data or a new subscription, so the rejected content is not
-   * sent again on its own.
-   */
-  breakAfterNack: TypeSnapshot | undefined;
-  sentVersion: string | undefined;
-  sentAt: number | undefined;
-  ackedVersion: string | undefined;
-  lastNack: TypeStatus["lastNack"];
-
-  constructor(readonly typeUrl: XdsTypeUrl) {
-    this.subscription = new Subscription(isFullStateType(typeUrl));
-  }
 }
 
 /**
@@ -149,6 +106,7 @@ export class SotwStream {
     this.info = Object.freeze({
       id: options.id,
       kind: options.kind,
+      protocol: "sotw",
       peer: options.peer,
       openedAt: options.now(),
       node: undefined,
@@ -292,6 +250,7 @@ export class SotwStream {
       ackedVersion: state.ackedVersion,
       lastNack: state.lastNack,
       awaitingAck: state.awaitingAck,
+      provenance: provenanceOf(state.sent),
     }));
   }
 
@@ -396,85 +355,12 @@ export class SotwStream {
   }
 }
 
-/** EDS and RDS: send what changed among the subscribed names, newly subscribed names, and forced ones. */
-function planPerResource(state: TypeState, target: TypeSnapshot): Plan {
-  const { subscription } = state;
-  const names = new Set<string>();
-  if (!state.sent) {
-    for (const name of subscription.names) if (target.resources.has(name)) names.add(name);
-  } else {
-    const { changed } = diffTypeSnapshots(state.sent, target);
-    if (changed.size <= subscription.names.size) {
-      for (const name of changed) if (subscription.includes(name)) names.add(name);
-    } else {
-      for (const name of subscription.names) if (changed.has(name)) names.add(name);
-    }
-    for (const name of state.newlySubscribed) if (target.resources.has(name)) names.add(name);
-    for (const name of state.forceResend) {
-      if (subscription.includes(name) && target.resources.has(name)) names.add(name);
-    }
-  }
-  if (names.size === 0) return state.sent === target ? undefined : { advanceTo: target };
-  const resources = [...names].map((name) => target.resources.get(name)!);
-  return { send: { target, version: target.version, resources, changed: resources, lingering: new Map() } };
-}
-
-/** LDS and CDS: when anything subscribed changed, send every subscribed resource. */
-function planFullState(state: TypeState, target: TypeSnapshot, mode: AdsPhase["mode"]): Plan {
-  const { subscription } = state;
-  const first = state.sent === undefined;
-  const changedNames = new Set<string>();
-  const removed = new Map<string, EncodedResource>();
-  for (const [name, resource] of state.lingering) {
-    if (subscription.includes(name) && !target.resources.has(name)) removed.set(name, resource);
-  }
-  if (state.sent) {
-    const diff = diffTypeSnapshots(state.sent, target);
-    if (subscription.wildcard || diff.changed.size <= subscription.names.size) {
-      for (const name of diff.changed) if (subscription.includes(name)) changedNames.add(name);
-    } else {
-      for (const name of subscription.names) if (diff.changed.has(name)) changedNames.add(name);
-    }
-    for (const name of diff.removed) {
-      if (subscription.includes(name)) removed.set(name, state.sent.resources.get(name)!);
-    }
-  }
-  for (const name of state.newlySubscribed) if (target.resources.has(name)) changedNames.add(name);
-  const grew = first || state.wildcardAdded || state.newlySubscribed.size > 0;
-  if (!grew && changedNames.size === 0 && removed.size === 0) {
-    return state.sent === target ? undefined : { advanceTo: target };
-  }
-  const content = subscription.wildcard
-    ? everyResource(target)
-    : [...subscription.names].flatMap((name) => target.resources.get(name) ?? []);
-  const changed = first || state.wildcardAdded ? content : [...changedNames].flatMap((name) => target.resources.get(name) ?? []);
-  if (mode !== "make" && removed.size > 0 && state.breakAfterNack !== undefined && state.breakAfterNack === target) {
-    // The make response was rejected: wait for new data before sending the same content again.
-    return undefined;
-  }
-  if (mode === "make" && removed.size > 0) {
-    // Removing now could break routes or listeners that still point at these; keep them until the
-    // break phase, after the types that follow were sent.
-    if (!grew && changedNames.size === 0) return undefined;
-    const resources = [...content, ...removed.values()];
-    return { send: { target, version: contentVersion(resources), resources, changed, lingering: removed } };
-  }
-  const version = subscription.wildcard ? target.version : contentVersion(content);
-  return { send: { target, version, resources: content, changed, lingering: new Map() } };
-}
-
-const everyResourceCache = new WeakMap<TypeSnapshot, readonly EncodedResource[]>();
 const anyBytesCache = new WeakMap<readonly EncodedResource[], Uint8Array[]>();
-
-/** Every resource of a snapshot, as one array shared by all wildcard streams that send it. */
-function everyResource(target: TypeSnapshot): readonly EncodedResource[] {
-  let all = everyResourceCache.get(target);
-  if (!all) everyResourceCache.set(target, (all = [...target.resources.values()]));
-  return all;
-}
 
 /** The Any bytes of `resources`; shared when the array is (a wildcard response at one version). */
 function anyBytesOf(resources: readonly EncodedResource[]): Uint8Array[] {
+  // A short list is a per-stream one (EDS/RDS changes): mapping it costs less than caching it.
+  if (resources.length <= 4) return resources.map((resource) => resource.any);
   const cached = anyBytesCache.get(resources);
   if (cached) return cached;
   const bytes = resources.map((resource) => resource.any);

@@ -1,12 +1,18 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
-import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import type { DeltaDiscoveryRequest, DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
 import type { EncodedResource, TypeSnapshot, XdsTypeUrl } from "../snapshot/index.js";
 
 /** "ads" for an aggregated stream, or the type a per-type service (CDS, EDS…) serves. */
 export type StreamKind = "ads" | XdsTypeUrl;
 
-/** What the server made of one DiscoveryRequest. */
+/** The two protocol variants: state of the world, and incremental (delta). */
+export type XdsProtocol = "sotw" | "delta";
+
+/** A request as a hook sees it: a DiscoveryRequest (SotW) or a DeltaDiscoveryRequest (delta). */
+export type XdsRequest = DiscoveryRequest | DeltaDiscoveryRequest;
+
+/** What the server made of one DiscoveryRequest or DeltaDiscoveryRequest. */
 export type RequestKind =
   /** The first request of a type on this stream (a subscription). */
   | "subscribe"
@@ -16,7 +22,10 @@ export type RequestKind =
   | "nack"
   /** Carries the last nonce again after that response was answered: a subscription update only. */
   | "update"
-  /** Carries a nonce other than the last one sent for its type: ignored entirely. */
+  /**
+   * Carries a nonce other than the last one sent for its type: ignored entirely (SotW); on a delta
+   * stream it acknowledges nothing, but its subscription changes still apply.
+   */
   | "stale"
   /** A type URL the bridge does not serve: ignored, the stream stays open. */
   | "unknown-type"
@@ -28,6 +37,7 @@ export interface StreamInfo {
   /** Unique per process, in opening order. */
   readonly id: number;
   readonly kind: StreamKind;
+  readonly protocol: XdsProtocol;
   /** The client's address as seen by the server ("ip:port"), or "" if unknown. */
   readonly peer: string;
   readonly openedAt: number;
@@ -40,9 +50,12 @@ export interface StreamInfo {
 /** A response as it leaves the server. */
 export interface SentResponse {
   readonly typeUrl: XdsTypeUrl;
+  /** SotW: version_info; delta: system_version_info (the type snapshot's version). */
   readonly version: string;
   readonly nonce: string;
   readonly resources: readonly EncodedResource[];
+  /** Delta responses: the names in removed_resources. */
+  readonly removed?: readonly string[];
   /** The snapshot the response was planned from (its publish time gives change-to-ACK latency). */
   readonly snapshot: TypeSnapshot;
 }
@@ -53,7 +66,7 @@ export interface SentResponse {
  */
 export interface XdsServerHooks {
   onStreamOpen?(stream: StreamInfo): void;
-  onStreamRequest?(stream: StreamInfo, request: DiscoveryRequest, kind: RequestKind): void;
+  onStreamRequest?(stream: StreamInfo, request: XdsRequest, kind: RequestKind): void;
   onStreamResponse?(stream: StreamInfo, response: SentResponse): void;
   /** `version` is the version the client acknowledged. */
   onAck?(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;

@@ -1,14 +1,15 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import type { EncodedDiscoveryResponse } from "../gen/consulxdsbridge/xds/v1/encoded_discovery_response_pb.js";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { ControlPlaneSchema } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
-import type { SnapshotCache } from "../snapshot/index.js";
-import { deltaMethods, fetchMethods, sotwMethods } from "./discovery-methods.js";
-import { peerAddressKey } from "./peer-address.js";
-import { SotwStream, type TypeStatus } from "./sotw-stream.js";
-import { combineHooks, type StreamInfo, type StreamKind, type XdsServerHooks } from "./stream-hooks.js";
-import { Wakeup } from "./wakeup.js";
+import type { Snapshot, SnapshotCache } from "../snapshot/index.js";
+import { fetchMethods, streamingMethods } from "./discovery-methods.js";
+import { createGrpcStreamHandler, type GrpcCall } from "./grpc-stream-handler.js";
+import { createProtocolStream, type ProtocolStream } from "./protocol-variants.js";
+import { createRestDiscoveryHandler } from "./rest-discovery-handler.js";
+import type { TypeStatus } from "./sotw-stream.js";
+import { combineHooks, type StreamInfo, type StreamKind, type XdsProtocol, type XdsServerHooks } from "./stream-hooks.js";
+import { StreamSession } from "./stream-session.js";
 
 /** Options of {@link XdsServer}. */
 export interface XdsServerOptions {
@@ -18,10 +19,17 @@ export interface XdsServerOptions {
   hooks?: XdsServerHooks | XdsServerHooks[];
   /** Streams open at once before new ones are refused with RESOURCE_EXHAUSTED (default 20,000). */
   maxStreams?: number;
-  /** Resource names one request may carry before the stream is ended with RESOURCE_EXHAUSTED (default 100,000). */
+  /**
+   * Resource names one request may carry (and a delta stream subscribe to, per type) before the
+   * stream is ended with RESOURCE_EXHAUSTED (default 100,000).
+   */
   maxResourceNamesPerRequest?: number;
   /** How long ADS holds listeners and routes for the endpoints of new clusters (default 2,000 ms). */
   endpointWarmingTimeoutMs?: number;
+  /** How often REST pollers are told to poll the endpoints of their clusters (default 5,000 ms). */
+  restEdsRefreshDelayMs?: number;
+  /** How long a REST poller's node group stays open after its last poll (default 5 minutes). */
+  restLeaseMs?: number;
   /** Sent as `control_plane.identifier` in every response (default "consul-xds-bridge"). */
   controlPlaneId?: string;
   /** Clock, for tests (default Date.now). */
@@ -32,29 +40,27 @@ export interface XdsServerOptions {
 export interface StreamStatus {
   readonly info: StreamInfo;
   readonly types: TypeStatus[];
-  /** What the client should hold now for one type (see SotwStream.delivered). */
-  readonly delivered: SotwStream["delivered"];
+  /** What the client should hold now for one type (see SotwStream.delivered, DeltaStream.delivered). */
+  readonly delivered: ProtocolStream["delivered"];
 }
 
-const deltaMessage =
-  "incremental (delta) xDS is not implemented by consul-xds-bridge: use the state-of-the-world variant " +
-  "(ads_config.api_type GRPC rather than DELTA_GRPC)";
-const fetchMessage = "REST-style Fetch is not implemented by consul-xds-bridge: use the streaming variant";
+const fetchMessage = "gRPC Fetch is not implemented by consul-xds-bridge: use a streaming variant, or REST-JSON polling";
 
 /**
- * The xDS server: answers ADS and the per-type SotW streams from the snapshot cache, with Connect.
- * It owns no sockets (see createXdsHttp2Server for that): it registers routes on a Connect router,
- * tracks live streams for status, and ends them cleanly on shutdown.
+ * The xDS server: answers ADS and the per-type streams, state of the world and delta, from the
+ * snapshot cache. It owns no sockets (see listenXds): it registers handlers on a Connect router,
+ * tracks live streams for status, and ends them cleanly on shutdown. The streaming methods are served
+ * by fast-path handlers (createGrpcStreamHandler) that write the pre-encoded responses as gRPC frames.
  */
 export class XdsServer {
   private readonly hooks: Required<XdsServerHooks>;
-  private readonly live = new Map<number, { stream: SotwStream; done: Promise<void> }>();
-  private readonly shutdown = new AbortController();
-  /** `shutdown.signal.aborted`, as a plain field: the stream loop reads it on every turn. */
+  private readonly live = new Map<number, { readonly stream: ProtocolStream; readonly done: Promise<void>; wake: () => void }>();
   private shuttingDown = false;
   private readonly controlPlane: Uint8Array;
   private readonly now: () => number;
   private nextId = 1;
+  /** REST pollers' groups, kept watched for a while after each poll (scoped groups close when unwatched). */
+  private readonly restLeases = new Map<string, { renew(): void; end(): void }>();
 
   constructor(private readonly options: XdsServerOptions) {
     const hooks = options.hooks ?? [];
@@ -66,21 +72,27 @@ export class XdsServer {
     );
   }
 
-  /** Registers ADS, CDS, EDS, LDS and RDS (SotW), and UNIMPLEMENTED answers for Delta and Fetch. */
+  /**
+   * Registers ADS, CDS, EDS, LDS and RDS, SotW and delta; REST-JSON polling on the Fetch methods'
+   * HTTP paths (POST /v3/discovery:clusters, …); and UNIMPLEMENTED answers for gRPC Fetch.
+   */
   registerRoutes(router: ConnectRouter): void {
-    for (const { kind, method } of sotwMethods) {
-      router.rpc(method, (requests, context) => this.serve(kind, requests, context));
-    }
-    for (const method of deltaMethods) {
-      router.rpc(method, async function* () {
-        yield* [];
-        throw new ConnectError(deltaMessage, Code.Unimplemented);
-      });
-    }
-    for (const method of fetchMethods) {
+    for (const { typeUrl, method } of fetchMethods) {
       router.rpc(method, () => {
         throw new ConnectError(fetchMessage, Code.Unimplemented);
       });
+      router.handlers.push(
+        createRestDiscoveryHandler({
+          method,
+          typeUrl,
+          source: { snapshotFor: (request) => this.restSnapshot(request) },
+          ...(this.options.restEdsRefreshDelayMs !== undefined ? { edsRefreshDelayMs: this.options.restEdsRefreshDelayMs } : {}),
+        }),
+      );
+    }
+    // Pushed after anything registered by router.rpc: the node adapter keeps the last handler per path.
+    for (const { kind, protocol, method } of streamingMethods) {
+      router.handlers.push(createGrpcStreamHandler({ method, serve: (call) => this.serve(protocol, kind, call) }));
     }
   }
 
@@ -104,125 +116,80 @@ export class XdsServer {
    */
   async endStreams(): Promise<void> {
     this.shuttingDown = true;
-    this.shutdown.abort();
+    for (const lease of this.restLeases.values()) lease.end();
+    this.restLeases.clear();
+    for (const entry of this.live.values()) entry.wake();
     await Promise.all([...this.live.values()].map((entry) => entry.done));
   }
 
-  private serve(
-    kind: StreamKind,
-    requests: AsyncIterable<DiscoveryRequest>,
-    context: HandlerContext,
-  ): AsyncGenerator<EncodedDiscoveryResponse> {
-    return this.streamResponses(kind, requests, context.signal, context.values.get(peerAddressKey));
+  /**
+   * The snapshot a REST poll is answered from: its node's group, kept open (watched) for
+   * `restLeaseMs` after the poll so that a poller every few seconds does not rebuild a scoped group
+   * each time.
+   */
+  private restSnapshot(request: DiscoveryRequest): Snapshot | undefined {
+    if (this.shuttingDown) return undefined;
+    const { cache } = this.options;
+    const group = cache.nodeGroup(request.node);
+    let lease = this.restLeases.get(group);
+    if (!lease) {
+      const unwatch = cache.watch(group, () => {});
+      let timer: NodeJS.Timeout | undefined;
+      const end = () => {
+        clearTimeout(timer);
+        unwatch();
+        if (this.restLeases.get(group) === lease) this.restLeases.delete(group);
+      };
+      lease = {
+        renew: () => {
+          clearTimeout(timer);
+          timer = setTimeout(end, this.options.restLeaseMs ?? 5 * 60_000).unref();
+        },
+        end,
+      };
+      this.restLeases.set(group, lease);
+    }
+    lease.renew();
+    return cache.getSnapshot(group);
   }
 
   /**
-   * One SotW stream: yields the responses to write, reading `requests` in a task of its own, until
-   * `signal` aborts (the client went away), the requests end, or the server shuts down. Throws a
-   * ConnectError for a stream that must end with an error status.
+   * Opens one stream: the session it returns gives the transport batches of encoded responses until
+   * the client goes away, the requests end, or the server shuts down. Throws a ConnectError for a
+   * stream refused at once (shutting down, too many streams).
    */
-  private async *streamResponses(
-    kind: StreamKind,
-    requests: AsyncIterable<DiscoveryRequest>,
-    signal: AbortSignal,
-    peer: string,
-  ): AsyncGenerator<EncodedDiscoveryResponse> {
-    if (this.shutdown.signal.aborted) throw new ConnectError("the xDS server is shutting down", Code.Unavailable);
+  private serve(protocol: XdsProtocol, kind: StreamKind, call: GrpcCall): StreamSession {
+    if (this.shuttingDown) throw new ConnectError("the xDS server is shutting down", Code.Unavailable);
     const maxStreams = this.options.maxStreams ?? 20_000;
     if (this.live.size >= maxStreams) {
       throw new ConnectError(`too many xDS streams: the limit is ${maxStreams}`, Code.ResourceExhausted);
     }
     const { cache } = this.options;
-    const stream = new SotwStream({
+    const stream = createProtocolStream(protocol, {
       id: this.nextId++,
       kind,
-      peer,
+      peer: call.peer,
       now: this.now,
       nodeGroup: cache.nodeGroup,
       maxResourceNames: this.options.maxResourceNamesPerRequest ?? 100_000,
       endpointWarmingTimeoutMs: this.options.endpointWarmingTimeoutMs ?? 2_000,
       controlPlane: this.controlPlane,
     });
+    const id = stream.info.id;
     let finished!: () => void;
-    this.live.set(stream.info.id, { stream, done: new Promise<void>((resolve) => (finished = resolve)) });
-    this.hooks.onStreamOpen(stream.info);
-
-    const wakeup = new Wakeup();
-    const wake = () => wakeup.wake();
-    let unwatch: (() => void) | undefined;
-    let readFailure: unknown;
-    let inputEnded = false;
-    let closed = false;
-    /**
-     * Releases everything the stream holds, once. It runs when the generator finishes, and also
-     * when the client goes away: a writer parked in HTTP/2 flow control (a reader that stopped
-     * reading, a partition) is never resumed by Connect, so its `finally` alone could leak it.
-     */
-    const teardown = (error: ConnectError | undefined) => {
-      if (closed) return;
-      closed = true;
-      unwatch?.();
-      signal.removeEventListener("abort", onAbort);
-      this.shutdown.signal.removeEventListener("abort", wake);
-      this.live.delete(stream.info.id);
-      this.hooks.onStreamClose(stream.info, error);
-      finished();
-    };
-    // The client went away (cancel, reset, deadline): a normal end of its stream, not an error.
-    const onAbort = () => {
-      wake();
-      teardown(undefined);
-    };
-    // Requests are read in their own task so the stream can push whenever a snapshot changes.
-    void (async () => {
-      try {
-        for await (const request of requests) {
-          if (closed) break;
-          const outcome = stream.handleRequest(request);
-          this.hooks.onStreamRequest(stream.info, request, outcome.kind);
-          if (outcome.kind === "ack") this.hooks.onAck(stream.info, outcome.typeUrl!, request.versionInfo);
-          if (outcome.kind === "nack") {
-            this.hooks.onNack(stream.info, outcome.typeUrl!, outcome.rejectedVersion!, request.errorDetail!.message);
-          }
-          if (!unwatch && stream.group !== undefined) {
-            unwatch = cache.watch(stream.group, (snapshot) => {
-              stream.setSnapshot(snapshot);
-              wake();
-            });
-          }
-          wake();
-        }
-      } catch (error) {
-        readFailure = error;
-      } finally {
-        inputEnded = true;
-        wake();
-      }
-    })();
-    signal.addEventListener("abort", onAbort);
-    this.shutdown.signal.addEventListener("abort", wake);
-    // (A signal that aborted before its listener was added never calls it.)
-    if (signal.aborted) onAbort();
-
-    let closeError: ConnectError | undefined;
-    try {
-      for (;;) {
-        if (closed || this.shuttingDown) break;
-        if (readFailure !== undefined) throw ConnectError.from(readFailure, Code.InvalidArgument);
-        const next = stream.nextResponse();
-        if (next) {
-          this.hooks.onStreamResponse(stream.info, next.sent);
-          yield next.message;
-          continue;
-        }
-        if (inputEnded) break;
-        await wakeup.wait(stream.nextDeadline(), this.now);
-      }
-    } catch (error) {
-      closeError = ConnectError.from(error);
-      throw closeError;
-    } finally {
-      teardown(closeError);
-    }
+    const entry = { stream, done: new Promise<void>((resolve) => (finished = resolve)), wake: () => {} };
+    this.live.set(id, entry);
+    const session = new StreamSession(stream, call, {
+      cache,
+      hooks: this.hooks,
+      now: this.now,
+      shuttingDown: () => this.shuttingDown,
+      closed: () => {
+        this.live.delete(id);
+        finished();
+      },
+    });
+    entry.wake = () => session.wake();
+    return session;
   }
 }

@@ -50,6 +50,7 @@ export const fastTiming: WatchTiming = {
   timeoutMarginMs: 1_000,
   requestTimeoutMs: 2_000,
   rateLimit: { ratePerSecond: 200, burst: 5 },
+  listingRateLimit: { ratePerSecond: 200, burst: 5 },
   fetchRateLimit: { ratePerSecond: 50_000, burst: 1_000 },
   backoff: { baseMs: 20, maxMs: 200 },
   explainGraceMs: 50,

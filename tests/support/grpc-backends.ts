@@ -13,12 +13,14 @@ export interface GrpcBackend {
   readonly address: string;
   calls: number;
   close(): Promise<void>;
+  /** Closes at once, connections included (for a client that left half-open connections behind). */
+  forceClose(): void;
 }
 
 /** Starts a real grpc-js backend on a free port. */
 export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
   const server = new grpc.Server();
-  const backend = { name, port: 0, address: "", calls: 0, close: async () => {} };
+  const backend = { name, port: 0, address: "", calls: 0, close: async () => {}, forceClose: () => server.forceShutdown() };
   server.addService(
     {
       WhoAmI: {

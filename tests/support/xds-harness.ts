@@ -2,6 +2,7 @@ import { after } from "node:test";
 import { defaultGroup, SnapshotCache, type SnapshotCacheOptions } from "../../src/snapshot/index.js";
 import { listenXds, type XdsListenerOptions, XdsServer, type XdsServerHooks, type XdsServerOptions } from "../../src/xds/index.js";
 import { type FixtureService, fixtureSnapshot } from "./fixtures.js";
+import { RawDeltaClient } from "./raw-delta-client.js";
 import { type RawStreamService, RawXdsClient } from "./raw-xds-client.js";
 
 /** A running xDS server on a free port, with a cache to publish fixture snapshots into. */
@@ -14,8 +15,10 @@ export interface XdsHarness {
   publish(services: Record<string, FixtureService>): void;
   /** Opens a raw client stream; it is closed with the harness. */
   client(service?: RawStreamService, node?: { id: string; cluster?: string }): RawXdsClient;
-  /** Closes the server (ending its streams) while clients stay connected. */
-  closeServer(): Promise<void>;
+  /** Opens a raw incremental (delta) client stream; it is closed with the harness. */
+  deltaClient(service?: RawStreamService, node?: { id: string; cluster?: string }): RawDeltaClient;
+  /** Closes the server (ending its streams) while clients stay connected; connections left after `graceMs` (default 2 s) are cut. */
+  closeServer(graceMs?: number): Promise<void>;
   /** Closes every client, then the server. */
   close(): Promise<void>;
 }
@@ -47,7 +50,7 @@ export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<Xd
     ...options.listener,
   });
   const baseUrl = `http://127.0.0.1:${listener.port}`;
-  const clients: RawXdsClient[] = [];
+  const clients: Array<RawXdsClient | RawDeltaClient> = [];
   let closed = false;
   const harness: XdsHarness = {
     cache,
@@ -63,8 +66,13 @@ export async function useXdsHarness(options: XdsHarnessOptions = {}): Promise<Xd
       clients.push(client);
       return client;
     },
-    closeServer() {
-      return listener.close(2_000);
+    deltaClient(service = "ads", node = { id: "delta-node" }) {
+      const client = RawDeltaClient.open({ baseUrl, service, node });
+      clients.push(client);
+      return client;
+    },
+    closeServer(graceMs = 2_000) {
+      return listener.close(graceMs);
     },
     async close() {
       if (closed) return;

@@ -1,14 +1,15 @@
 // Scale: 10,000 services × 10 instances. The first publish builds everything once; one instance
 // flap rebuilds one service and re-encodes only its resources (everything else keeps its encoded
 // object); adding a service re-encodes one virtual host and re-assembles Envoy's route configuration
-// from bytes. Timings are reported as test diagnostics; the bounds are loose on purpose.
+// from bytes. Timings are reported as test diagnostics only (speed is `npm run bench`'s job). A long job:
+// scripts/run-tests.mjs runs tests/long/ after the unit suites.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mapService } from "../src/mapping/index.js";
-import type { ServiceInstance } from "../src/model/service-instance.js";
-import { ServiceModel } from "../src/model/service-model.js";
-import { createSnapshotPublisher } from "../src/publish/index.js";
-import { clusterType, endpointType, listenerType, routeType, type Snapshot } from "../src/snapshot/index.js";
+import { mapService } from "../../src/mapping/index.js";
+import type { ServiceInstance } from "../../src/model/service-instance.js";
+import { ServiceModel } from "../../src/model/service-model.js";
+import { createSnapshotPublisher } from "../../src/publish/index.js";
+import { clusterType, endpointType, listenerType, routeType, type Snapshot } from "../../src/snapshot/index.js";
 
 const SERVICES = 10_000;
 const INSTANCES = 10;
@@ -80,8 +81,8 @@ describe("publisher at scale", () => {
     }
     durations.sort((a, b) => a - b);
     const median = durations[durations.length >> 1]!;
+    // Informative only: speed is measured by `npm run bench`; what this test holds is the work done per change.
     t.diagnostic(`one instance change: median ${median.toFixed(1)} ms, max ${durations.at(-1)!.toFixed(1)} ms (over ${durations.length})`);
-    assert.ok(median < 1000, `one change took ${median} ms`);
 
     // A new service: its resources plus one virtual host; the route configuration is re-assembled.
     built.length = 0;

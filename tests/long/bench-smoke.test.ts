@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 interface Row {
   readonly scenario: number;
@@ -37,7 +37,7 @@ describe("npm run bench -- --small", () => {
     assert.ok(result.environment.cores >= 1 && result.environment.node.startsWith("v"));
     assert.deepEqual(
       result.scenarios.map((s) => s.id),
-      [1, 2, 3, 4, 5, 6, 7, 8],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
       "every scenario is present",
     );
     for (const scenario of result.scenarios) {
