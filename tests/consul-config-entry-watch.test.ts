@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from "node:test";
 import { type ConfigEntryWatch, type ConfigEntryWatchStatus, createConfigEntryWatch } from "../src/consul/config-entry-watch.js";
 import { createConsulClient } from "../src/consul/consul-client.js";
 import type { EmbeddedConsul } from "../src/embedded-consul/index.js";
-import { ConfigEntryStore } from "../src/model/config-entry-store.js";
+import { type ConfigEntryChange, ConfigEntryStore } from "../src/model/config-entry-store.js";
 import { captureLogger, http, type Subscribe, until, useEmbeddedConsul, virtualClock } from "./support/consul-test-support.js";
 
 const put = (consul: EmbeddedConsul, body: unknown, headers?: Record<string, string>) =>
@@ -56,9 +56,18 @@ describe("createConfigEntryWatch()", () => {
     await store.whenSynced();
     await until(() => watch.status.state === "on", onState, "the feature on");
     assert.equal(store.view().serviceDefaults("web")?.protocol, "http");
+    const changes: ConfigEntryChange[] = [];
+    const off = store.onChange((change) => changes.push(change));
     await put(consul, { Kind: "service-resolver", Name: "web", ConnectTimeout: "3s" });
     await until(() => store.view().resolver("web") !== undefined, onStore, "the resolver read");
+    off();
     assert.equal(store.view().resolver("web")?.connectTimeoutMs, 3000);
+    const written = (await http(consul.url, "GET", "/v1/config/service-resolver/web")).json<{ ModifyIndex: number }>();
+    assert.deepEqual(
+      changes.map((c) => [[...c.keys], c.origin?.datacenter, c.origin?.origin.index]),
+      [[["service-resolver/web"], "", written.ModifyIndex]],
+      "the change carries the answer it came from (its index), for the published version's provenance",
+    );
     await http(consul.url, "DELETE", "/v1/config/service-defaults/web");
     await until(() => store.view().serviceDefaults("web") === undefined, onStore, "the delete read");
   });
