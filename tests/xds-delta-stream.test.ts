@@ -1,11 +1,12 @@
 // The delta state machine without any I/O: cases that are awkward to reach over the wire.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DeltaDiscoveryRequestSchema } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
+import { DeltaDiscoveryRequestSchema, DeltaDiscoveryResponseSchema } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType, endpointType, type Snapshot } from "../src/snapshot/index.js";
 import { DeltaStream, type PendingDeltaResponse, type StreamKind } from "../src/xds/index.js";
+import { encodeDeltaResponse } from "../src/xds/response-encoding.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 
 function streamOn(snapshot: Snapshot, kind: StreamKind = "ads") {
@@ -104,5 +105,46 @@ describe("DeltaStream", () => {
       () => stream.handleRequest(request({ typeUrl: clusterType, resourceNamesSubscribe: ["1", "2", "3", "4", "5", "6"] })),
       (error: unknown) => error instanceof ConnectError && error.code === Code.ResourceExhausted,
     );
+  });
+
+  it("should send the endpoints of a cluster changed while the client was away, although it lists them as held", () => {
+    const before = fixtureSnapshot({ a: { endpoints: ["10.0.0.1:1"] }, b: { endpoints: ["10.0.0.2:1"] } });
+    const after = fixtureSnapshot({ a: { endpoints: ["10.0.0.1:1"], connectTimeoutSeconds: 9 }, b: { endpoints: ["10.0.0.2:1"] } });
+    const held = (typeUrl: typeof clusterType | typeof endpointType) =>
+      Object.fromEntries([...before.get(typeUrl).resources.values()].map((r) => [r.name, r.hash]));
+    const stream = streamOn(after);
+    // Envoy reconnecting: clusters first with what it holds; the answer leaves before it asks for endpoints.
+    stream.handleRequest(request({ typeUrl: clusterType, initialResourceVersions: held(clusterType) }));
+    const clusters = stream.nextResponse()!;
+    assert.deepEqual(upserts(clusters), ["a"], "only the changed cluster");
+    stream.handleRequest(
+      request({ typeUrl: endpointType, resourceNamesSubscribe: ["a", "b"], initialResourceVersions: held(endpointType) }),
+    );
+    stream.handleRequest(ack(clusters));
+    const endpoints = stream.nextResponse();
+    assert.equal(endpoints?.sent.typeUrl, endpointType, "Envoy keeps cluster a warming until a new assignment for it arrives");
+    assert.deepEqual(upserts(endpoints), ["a"], "a's assignment again; b's, unchanged and held, not");
+  });
+
+  it("should report a missing subscribed name even when it is a key every object has", () => {
+    const stream = streamOn(fixtureSnapshot({ a: {} }), endpointType);
+    stream.handleRequest(request({ typeUrl: endpointType, resourceNamesSubscribe: ["constructor", "__proto__"] }));
+    assert.deepEqual(stream.nextResponse()?.message.removedResources.slice().sort(), ["__proto__", "constructor"]);
+  });
+});
+
+describe("encodeDeltaResponse()", () => {
+  it("should keep an empty name in removed_resources (a repeated field keeps empty elements)", () => {
+    const frame = Buffer.concat(
+      encodeDeltaResponse({
+        typeUrl: endpointType,
+        systemVersionInfo: "v",
+        nonce: "n",
+        resources: [],
+        removedResources: ["", "x"],
+        controlPlane: new Uint8Array(),
+      }),
+    );
+    assert.deepEqual(fromBinary(DeltaDiscoveryResponseSchema, frame.subarray(5)).removedResources, ["", "x"]);
   });
 });

@@ -276,6 +276,13 @@ export function checkServingOptions(values: BridgeOptionValues): void {
   if (values.maxConnectionAge !== undefined && values.maxConnectionAge < 1_000) {
     throw new InvalidArgumentError("--max-connection-age must be at least 1s");
   }
+  // Node's timers fire at once beyond 2³¹−1 ms; the jitter adds 10 %.
+  if (values.maxConnectionAge !== undefined && values.maxConnectionAge > 20 * 24 * 3_600_000) {
+    throw new InvalidArgumentError("--max-connection-age must be at most 480h (20 days)");
+  }
+  if (values.maxConnectionAgeGrace > 20 * 24 * 3_600_000) {
+    throw new InvalidArgumentError("--max-connection-age-grace must be at most 480h (20 days)");
+  }
   if (!/^[0-9.]+$|:/.test(values.envoyListener.host)) {
     throw new InvalidArgumentError("--envoy-listener needs an IP address, e.g. 0.0.0.0:10000");
   }

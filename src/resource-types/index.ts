@@ -5,6 +5,7 @@ export {
   type AdsPhase,
   adsPhases,
   adsTypeOrder,
+  deltaAdsPhases,
   isChildType,
   isFullStateType,
   isXdsTypeUrl,

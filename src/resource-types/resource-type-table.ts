@@ -76,6 +76,19 @@ export interface AdsPhase {
 }
 
 /**
+ * The ADS send phases of incremental (delta) xDS, where every type can remove: each type's upserts
+ * in ADS order, then the removals — of listeners and their routes before the clusters and endpoints
+ * they stop using (parents in reverse order, each followed by its child).
+ */
+export const deltaAdsPhases: ReadonlyArray<{ readonly typeUrl: XdsTypeUrl; readonly mode: "make" | "break" }> = Object.freeze([
+  ...resourceTypes.map((type) => ({ typeUrl: type.typeUrl, mode: "make" as const })),
+  ...[...parentChildTypes].reverse().flatMap(([parent, child]) => [
+    { typeUrl: parent, mode: "break" as const },
+    { typeUrl: child, mode: "break" as const },
+  ]),
+]);
+
+/**
  * The ADS send phases, derived from the table: every type in ADS order (full-state types in "make"
  * mode, keeping resources that are going away), then the removals of full-state types in reverse order
  * (listeners before the clusters they route to).

@@ -27,6 +27,10 @@ export class ConnectionAge {
 
   constructor(private readonly options: ConnectionAgeOptions) {
     this.random = options.random ?? Math.random;
+    // Node's timers fire at once beyond 2³¹−1 ms: refuse what would close every connection at once.
+    const longest = Math.max(options.maxAgeMs * 1.1, options.graceMs);
+    if (!(longest <= 2_147_483_647))
+      throw new RangeError(`connection age ${options.maxAgeMs} ms (grace ${options.graceMs} ms) is beyond what timers can wait`);
   }
 
   /** This connection's age limit: maxAgeMs ± 10 %. */

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DeltaDiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
+import { deltaAdsPhases } from "../resource-types/index.js";
 import {
   clusterType,
   type EncodedResource,
@@ -12,7 +13,7 @@ import {
   type Snapshot,
   type XdsTypeUrl,
 } from "../snapshot/index.js";
-import { type DeltaPhaseMode, type DeltaPlan, DeltaTypeState } from "./delta-type-state.js";
+import { type DeltaPlan, DeltaTypeState } from "./delta-type-state.js";
 import type { DeltaResponseMessage } from "./response-encoding.js";
 import type { RequestOutcome, SotwStreamOptions, TypeStatus } from "./sotw-stream.js";
 import type { RequestKind, SentResponse, StreamInfo } from "./stream-hooks.js";
@@ -25,22 +26,6 @@ export interface PendingDeltaResponse {
   readonly message: DeltaResponseMessage;
   readonly sent: SentResponse;
 }
-
-/**
- * ADS send phases: make before break. Upserts go clusters → endpoints → listeners → routes; removals
- * follow once nothing earlier is pending, listeners and routes before the clusters and endpoints
- * they stop using.
- */
-const adsPhases: ReadonlyArray<{ readonly typeUrl: XdsTypeUrl; readonly mode: DeltaPhaseMode }> = [
-  { typeUrl: clusterType, mode: "make" },
-  { typeUrl: endpointType, mode: "make" },
-  { typeUrl: listenerType, mode: "make" },
-  { typeUrl: routeType, mode: "make" },
-  { typeUrl: listenerType, mode: "break" },
-  { typeUrl: routeType, mode: "break" },
-  { typeUrl: clusterType, mode: "break" },
-  { typeUrl: endpointType, mode: "break" },
-];
 
 /**
  * The incremental (delta) xDS protocol for one stream, without any I/O, in the shape of SotwStream:
@@ -70,6 +55,8 @@ export class DeltaStream {
   private requestCount = 0;
   private groupName: string | undefined;
   private readonly warmingEndpoints = new Set<string>();
+  /** ADS: endpoints of clusters sent before the client asked for endpoints; sent when it does, held or not. */
+  private readonly endpointsOwed = new Set<string>();
   private warmingSince = 0;
   /** What hooks and status see of this stream (a new object whenever node or group change). */
   info: StreamInfo;
@@ -165,7 +152,7 @@ export class DeltaStream {
     }
     let holding = this.holdingForEndpoints();
     let earlierPending = false;
-    for (const { typeUrl, mode } of adsPhases) {
+    for (const { typeUrl, mode } of deltaAdsPhases) {
       const state = this.types.get(typeUrl);
       if (!state) continue;
       if (mode === "break" && earlierPending) continue;
@@ -261,8 +248,11 @@ export class DeltaStream {
       }
       state.names.add(name);
       // Sent whatever the client is believed to hold, except on the first request when the client
-      // said which version it holds (that is what initial_resource_versions is for).
-      if (!(first && request.initialResourceVersions[name] !== undefined)) state.forced.add(name);
+      // said which version it holds (that is what initial_resource_versions is for) — unless this
+      // stream has sent the cluster it belongs to since: Envoy keeps such a cluster warming until
+      // its endpoints arrive, whatever version of them it holds (Consul #19866).
+      const held = first && Object.hasOwn(request.initialResourceVersions, name);
+      if (!held || (state.typeUrl === endpointType && this.endpointsOwed.delete(name))) state.forced.add(name);
     }
     for (const name of unsubscribe) {
       changed = true;
@@ -323,8 +313,13 @@ export class DeltaStream {
   /** ADS only: clusters sent new or changed need their endpoints again before routes may use them. */
   private afterClusters(clusters: readonly EncodedResource[]): void {
     const endpoints = this.types.get(endpointType);
-    // A stream that never asked for endpoints does not warm through it.
-    if (!endpoints || clusters.length === 0) return;
+    if (clusters.length === 0) return;
+    if (!endpoints) {
+      // Endpoints not asked for yet (a reconnecting Envoy asks for clusters first): owe them, so the
+      // first endpoints request gets them even for names it lists as held.
+      for (const cluster of clusters) for (const name of cluster.references) this.endpointsOwed.add(name);
+      return;
+    }
     if (this.warmingEndpoints.size === 0) this.warmingSince = this.options.now();
     for (const cluster of clusters) {
       for (const name of cluster.references) {

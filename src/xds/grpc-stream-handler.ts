@@ -65,6 +65,8 @@ export interface GrpcStreamHandlerOptions {
 /** Request compressions accepted (responses are never compressed; see listenXds). */
 const acceptCompression: Compression[] = [compressionGzip, compressionBrotli];
 const acceptEncodingValue = acceptCompression.map((c) => c.name).join(",");
+/** The longest delay setTimeout honours (2³¹−1 ms, ~24.8 days); longer ones fire at once. */
+const maxTimerMs = 2_147_483_647;
 
 /**
  * A Connect UniversalHandler for one hot streaming method that writes pre-encoded response messages
@@ -304,7 +306,8 @@ class CallSignal {
   ) {
     if (requestSignal.aborted) this.controller.abort(requestSignal.reason);
     else requestSignal.addEventListener("abort", this.onAbort);
-    if (timeoutMs !== undefined) {
+    // setTimeout fires after 1 ms for anything beyond ~24.8 days: such a deadline is none in practice.
+    if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
       this.timer = setTimeout(() => {
         this.deadlineError = new ConnectError("the call's deadline (grpc-timeout) passed", Code.DeadlineExceeded);
         this.controller.abort(this.deadlineError);

@@ -2,6 +2,9 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Socket } from "node:net";
 
+/** How long a new connection may take to show which HTTP version it speaks. */
+const decideWithinMs = 10_000;
+
 /** The HTTP/2 connection preface every HTTP/2 client sends first (RFC 9113, section 3.4). */
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
@@ -13,8 +16,13 @@ const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  * reads the connection from its first byte. Node's HTTP/2 server cannot take HTTP/1.1 in clear text
  * itself (`allowHTTP1` is for TLS, where ALPN decides).
  */
-export function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server): void {
+export function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server, undecided: Set<Socket>): void {
   let seen: Buffer = Buffer.alloc(0);
+  // Until it is handed over the socket belongs to no server: track it (so closing the port can
+  // destroy it) and give it a deadline (a client that never says enough must not hold it forever).
+  undecided.add(socket);
+  socket.setTimeout(decideWithinMs, () => socket.destroy());
+  socket.once("close", () => undecided.delete(socket));
   const onData = (chunk: Buffer) => {
     seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.length, preface.length);
@@ -22,6 +30,8 @@ export function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.S
     if (matches && seen.length < preface.length) return; // not decided yet
     socket.off("data", onData);
     socket.off("error", onError);
+    socket.setTimeout(0);
+    undecided.delete(socket);
     socket.pause();
     socket.unshift(seen);
     if (matches) {

@@ -49,7 +49,7 @@ export function encodeDeltaResponse(message: DeltaResponseMessage): FramedMessag
   head.string(0x0a, message.systemVersionInfo);
   head.raw(constantField(0x22, message.typeUrl));
   head.string(0x2a, message.nonce);
-  for (const name of message.removedResources) head.string(0x32, name);
+  for (const name of message.removedResources) head.string(0x32, name, true);
   if (message.controlPlane.length > 0) head.raw(constantField(0x3a, message.controlPlane));
   return head.frame(resourceParts(message.resources, deltaEntries, deltaBlocks, deltaEntry));
 }
@@ -64,9 +64,9 @@ class FieldWriter {
   private readonly tags: number[] = [];
   private length = 0;
 
-  /** A string field (left out when empty, as proto3 does). */
-  string(tag: number, value: string): void {
-    if (value === "") return;
+  /** A string field, left out when empty as proto3 does a singular one — unless it is an element of a repeated field (`always`), which must be kept. */
+  string(tag: number, value: string, always = false): void {
+    if (value === "" && !always) return;
     const bytes = Buffer.byteLength(value, "utf8");
     this.parts.push(value);
     this.tags.push(tag);

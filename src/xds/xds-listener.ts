@@ -144,7 +144,8 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
   const h1 = options.tls ? undefined : http.createServer(handler);
   // The server that owns the port, and so every connection: the TLS server itself, or a plain
   // TCP server handing each connection to h2 or h1.
-  const listener: net.Server = h1 ? net.createServer((socket) => routeByPreface(socket, h2 as http2.Http2Server, h1)) : h2;
+  const undecided = new Set<net.Socket>();
+  const listener: net.Server = h1 ? net.createServer((socket) => routeByPreface(socket, h2 as http2.Http2Server, h1, undecided)) : h2;
 
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (session: http2.Http2Session) => {
@@ -159,7 +160,8 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
     socket.once("close", () => h1Sockets.delete(socket));
     age?.socket(socket);
   };
-  const busy = new Map<net.Socket, number>();
+  // Weak: a closed connection's socket must not stay reachable for the life of the process.
+  const busy = new WeakMap<net.Socket, number>();
   const onH1Request = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const socket = request.socket;
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
@@ -197,6 +199,7 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([options.endStreams?.() ?? Promise.resolve(), deadline]);
     for (const session of sessions) session.close();
+    for (const socket of undecided) socket.destroy();
     for (const socket of h1Sockets) if ((busy.get(socket) ?? 0) === 0) socket.destroy();
     await Promise.race([closed, deadline]);
     for (const session of sessions) session.destroy();
