@@ -76,6 +76,8 @@ describe("consul-xds-bridge (the command)", () => {
       "--debounce",
       "--log-level",
       "--tls-client-ca",
+      "--no-config-entries",
+      "--downstream-service",
     ]) {
       assert.ok(serveHelp.includes(flag), `serve --help lists ${flag}`);
     }
@@ -122,6 +124,24 @@ describe("consul-xds-bridge (the command)", () => {
     const status = await runCli(["status", "--admin", admin.replace(/^http:\/\//, "")]);
     assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
     assert.match(status.stdout, /Consul: synced, ready/);
+  });
+
+  it("should read config entries unless --no-config-entries, and say so in status", async (t) => {
+    const consul = await catalogWithWeb(t);
+    const write = await fetch(`${consul.url}/v1/config`, {
+      method: "PUT",
+      body: JSON.stringify({ Kind: "service-resolver", Name: "web", ConnectTimeout: "2s" }),
+    });
+    assert.equal(await write.text(), "true");
+    for (const off of [false, true]) {
+      const { cli, admin } = await serve(t, consul.url, off ? ["--no-config-entries"] : []);
+      await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");
+      const status = await runCli(["status", "--admin", admin]);
+      assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
+      if (off) assert.doesNotMatch(status.stdout, /Config entries/, "nothing is read");
+      else assert.match(status.stdout, /^Config entries: on, 1 held$/m);
+      await cli.stop();
+    }
   });
 
   it("should exit 3 from status while the bridge is not ready, saying why", async (t) => {

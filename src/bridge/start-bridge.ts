@@ -2,14 +2,17 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type AddressRule,
+  type ConfigEntryWatch,
   type ConsulTlsOptions,
   type ConsulWatcherHooks,
+  createConfigEntryWatch,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
+import { ConfigEntryStore } from "../model/config-entry-store.js";
 import { passingOnly } from "../model/health-policy.js";
 import { ServiceModel } from "../model/service-model.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
@@ -81,6 +84,8 @@ export interface BridgeConfig {
   xdsHooks?: XdsServerHooks | undefined;
   /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
   consulHooks?: ConsulWatcherHooks | undefined;
+  /** Traffic policy from Consul's config entries (docs/traffic-policy.md); default on. */
+  configEntries?: { enabled?: boolean | undefined; downstreamService?: string | undefined } | undefined;
 }
 
 /** A running bridge. */
@@ -95,6 +100,10 @@ export interface Bridge {
   readonly model: ServiceModel;
   /** Where the model's content comes from (the Consul watcher). */
   readonly watcher: CatalogSource;
+  /** The config entries applied (empty when they are not read). */
+  readonly configEntries: ConfigEntryStore;
+  /** The config-entry watch; undefined with `configEntries.enabled` false. */
+  readonly configEntryWatch: ConfigEntryWatch | undefined;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -177,6 +186,34 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       resolve(state.fatal);
     });
   });
+  // Config entries: five blocking queries of their own, on a client of their own, so they never
+  // take a socket the catalog reads need.
+  const configEntries = new ConfigEntryStore();
+  const entriesEnabled = config.configEntries?.enabled ?? true;
+  const configClient = entriesEnabled
+    ? createConsulClient({ address: config.consul.address, token: config.consul.token, tls: config.consul.tls, maxSockets: 5 })
+    : undefined;
+  const timing = config.consul.timing;
+  const configEntryWatch = configClient
+    ? createConfigEntryWatch({
+        client: configClient,
+        store: configEntries,
+        datacenter: config.consul.datacenter,
+        stale: config.consul.stale,
+        timing: {
+          ...(timing?.waitMs !== undefined ? { waitMs: timing.waitMs } : {}),
+          ...(timing?.timeoutMarginMs !== undefined ? { timeoutMarginMs: timing.timeoutMarginMs } : {}),
+          ...(timing?.rateLimit !== undefined ? { rateLimit: timing.rateLimit } : {}),
+          ...(timing?.backoff !== undefined ? { backoff: timing.backoff } : {}),
+        },
+        logger: consulLog,
+        onRequest: (event) => {
+          metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+          config.consulHooks?.onRequest?.(event);
+        },
+      })
+    : undefined;
+  if (!configEntryWatch) configEntries.markSynced();
 
   let validationFailures = 0;
   const changeLog = new ChangeLog({
@@ -187,6 +224,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   });
   const publisher = createSnapshotPublisher({
     model,
+    configEntries,
+    downstreamService: config.configEntries?.downstreamService,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
@@ -220,6 +259,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       services: view.services.size,
       instances,
       validationFailures,
+      configEntriesState: configEntryWatch?.status.state ?? "",
+      configEntriesReason: configEntryWatch?.status.reason ?? configEntryWatch?.status.error?.message ?? "",
+      configEntries: configEntries.view().entries.size,
     };
   };
   metrics.setStatusSource(status);
@@ -240,8 +282,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     publisher.close();
     changeLog.close();
     readiness.close();
-    await watcher.close();
+    await Promise.all([watcher.close(), configEntryWatch?.close()]);
     client.close();
+    configClient?.close();
   };
   try {
     xdsListener = await listenXds({
@@ -285,6 +328,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     throw error;
   }
   watcher.start();
+  configEntryWatch?.start();
   logger.info(
     {
       xds: `${xdsListener.host}:${xdsListener.port}`,
@@ -305,6 +349,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     adminPort: admin?.port,
     model,
     watcher,
+    configEntries,
+    configEntryWatch,
     publisher,
     cache,
     xdsServer,

@@ -58,6 +58,9 @@ export interface BridgeOptionValues {
   shutdownGrace: number;
   logLevel: (typeof logLevels)[number];
   logFormat: (typeof logFormats)[number];
+  /** False with --no-config-entries. */
+  configEntries: boolean;
+  downstreamService: string;
 }
 
 /** Defaults that differ between the commands sharing {@link addServingOptions}. */
@@ -91,6 +94,13 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
         .argParser(parseHostPort),
     )
     .addOption(new Option("--zone-meta-key <key>", "Consul node-meta key whose value becomes the locality zone").default("zone"))
+    .addOption(new Option("--no-config-entries", "ignore Consul's service-router, service-splitter, service-resolver and service-defaults"))
+    .addOption(
+      new Option(
+        "--downstream-service <name>",
+        "the service whose service-defaults UpstreamConfig applies to the bridge's clients",
+      ).default("consul-xds-bridge"),
+    )
     .addOption(
       new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),
     )
@@ -256,6 +266,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     },
     debounceMs: values.debounce,
     maxStalenessSeconds: values.readinessMaxStaleness / 1000,
+    configEntries: { enabled: values.configEntries !== false, downstreamService: values.downstreamService ?? "consul-xds-bridge" },
   };
 }
 

@@ -172,6 +172,16 @@ export class BridgeMetrics {
     readingGauge("ready", "1 when the initial sync is done and Consul data is fresh (what /readyz reports)", (r) => (r.ready ? 1 : 0));
     readingGauge("model_services", "Services in the model (all datacenters)", (r) => r.services);
     readingGauge("model_instances", "Service instances in the model (all datacenters)", (r) => r.instances);
+    readingGauge(
+      "config_entries_enabled",
+      "1 while traffic policy from Consul's config entries applies; 0 when it is off (the token may not read them, or Consul has none)",
+      (r) => (r.configEntriesState === "on" ? 1 : 0),
+    );
+    readingGauge(
+      "config_entries",
+      "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)",
+      (r) => r.configEntries ?? 0,
+    );
     this.xdsHooks = this.createXdsHooks();
   }
 

@@ -13,4 +13,10 @@ export interface StatusReading {
   services: number;
   instances: number;
   validationFailures: number;
+  /** Traffic policy from Consul's config entries: "on", "off" (403/404: plain routing), "starting", or "" when not read. */
+  configEntriesState?: string;
+  /** Why config entries are off (Consul's answer), or the current read error. */
+  configEntriesReason?: string;
+  /** Config entries held. */
+  configEntries?: number;
 }
