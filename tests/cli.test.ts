@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { clusterType } from "../src/snapshot/index.js";
-import { type CliProcess, runCli, spawnCli } from "./support/cli-process.js";
+import { type CliProcess, runCli, serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
 
 type LogLine = { msg?: string; xds?: string; admin?: string; class?: string; request?: string; node?: string };
@@ -31,23 +31,7 @@ async function serve(
   extra: string[] = [],
   env: Record<string, string> = {},
 ) {
-  const cli = spawnCli(
-    [
-      "serve",
-      "--consul",
-      consulUrl,
-      "--xds-listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-      "--debounce",
-      "0",
-      ...extra,
-    ],
-    env,
-  );
+  const cli = spawnCli(serveArgs(consulUrl, extra), env);
   t.after(() => cli.stop());
   const started = await cli.waitForLine<LogLine>((line) => line.msg === "consul-xds-bridge started");
   return { cli, xds: `http://${started.xds}`, admin: `http://${started.admin}` };
