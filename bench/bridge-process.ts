@@ -78,6 +78,12 @@ export type BridgeOps = {
   /** CPU time this process has used so far (user + system), in ms. */
   cpuNow(args: undefined): number;
   heapSnapshot(args: { readonly path: string }): string;
+  /** Config entries the bridge holds now. */
+  configEntries(args: undefined): number;
+  /** Services mapped so far, and chains compiled (the publisher's counters). */
+  publisherCounters(args: undefined): { servicesBuilt: number; chainsCompiled: number; publishes: number };
+  /** The last publish that mapped at least one service: when it ended (monoMs) and how many it mapped. */
+  lastBuildingPublish(args: undefined): { at: number; servicesBuilt: number } | undefined;
 };
 
 interface Fanout {
@@ -99,6 +105,7 @@ interface Fanout {
 }
 
 let bridge: Bridge | undefined;
+let lastBuilding: { at: number; servicesBuilt: number } | undefined;
 let fanout: Fanout | undefined;
 let raw: RawFanoutServer | undefined;
 let lastFeedAt = Number.NaN;
@@ -172,6 +179,12 @@ const handlers: BridgeOps = {
       consulHooks: { onRequest: onConsulRequest },
     });
     const b = bridge;
+    void (async () => {
+      for (;;) {
+        const report = await b.publisher.nextPublish();
+        if (report.servicesBuilt > 0) lastBuilding = { at: monoMs(), servicesBuilt: report.servicesBuilt };
+      }
+    })();
     b.cache.onPublish((group, snapshot) => {
       if (group !== "grpc") return;
       const at = monoMs();
@@ -195,6 +208,16 @@ const handlers: BridgeOps = {
     const firstPublishMs = monoMs() - started;
     const used = process.cpuUsage(cpu);
     return { xdsPort: b.xdsPort, syncedMs, firstPublishMs, cpuMs: (used.user + used.system) / 1000 };
+  },
+  configEntries() {
+    return bridge!.configEntries.view().entries.size;
+  },
+  publisherCounters() {
+    const stats = bridge!.publisher.stats();
+    return { servicesBuilt: stats.servicesBuilt, chainsCompiled: stats.chainsCompiled, publishes: stats.publishes };
+  },
+  lastBuildingPublish() {
+    return lastBuilding;
   },
   armFanout({ service, acks }) {
     fanout = { service, expectedAcks: acks, responses: 0, streams: new Set(), acks: 0 };

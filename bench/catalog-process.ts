@@ -37,6 +37,8 @@ export type CatalogOps = {
   resetConnectionPeak(args: undefined): void;
   /** Body bytes of the whole, unfiltered `/v1/health/state/any` answer now (what every flap cost before the filtered feed). */
   unfilteredFeedBytes(args: undefined): Promise<number>;
+  /** Writes config entries through `PUT /v1/config`, as `consul config write` does; returns when the last is applied (monoMs). */
+  writeConfigEntries(args: { readonly entries: readonly Record<string, unknown>[] }): Promise<{ at: number; writtenAt: number }>;
 };
 
 const datacenter = "dc1";
@@ -137,6 +139,16 @@ const handlers: CatalogOps = {
     const response = await fetch(`${consul!.url}/v1/health/state/any?dc=${datacenter}`);
     if (response.status !== 200) throw new Error(`/v1/health/state/any: HTTP ${response.status}`);
     return (await response.arrayBuffer()).byteLength;
+  },
+  async writeConfigEntries({ entries }) {
+    const at = monoMs();
+    for (const entry of entries) {
+      const response = await fetch(`${consul!.url}/v1/config`, { method: "PUT", body: JSON.stringify(entry) });
+      const text = await response.text();
+      if (response.status !== 200 || text !== "true")
+        throw new Error(`PUT /v1/config ${entry.Kind}/${entry.Name}: ${response.status} ${text}`);
+    }
+    return { at, writtenAt: monoMs() };
   },
 };
 

@@ -10,6 +10,7 @@ import { benchEnvironment, startBench } from "./bench-setup.js";
 import { monoMs } from "./mono-clock.js";
 import { formatTable } from "./report-table.js";
 import { runColdSync } from "./scenarios/cold-sync.js";
+import { runConfigEntryChange } from "./scenarios/config-entry-change.js";
 import { consulConnectionsResult } from "./scenarios/consul-connections.js";
 import { runDeltaVsSotw } from "./scenarios/delta-vs-sotw.js";
 import { fanoutEfficiencyResult, type RawRun, runRawFanouts } from "./scenarios/fanout-efficiency.js";
@@ -83,6 +84,10 @@ async function run(options: BenchOptions): Promise<void> {
       results.push(residentMemoryResult(memory, afterGc, options.services * options.instances, options.clients));
     }
     if (wants(6) && flaps) results.push(consulConnectionsResult(flaps, await ctx.catalog.call("connections", undefined)));
+    if (wants(10)) {
+      log("scenario 10: config-entry changes");
+      results.push(await phase("config-entries", () => runConfigEntryChange(ctx)));
+    }
     // Last, as writing it disturbs memory and timing: what the bridge holds after every scenario.
     if (options.heapSnapshot)
       log(`heap snapshot: ${await ctx.bridge.call("heapSnapshot", { path: join(outDir, `bridge-${stamp}.heapsnapshot`) })}`);

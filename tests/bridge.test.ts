@@ -141,6 +141,9 @@ describe("the bridge, assembled", () => {
     assert.equal(sample(metrics, `${p}model_services`), 1);
     assert.equal(sample(metrics, `${p}model_instances`), 2);
     assert.equal(sample(metrics, `${p}ready`), 1);
+    assert.equal(sample(metrics, `${p}config_entries_enabled`), 1, "the catalog answers /v1/config");
+    assert.equal(sample(metrics, `${p}config_entries`), 0);
+    assert.ok(sample(metrics, `${p}consul_requests_total{endpoint="config-entries",outcome="ok"}`)! >= 5, "one read per kind");
     assert.equal(sample(metrics, `${p}consul_sync_staleness_seconds`), 0);
     assert.ok(sample(metrics, `${p}snapshots_published_total{client_kind="envoy"}`)! >= 2);
   });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
-import { spawnCli } from "./support/cli-process.js";
+import { serveArgs, spawnCli } from "./support/cli-process.js";
 
 type LogLine = { msg?: string; level?: number; component?: string; change?: string; instance?: string; why?: string };
 
@@ -13,17 +13,7 @@ async function put(consul: EmbeddedConsul, path: string, body?: unknown): Promis
 }
 
 async function serve(t: { after: (fn: () => Promise<void>) => void }, consul: EmbeddedConsul) {
-  const cli = spawnCli([
-    "serve",
-    "--consul",
-    consul.url,
-    "--xds-listen",
-    "127.0.0.1:0",
-    "--admin-listen",
-    "127.0.0.1:0",
-    "--log-format",
-    "json",
-  ]);
+  const cli = spawnCli(serveArgs(consul.url, [], { debounce: false }));
   t.after(() => cli.stop());
   await cli.waitForLine<LogLine>((line) => line.component === "changes" && /^serving /.test(line.msg ?? ""));
   return cli;

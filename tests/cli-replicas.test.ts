@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import type { DeltaDiscoveryResponse } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType, endpointType, listenerType } from "../src/snapshot/index.js";
-import { spawnCli } from "./support/cli-process.js";
+import { serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawDeltaClient, upserted, versionsOf } from "./support/raw-delta-client.js";
 import { RawXdsClient, responseNames } from "./support/raw-xds-client.js";
 
@@ -23,18 +23,7 @@ async function register(consul: EmbeddedConsul, name: string, address: string): 
 
 /** One `serve` replica on a free port, once it finished its initial sync. */
 async function replica(t: Test, consul: EmbeddedConsul): Promise<string> {
-  const cli = spawnCli([
-    "serve",
-    "--consul",
-    consul.url,
-    "--xds-listen",
-    "127.0.0.1:0",
-    "--no-admin",
-    "--log-format",
-    "json",
-    "--debounce",
-    "0",
-  ]);
+  const cli = spawnCli(serveArgs(consul.url, [], { admin: false }));
   t.after(() => cli.stop());
   const started = await cli.waitForLine<LogLine>((line) => line.msg === "consul-xds-bridge started");
   await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");

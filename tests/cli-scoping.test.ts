@@ -6,7 +6,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { createEmbeddedConsul } from "../src/embedded-consul/index.js";
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import { clusterType, endpointType, routeType } from "../src/snapshot/index.js";
-import { spawnCli } from "./support/cli-process.js";
+import { serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawXdsClient, responseNames } from "./support/raw-xds-client.js";
 
 type Started = { msg?: string; xds?: string };
@@ -30,18 +30,7 @@ describe("serve with scoped clients (the command)", () => {
     ] as const) {
       await register(consul.url, name, address);
     }
-    const cli = spawnCli([
-      "serve",
-      "--consul",
-      consul.url,
-      "--xds-listen",
-      "127.0.0.1:0",
-      "--no-admin",
-      "--log-format",
-      "json",
-      "--debounce",
-      "0",
-    ]);
+    const cli = spawnCli(serveArgs(consul.url, [], { admin: false }));
     t.after(() => cli.stop());
     const started = await cli.waitForLine<Started>((line) => line.msg === "consul-xds-bridge started");
 

@@ -9,7 +9,7 @@ import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consu
 import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType } from "../src/snapshot/index.js";
-import { spawnCli } from "./support/cli-process.js";
+import { serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawDeltaClient, upserted } from "./support/raw-delta-client.js";
 import { grpcFrame, openRawAdsStream } from "./support/raw-grpc-request.js";
 
@@ -27,19 +27,7 @@ async function catalogWithWeb(t: { after: (fn: () => Promise<void>) => void }): 
 }
 
 async function serve(t: { after: (fn: () => Promise<void>) => void }, consulUrl: string, extra: string[] = []) {
-  const cli = spawnCli([
-    "serve",
-    "--consul",
-    consulUrl,
-    "--xds-listen",
-    "127.0.0.1:0",
-    "--no-admin",
-    "--log-format",
-    "json",
-    "--debounce",
-    "0",
-    ...extra,
-  ]);
+  const cli = spawnCli(serveArgs(consulUrl, extra, { admin: false }));
   t.after(() => cli.stop());
   const started = await cli.waitForLine<LogLine>((line) => line.msg === "consul-xds-bridge started");
   await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");

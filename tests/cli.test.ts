@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { clusterType } from "../src/snapshot/index.js";
-import { type CliProcess, runCli, spawnCli } from "./support/cli-process.js";
+import { type CliProcess, runCli, serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
 
 /** Runs a shell command line as printed for users (the bridge answering it is another process). */
@@ -38,23 +38,7 @@ async function serve(
   extra: string[] = [],
   env: Record<string, string> = {},
 ) {
-  const cli = spawnCli(
-    [
-      "serve",
-      "--consul",
-      consulUrl,
-      "--xds-listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-      "--debounce",
-      "0",
-      ...extra,
-    ],
-    env,
-  );
+  const cli = spawnCli(serveArgs(consulUrl, extra), env);
   t.after(() => cli.stop());
   const started = await cli.waitForLine<LogLine>((line) => line.msg === "consul-xds-bridge started");
   return { cli, xds: `http://${started.xds}`, admin: `http://${started.admin}` };
@@ -83,6 +67,8 @@ describe("consul-xds-bridge (the command)", () => {
       "--debounce",
       "--log-level",
       "--tls-client-ca",
+      "--no-config-entries",
+      "--downstream-service",
     ]) {
       assert.ok(serveHelp.includes(flag), `serve --help lists ${flag}`);
     }
@@ -134,6 +120,24 @@ describe("consul-xds-bridge (the command)", () => {
     const status = await runCli(["status", "--admin", admin.replace(/^http:\/\//, "")]);
     assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
     assert.match(status.stdout, /Consul: synced, ready/);
+  });
+
+  it("should read config entries unless --no-config-entries, and say so in status", async (t) => {
+    const consul = await catalogWithWeb(t);
+    const write = await fetch(`${consul.url}/v1/config`, {
+      method: "PUT",
+      body: JSON.stringify({ Kind: "service-resolver", Name: "web", ConnectTimeout: "2s" }),
+    });
+    assert.equal(await write.text(), "true");
+    for (const off of [false, true]) {
+      const { cli, admin } = await serve(t, consul.url, off ? ["--no-config-entries"] : []);
+      await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");
+      const status = await runCli(["status", "--admin", admin]);
+      assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
+      if (off) assert.doesNotMatch(status.stdout, /Config entries/, "nothing is read");
+      else assert.match(status.stdout, /^Config entries: on, 1 held$/m);
+      await cli.stop();
+    }
   });
 
   it("should exit 3 from status while the bridge is not ready, saying why", async (t) => {

@@ -290,7 +290,7 @@ function contract(useTarget: (t: TestContext) => Promise<Target>): void {
 
 /**
  * `?filter=` is not used by the bridge; the embedded catalog implements Consul's bexpr itself
- * (bexpr-filter.ts) for users who query it. These expressions, with results worked out by hand
+ * (src/bexpr/) for users who query it. These expressions, with results worked out by hand
  * from go-bexpr's rules (a selector on a list matches when any element does; `in` on a map looks
  * at keys; a missing key is "" for ==/!=), check that implementation against an agent.
  */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseGoDuration } from "../src/consul/index.js";
-import { compileFilter, type EmbeddedConsul } from "../src/embedded-consul/index.js";
+import type { EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { http, until, useEmbeddedConsul } from "./support/consul-test-support.js";
 import { manualClock } from "./support/manual-clock.js";
 
@@ -28,42 +28,6 @@ describe("parseGoDuration()", () => {
 
   it("should refuse what Go refuses", () => {
     for (const bad of ["30", "", "s", "1x", ".s", "1s2", "abc"]) assert.equal(parseGoDuration(bad), undefined, bad);
-  });
-});
-
-describe("compileFilter()", () => {
-  const entry = {
-    Node: { Node: "n1", Meta: { zone: "a" } },
-    Service: { Service: "web", Tags: ["v1", "canary"], Meta: { version: "2" }, Port: 8080 },
-    Checks: [{ Status: "passing" }, { Status: "warning" }],
-  };
-  const matches = (expression: string) => {
-    const compiled = compileFilter(expression, new Set(["Node", "Service", "Checks"]));
-    assert.ok(compiled.ok, compiled.ok ? "" : compiled.error);
-    return compiled.matches(entry);
-  };
-
-  it("should evaluate the forms users write", () => {
-    assert.equal(matches('"v1" in Service.Tags'), true);
-    assert.equal(matches('"v2" in Service.Tags'), false);
-    assert.equal(matches('"v2" not in Service.Tags'), true);
-    assert.equal(matches('Service.Meta.version == "2"'), true);
-    assert.equal(matches("Service.Meta.version == `2`"), true);
-    assert.equal(matches('Service.Meta.missing != "x"'), true);
-    assert.equal(matches("Service.Port == 8080"), true);
-    assert.equal(matches('Service.Tags contains "canary"'), true);
-    assert.equal(matches('Checks.Status == "warning"'), true, "any element of a list matches");
-    assert.equal(matches("Service.Tags is not empty"), true);
-    assert.equal(matches('Service.Service matches "^we"'), true);
-    assert.equal(matches('Node.Meta.zone == "a" and ("v9" in Service.Tags or not Service.Service == "api")'), true);
-  });
-
-  it("should reject broken expressions with a position", () => {
-    for (const bad of ["Service.Tags ==", '"v1" in', "(Service.Port == 1", 'Foo.Bar == "x"', "Service.Tags ~ 1"]) {
-      const compiled = compileFilter(bad, new Set(["Node", "Service", "Checks"]));
-      assert.equal(compiled.ok, false, bad);
-      if (!compiled.ok) assert.match(compiled.error, /^1:\d+ \(\d+\): /);
-    }
   });
 });
 

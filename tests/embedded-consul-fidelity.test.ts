@@ -27,7 +27,7 @@ interface DevModeGap {
 }
 
 const gapReason =
-  "dev mode serves the agent, catalog, health and status endpoints that service registration and the bridge use; KV, sessions, " +
+  "dev mode serves the agent, catalog, health, status and config-entry endpoints that service registration and the bridge use; KV, sessions, " +
   "events, coordinates and prepared queries are Consul features the bridge never reads";
 
 /** python-consul turns the embedded catalog's 501 into a ConsulException carrying its text. */
@@ -39,7 +39,7 @@ function devModeGap(consul: unknown, method: string, path: string): DevModeGap {
       raised: "ConsulException",
       message:
         `501 ${method} ${path} is not implemented by consul-xds-bridge's embedded Consul catalog (dev mode), which serves only the agent, ` +
-        "catalog, health and status endpoints that service registration and the bridge use. Point at a Consul agent for the rest of the API.",
+        "catalog, health, status and config-entry endpoints that service registration and the bridge use. Point at a Consul agent for the rest of the API.",
     },
   };
 }

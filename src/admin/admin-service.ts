@@ -98,6 +98,9 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         instances: status.instances,
         validationFailures: status.validationFailures,
         notReadyReason: status.notReadyReason ?? "",
+        configEntriesState: status.configEntriesState ?? "",
+        configEntriesReason: status.configEntriesReason ?? "",
+        configEntries: status.configEntries ?? 0,
         withdrawalHold: withdrawalHoldMessage(status.withdrawalHold),
       });
     },

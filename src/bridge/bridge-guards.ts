@@ -28,15 +28,29 @@ export const defaultMaxWithdrawalPercent = 50;
  */
 export const defaultWithdrawalHoldMs = 10 * 60_000;
 
+/** The bridge's settings for what keeps Consul's answers from taking traffic away (part of BridgeConfig). */
+export interface BridgeGuardSettings {
+  /**
+   * How long a service that vanished from Consul keeps its resources, with no endpoints, so a
+   * redeploy registering it again is one EDS update (ms; default {@link defaultVanishedServiceGraceMs}; 0 = off).
+   */
+  vanishedServiceGraceMs?: number | undefined;
+  /**
+   * The largest share of served endpoints, in percent, that Consul's answers may withdraw at once
+   * before the bridge holds the withdrawal (default {@link defaultMaxWithdrawalPercent}; 0 = never hold). See WithdrawalGuard.
+   */
+  maxWithdrawalPercent?: number | undefined;
+  /** How long a held withdrawal waits before it is applied anyway (ms; default {@link defaultWithdrawalHoldMs}). */
+  withdrawalHoldMs?: number | undefined;
+  /** Paces the model's grace periods and the withdrawal hold (default the system clock; tests pass a virtual one). */
+  clock?: Clock | undefined;
+}
+
 /** What {@link createGuardedModel} needs: the bridge's settings for the two guards, and where to report. */
-export interface GuardedModelOptions {
+export interface GuardedModelOptions extends BridgeGuardSettings {
   readonly localDatacenter: string;
   readonly failoverDatacenters: readonly string[];
-  readonly vanishedServiceGraceMs?: number | undefined;
-  readonly maxWithdrawalPercent?: number | undefined;
-  readonly withdrawalHoldMs?: number | undefined;
   readonly healthPolicy: HealthPolicy;
-  readonly clock?: Clock | undefined;
   readonly metrics: BridgeMetrics;
   /** Where a hold is told (the Consul component's logger). */
   readonly log: Logger;

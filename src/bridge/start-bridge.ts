@@ -2,15 +2,17 @@ import type { Logger } from "pino";
 import { type AdminServer, listenAdmin } from "../admin/admin-server.js";
 import {
   type AddressRule,
+  type ConfigEntryWatch,
   type ConsulTlsOptions,
   type ConsulWatcherHooks,
+  createConfigEntryWatch,
   createConsulClient,
   createConsulWatcher,
   type WatchTiming,
 } from "../consul/index.js";
 import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
-import type { Clock } from "../model/clock.js";
+import { ConfigEntryStore } from "../model/config-entry-store.js";
 import { passingOnly } from "../model/health-policy.js";
 import type { ServiceModel } from "../model/service-model.js";
 import type { WithdrawalGuard } from "../model/withdrawal-guard.js";
@@ -32,10 +34,10 @@ import {
   type XdsServerHooks,
   type XdsTlsOptions,
 } from "../xds/index.js";
-import { createGuardedModel } from "./bridge-guards.js";
+import { type BridgeGuardSettings, createGuardedModel } from "./bridge-guards.js";
 
 /** Everything the bridge needs to run; the CLI builds it from flags and environment. */
-export interface BridgeConfig {
+export interface BridgeConfig extends BridgeGuardSettings {
   consul: {
     /** Base URL of Consul's HTTP API, e.g. http://127.0.0.1:8500. */
     address: string;
@@ -80,25 +82,13 @@ export interface BridgeConfig {
   debounceMs?: number | undefined;
   /** Consul data older than this makes the bridge not ready (default 120 s). */
   maxStalenessSeconds?: number | undefined;
-  /**
-   * How long a service that vanished from Consul keeps its resources, with no endpoints, so a
-   * redeploy registering it again is one EDS update (ms; default 5 minutes, see defaultVanishedServiceGraceMs; 0 = off).
-   */
-  vanishedServiceGraceMs?: number | undefined;
-  /**
-   * The largest share of served endpoints, in percent, that Consul's answers may withdraw at once
-   * before the bridge holds the withdrawal (default 50; 0 = never hold). See WithdrawalGuard.
-   */
-  maxWithdrawalPercent?: number | undefined;
-  /** How long a held withdrawal waits before it is applied anyway (ms; default 10 minutes, see defaultWithdrawalHoldMs). */
-  withdrawalHoldMs?: number | undefined;
-  /** Paces the model's grace periods and the withdrawal hold (default the system clock; tests pass a virtual one). */
-  clock?: Clock | undefined;
   logger?: Logger | undefined;
   /** Extra xDS hooks (tests). */
   xdsHooks?: XdsServerHooks | undefined;
   /** Extra Consul watcher hooks, called after the bridge's own (tests, benchmarks). */
   consulHooks?: ConsulWatcherHooks | undefined;
+  /** Traffic policy from Consul's config entries (docs/traffic-policy.md); default on. */
+  configEntries?: { enabled?: boolean | undefined; downstreamService?: string | undefined } | undefined;
 }
 
 /** A running bridge. */
@@ -115,6 +105,10 @@ export interface Bridge {
   readonly withdrawalGuard: WithdrawalGuard;
   /** Where the model's content comes from (the Consul watcher). */
   readonly watcher: CatalogSource;
+  /** The config entries applied (empty when they are not read). */
+  readonly configEntries: ConfigEntryStore;
+  /** The config-entry watch; undefined with `configEntries.enabled` false. */
+  readonly configEntryWatch: ConfigEntryWatch | undefined;
   readonly publisher: SnapshotPublisher;
   readonly cache: SnapshotCache;
   readonly xdsServer: XdsServer;
@@ -205,6 +199,34 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       resolve(state.fatal);
     });
   });
+  // Config entries: five blocking queries of their own, on a client of their own, so they never
+  // take a socket the catalog reads need.
+  const configEntries = new ConfigEntryStore();
+  const entriesEnabled = config.configEntries?.enabled ?? true;
+  const configClient = entriesEnabled
+    ? createConsulClient({ address: config.consul.address, token: config.consul.token, tls: config.consul.tls, maxSockets: 5 })
+    : undefined;
+  const timing = config.consul.timing;
+  const configEntryWatch = configClient
+    ? createConfigEntryWatch({
+        client: configClient,
+        store: configEntries,
+        datacenter: config.consul.datacenter,
+        stale: config.consul.stale,
+        timing: {
+          ...(timing?.waitMs !== undefined ? { waitMs: timing.waitMs } : {}),
+          ...(timing?.timeoutMarginMs !== undefined ? { timeoutMarginMs: timing.timeoutMarginMs } : {}),
+          ...(timing?.rateLimit !== undefined ? { rateLimit: timing.rateLimit } : {}),
+          ...(timing?.backoff !== undefined ? { backoff: timing.backoff } : {}),
+        },
+        logger: consulLog,
+        onRequest: (event) => {
+          metrics.consulRequest(event.endpoint, event.outcome === "error" ? (event.errorCode ?? "internal") : "ok");
+          config.consulHooks?.onRequest?.(event);
+        },
+      })
+    : undefined;
+  if (!configEntryWatch) configEntries.markSynced();
 
   let validationFailures = 0;
   const changeLog = new ChangeLog({
@@ -215,6 +237,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   });
   const publisher = createSnapshotPublisher({
     model,
+    configEntries,
+    downstreamService: config.configEntries?.downstreamService,
     mapping: config.mapping,
     debounceMs: config.debounceMs,
     logger: logger.child({ component: "publish" }),
@@ -248,6 +272,9 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       services: view.services.size,
       instances,
       validationFailures,
+      configEntriesState: configEntryWatch?.status.state ?? "",
+      configEntriesReason: configEntryWatch?.status.reason ?? configEntryWatch?.status.error?.message ?? "",
+      configEntries: configEntries.view().entries.size,
       withdrawalHold: withdrawalGuard.hold,
     };
   };
@@ -269,10 +296,11 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     publisher.close();
     changeLog.close();
     readiness.close();
-    await watcher.close();
+    await Promise.all([watcher.close(), configEntryWatch?.close()]);
     withdrawalGuard.close();
     model.close();
     client.close();
+    configClient?.close();
   };
   try {
     xdsListener = await listenXds({
@@ -321,6 +349,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     throw error;
   }
   watcher.start();
+  configEntryWatch?.start();
   logger.info(
     {
       xds: `${xdsListener.host}:${xdsListener.port}`,
@@ -342,6 +371,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     model,
     withdrawalGuard,
     watcher,
+    configEntries,
+    configEntryWatch,
     publisher,
     cache,
     xdsServer,

@@ -62,6 +62,9 @@ export interface BridgeOptionValues {
   shutdownGrace: number;
   logLevel: (typeof logLevels)[number];
   logFormat: (typeof logFormats)[number];
+  /** False with --no-config-entries. */
+  configEntries: boolean;
+  downstreamService: string;
 }
 
 /** Defaults that differ between the commands sharing {@link addServingOptions}. */
@@ -95,6 +98,13 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
         .argParser(parseHostPort),
     )
     .addOption(new Option("--zone-meta-key <key>", "Consul node-meta key whose value becomes the locality zone").default("zone"))
+    .addOption(new Option("--no-config-entries", "ignore Consul's service-router, service-splitter, service-resolver and service-defaults"))
+    .addOption(
+      new Option(
+        "--downstream-service <name>",
+        "the service whose service-defaults UpstreamConfig applies to the bridge's clients",
+      ).default("consul-xds-bridge"),
+    )
     .addOption(
       new Option("--health-policy <policy>", "which instances receive traffic").choices(healthPolicies).default("passing" as const),
     )
@@ -293,6 +303,7 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     vanishedServiceGraceMs: values.vanishedServiceGrace,
     maxWithdrawalPercent: values.maxWithdrawal,
     withdrawalHoldMs: values.withdrawalHold,
+    configEntries: { enabled: values.configEntries !== false, downstreamService: values.downstreamService ?? "consul-xds-bridge" },
   };
 }
 

@@ -97,6 +97,12 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
   ]
     .filter(Boolean)
     .join(", ");
+  const entries =
+    sync.configEntriesState === "off"
+      ? `Config entries: OFF, plain routing for every service (${sync.configEntriesReason})`
+      : sync.configEntriesState === ""
+        ? ""
+        : `Config entries: ${sync.configEntriesState}, ${sync.configEntries} held${sync.configEntriesReason ? `, last error: ${sync.configEntriesReason}` : ""}`;
   const nacks = clients.flatMap((client) =>
     client.types
       .filter((t) => t.lastNackMessage)
@@ -104,6 +110,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
   );
   return [
     consul,
+    ...(entries ? [entries] : []),
     ...withdrawalLines(sync, now, admin),
     "",
     clients.length === 0 ? "No xDS clients connected." : [line(header), ...rows.map(line)].join("\n"),

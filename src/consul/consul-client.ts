@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import { createRequire } from "node:module";
 import Consul from "consul";
 import { ConsulError, consulErrorFromReason } from "./consul-error.js";
 import { type ExtensibleClient, failCutAnswers } from "./cut-answer-guard.js";
@@ -87,6 +88,8 @@ export interface ConsulClient {
   healthStateBytes(state: "any" | "passing" | "warning" | "critical", query: ConsulQuery): Promise<ConsulResponse<Buffer>>;
   /** `GET /v1/agent/self`. */
   agentSelf(query: ConsulQuery): Promise<ConsulResponse<unknown>>;
+  /** `GET /v1/config/:kind`: every config entry of that kind (a blocking query with an index). */
+  configEntries(kind: string, query: ConsulQuery): Promise<ConsulResponse<unknown>>;
   /** Closes the pooled sockets. */
   close(): void;
 }
@@ -98,7 +101,28 @@ interface ConsulCalls extends ExtensibleClient {
   readonly catalog: { readonly service: { readonly list: Call }; readonly datacenters: Call };
   readonly health: { readonly service: Call; readonly state: Call };
   readonly agent: { readonly self: Call };
+  /** papi's request method, for endpoints the client has no method for (`/v1/config`). */
+  _get(request: Record<string, unknown>, ...middleware: unknown[]): Promise<unknown>;
+  readonly _defaults: Record<string, unknown>;
   destroy(): void;
+}
+
+/** The `consul` client's own request helpers (common options, body middleware), for endpoints it lacks. */
+const consulUtils = createRequire(import.meta.url)("consul/lib/utils.js") as {
+  options(request: Record<string, unknown>, options: Record<string, unknown>): void;
+  normalizeKeys(options: Record<string, unknown>): Record<string, unknown>;
+  defaults(options: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown>;
+  body: unknown;
+};
+
+/** `GET /v1/config/:kind` in the client's own style (the `consul` package has no config-entry methods). */
+function configList(consul: ConsulCalls): Call {
+  return (options) => {
+    const normalized = consulUtils.defaults(consulUtils.normalizeKeys(options), consul._defaults);
+    const request: Record<string, unknown> = { name: "config.list", path: "/config/{kind}", params: { kind: options.kind }, query: {} };
+    consulUtils.options(request, normalized);
+    return consul._get(request, consulUtils.body);
+  };
 }
 
 function header(res: IncomingMessage, name: string): string | undefined {
@@ -165,6 +189,7 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
     healthState: consul.health.state.bind(consul.health),
     healthStateBytes: raw.health.state.bind(raw.health),
     agentSelf: consul.agent.self.bind(consul.agent),
+    configEntries: configList(consul),
   };
 
   async function call(method: Call, query: ConsulQuery, extra: CallOptions): Promise<ConsulResponse<unknown>> {
@@ -211,6 +236,7 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
       return { ...response, body };
     },
     agentSelf: (query) => call(bound.agentSelf, query, {}),
+    configEntries: (kind, query) => call(bound.configEntries, query, { kind }),
     close: () => consul.destroy(),
   };
 }

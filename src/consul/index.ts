@@ -1,3 +1,4 @@
+export { type ConfigEntryWatch, createConfigEntryWatch } from "./config-entry-watch.js";
 export { type ConsulTlsOptions, createConsulClient } from "./consul-client.js";
 export { createConsulWatcher } from "./consul-watcher.js";
 export { parseGoDuration } from "./go-duration.js";

@@ -3,9 +3,10 @@ import type { ConsulErrorCode } from "./consul-error.js";
 
 /**
  * The Consul reads a watcher makes: `health-state` is the change feed (the checks that are not
- * passing), `health-state-list` a listing of every service check (see MembershipListing).
+ * passing), `health-state-list` a listing of every service check (see MembershipListing),
+ * `config-entries` the five `/v1/config/<kind>` reads.
  */
-export type WatchEndpoint = "agent-self" | "catalog-services" | "health-state" | "health-state-list" | "health-service";
+export type WatchEndpoint = "agent-self" | "catalog-services" | "health-state" | "health-state-list" | "health-service" | "config-entries";
 
 /** One request made by the watcher, for metrics. */
 export interface ConsulRequestEvent {

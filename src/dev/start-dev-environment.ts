@@ -19,7 +19,7 @@ export interface DevEnvironmentOptions {
   /** Where the embedded Consul HTTP API listens (port 0: any free port). */
   consulHost: string;
   consulPort: number;
-  /** Start web (2 HTTP instances) and greeter (1 gRPC instance). */
+  /** Start web (2 HTTP instances) and greeter (gRPC, versions v1 and v2 split 90/10 by config entries). */
   demo: boolean;
   /** How often demo checks are refreshed (default 5,000 ms; their TTL is three times that). */
   heartbeatMs?: number;
@@ -43,8 +43,31 @@ async function agentPut(consul: EmbeddedConsul, path: string, body?: unknown): P
 }
 
 /**
+ * The demo's traffic policy, written as `consul config write` would: greeter speaks gRPC, has a
+ * subset per version (Service Meta `version`), and sends 90 % of calls to v1 and 10 % to v2.
+ */
+export const demoConfigEntries: readonly Record<string, unknown>[] = [
+  { Kind: "service-defaults", Name: "greeter", Protocol: "grpc" },
+  {
+    Kind: "service-resolver",
+    Name: "greeter",
+    DefaultSubset: "v1",
+    Subsets: { v1: { Filter: "Service.Meta.version == v1" }, v2: { Filter: "Service.Meta.version == v2" } },
+  },
+  {
+    Kind: "service-splitter",
+    Name: "greeter",
+    Splits: [
+      { Weight: 90, ServiceSubset: "v1" },
+      { Weight: 10, ServiceSubset: "v2" },
+    ],
+  },
+];
+
+/**
  * What `consul-xds-bridge dev` runs: the embedded Consul-compatible catalog, real demo backends
- * registered through the agent API with TTL checks (as a user would register them), and the bridge
+ * registered through the agent API with TTL checks (as a user would register them), the demo's
+ * config entries written through `/v1/config` (as `consul config write` would), and the bridge
  * reading that catalog. Demo checks are refreshed only while they pass, so a check failed by hand
  * (`/v1/agent/check/fail/...`) stays failed until passed by hand, as with Consul.
  */
@@ -69,10 +92,11 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
   };
   try {
     if (options.demo) {
-      for (const [service, id, protocol] of [
-        ["web", "web-1", "http"],
-        ["web", "web-2", "http"],
-        ["greeter", "greeter-1", "grpc"],
+      for (const [service, id, protocol, version] of [
+        ["web", "web-1", "http", undefined],
+        ["web", "web-2", "http", undefined],
+        ["greeter", "greeter-v1", "grpc", "v1"],
+        ["greeter", "greeter-v2", "grpc", "v2"],
       ] as const) {
         const backend = protocol === "http" ? await startHttpDemo(id) : await startGrpcDemo(id);
         backends.push(backend);
@@ -83,10 +107,12 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
           Address: "127.0.0.1",
           Port: backend.port,
           Tags: ["demo"],
-          Meta: { [serviceMetaKeys.protocol]: protocol === "grpc" ? "grpc" : "http1" },
+          // greeter's protocol comes from its service-defaults below (a config entry wins over Meta anyway).
+          Meta: version ? { version } : { [serviceMetaKeys.protocol]: "http1" },
           Check: { CheckID: `service:${id}`, Name: `${service} heartbeat`, TTL: `${(3 * heartbeatMs) / 1000}s`, Status: "passing" },
         });
       }
+      for (const entry of demoConfigEntries) await agentPut(consul, "/v1/config", entry);
       heartbeat = setInterval(() => void refreshPassingChecks(consul, demo), heartbeatMs);
       heartbeat.unref();
     }

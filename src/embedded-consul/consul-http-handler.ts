@@ -5,6 +5,7 @@ import { agentCheckRoutes } from "./agent-check-routes.js";
 import { agentRoutes } from "./agent-routes.js";
 import { catalogRoutes } from "./catalog-routes.js";
 import type { CatalogStore } from "./catalog-store.js";
+import { createConfigEntryRoutes } from "./config-entry-routes.js";
 import { type ConsulRoute, type RouteRequest, RouteTable } from "./consul-route.js";
 import { type FaultInjector, tooManyConnectionsText } from "./fault-injector.js";
 import { healthRoutes } from "./health-routes.js";
@@ -45,7 +46,7 @@ const knownUnimplemented: ReadonlyArray<readonly [string, readonly string[]]> = 
 ];
 
 /** Every route the embedded catalog answers: the one table to extend with a new endpoint family. */
-function routeTable(kit: ReadKit): ConsulRoute[] {
+function routeTable(kit: ReadKit, configEntries: ConsulRoute[]): ConsulRoute[] {
   const unimplemented = knownUnimplemented.map(([pattern, methods]) => ({
     pattern,
     methods,
@@ -59,6 +60,7 @@ function routeTable(kit: ReadKit): ConsulRoute[] {
     ...catalogRoutes(kit),
     ...healthRoutes(kit),
     ...statusRoutes(kit),
+    ...configEntries,
     ...unimplemented,
   ];
 }
@@ -68,7 +70,7 @@ function notImplemented(method: string, path: string): HttpFailure {
   return new HttpFailure(
     501,
     `${method} ${path} is not implemented by consul-xds-bridge's embedded Consul catalog (dev mode), which serves only the agent, ` +
-      "catalog, health and status endpoints that service registration and the bridge use. Point at a Consul agent for the rest of the API.",
+      "catalog, health, status and config-entry endpoints that service registration and the bridge use. Point at a Consul agent for the rest of the API.",
   );
 }
 
@@ -92,14 +94,21 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 export function createConsulHttpHandler(options: ConsulHttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, faults, logger } = options;
   const aclTokens = options.aclTokens ? new Set(options.aclTokens) : undefined;
-  const kit = createReadKit({
+  const reads = {
     store,
     random: options.random,
     defaultWaitMs: options.defaultWaitMs,
     maxWaitMs: options.maxWaitMs,
     clock: options.clock,
-  });
-  const table = new RouteTable(routeTable(kit));
+  };
+  const kit = createReadKit(reads);
+  const configEntries = createConfigEntryRoutes(reads);
+  const table = new RouteTable(
+    routeTable(kit, [
+      { pattern: "/v1/config", methods: ["PUT"], handle: (r) => configEntries.handle({ ...r, rest: "" }) },
+      { pattern: "/v1/config/", methods: ["GET", "HEAD", "DELETE"], handle: (r) => configEntries.handle({ ...r, rest: `/${r.rest}` }) },
+    ]),
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://embedded-consul");

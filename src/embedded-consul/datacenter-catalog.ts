@@ -1,17 +1,8 @@
-import type {
-  CheckRecord,
-  CheckSpec,
-  HealthCache,
-  HealthEntry,
-  NodeRecord,
-  NodeSpec,
-  ServiceRecord,
-  ServiceSpec,
-} from "./catalog-records.js";
+import type { CheckRecord, CheckSpec, HealthCache, NodeRecord, NodeSpec, ServiceRecord, ServiceSpec } from "./catalog-records.js";
 import { CatalogTransaction, type CommitListener, topics } from "./catalog-transaction.js";
 import { CheckListRenderer } from "./check-list-renderer.js";
 import { healthEntryJsonText } from "./consul-json.js";
-import { byNodeThenCheck, byNodeThenId, checkContent, nodeContent, reindexAll, serviceContent, serviceKey } from "./record-content.js";
+import { checkContent, healthEntriesOf, nodeContent, reindexAll, serviceContent, serviceKey, tagUnionOf } from "./record-content.js";
 
 /**
  * The catalog of one datacenter with Consul's index semantics: one index counter (the raft index),
@@ -344,12 +335,7 @@ export class DatacenterCatalog {
 
   private tagUnion(name: string): readonly string[] {
     let tags = this.tagUnions.get(name);
-    if (!tags) {
-      const set = new Set<string>();
-      for (const service of this.byName.get(name)?.values() ?? []) for (const tag of service.tags) set.add(tag);
-      tags = [...set].sort();
-      this.tagUnions.set(name, tags);
-    }
+    if (!tags) this.tagUnions.set(name, (tags = tagUnionOf(this.byName.get(name)?.values() ?? [])));
     return tags;
   }
 
@@ -358,18 +344,7 @@ export class DatacenterCatalog {
     const index = this.serviceIndex(name);
     const cached = this.healthCache.get(name);
     if (cached?.index === index) return cached;
-    const records: HealthEntry[] = [];
-    for (const service of [...(this.byName.get(name)?.values() ?? [])].sort(byNodeThenId)) {
-      const node = this.nodes.get(service.node);
-      const all = this.nodeChecks.get(service.node);
-      if (!node) continue;
-      const ids = [
-        ...(this.checksByService.get(serviceKey(service.node, "")) ?? []),
-        ...(this.checksByService.get(serviceKey(service.node, service.id)) ?? []),
-      ];
-      const checks = ids.flatMap((id) => all?.get(id) ?? []).sort(byNodeThenCheck);
-      records.push({ node, service, checks });
-    }
+    const records = healthEntriesOf(this.byName.get(name)?.values() ?? [], this.nodes, this.nodeChecks, this.checksByService);
     const fresh: HealthCache = { index, records, json: undefined };
     this.healthCache.set(name, fresh);
     return fresh;

@@ -1,4 +1,3 @@
-export { type CompiledFilter, compileFilter } from "./bexpr-filter.js";
 export type { CheckStatus, ServiceWeights } from "./catalog-records.js";
 export type { SeedInstance, SeedService } from "./catalog-seed.js";
 export { CatalogStore, type CheckUpdateResult } from "./catalog-store.js";

@@ -1,4 +1,4 @@
-import type { CheckRecord, NodeSpec, ServiceRecord, ServiceSpec } from "./catalog-records.js";
+import type { CheckRecord, HealthEntry, NodeRecord, NodeSpec, ServiceRecord, ServiceSpec } from "./catalog-records.js";
 
 /** The key of one instance (or, with id "", of a node's own checks) in the per-node indexes. */
 export function serviceKey(node: string, id: string): string {
@@ -64,4 +64,36 @@ export function checkContent(check: Omit<CheckRecord, "node" | "createIndex" | "
 /** Rewrites every record of `map` with both indexes at 1, as an index reset (a restored snapshot) leaves them. */
 export function reindexAll<K, T extends { readonly createIndex: number; readonly modifyIndex: number }>(map: Map<K, T>): void {
   for (const [key, record] of map) map.set(key, { ...record, createIndex: 1, modifyIndex: 1 });
+}
+
+/** The tags of some instances of one service, deduplicated and sorted (what `/v1/catalog/services` lists). */
+export function tagUnionOf(services: Iterable<ServiceRecord>): readonly string[] {
+  const set = new Set<string>();
+  for (const service of services) for (const tag of service.tags) set.add(tag);
+  return [...set].sort();
+}
+
+/**
+ * The health entries of some instances, sorted by node then ID: each with its node and its checks
+ * (the node's own and the instance's, found through `checksByService`, never by scanning the node).
+ */
+export function healthEntriesOf(
+  services: Iterable<ServiceRecord>,
+  nodes: ReadonlyMap<string, NodeRecord>,
+  nodeChecks: ReadonlyMap<string, ReadonlyMap<string, CheckRecord>>,
+  checksByService: ReadonlyMap<string, ReadonlySet<string>>,
+): HealthEntry[] {
+  const records: HealthEntry[] = [];
+  for (const service of [...services].sort(byNodeThenId)) {
+    const node = nodes.get(service.node);
+    const all = nodeChecks.get(service.node);
+    if (!node) continue;
+    const ids = [
+      ...(checksByService.get(serviceKey(service.node, "")) ?? []),
+      ...(checksByService.get(serviceKey(service.node, service.id)) ?? []),
+    ];
+    const checks = ids.flatMap((id) => all?.get(id) ?? []).sort(byNodeThenCheck);
+    records.push({ node, service, checks });
+  }
+  return records;
 }

@@ -1,6 +1,6 @@
+import { compileFilter } from "../bexpr/index.js";
 import type { Clock } from "../consul/clock.js";
 import { parseGoDuration } from "../consul/go-duration.js";
-import { compileFilter } from "./bexpr-filter.js";
 import type { CatalogStore } from "./catalog-store.js";
 import type { RouteKit, RouteRequest } from "./consul-route.js";
 import type { DatacenterCatalog } from "./datacenter-catalog.js";

@@ -1,4 +1,5 @@
-import type { VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { type Route, type VirtualHost, VirtualHostSchema } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import { buildVirtualHost } from "./build-virtual-host.js";
 import type { EnvoyServiceResources, ServiceMapping } from "./map-service.js";
 import type { MappingWarning } from "./mapping-warning.js";
@@ -6,6 +7,8 @@ import type { MappingWarning } from "./mapping-warning.js";
 /** What building a virtual host reads of a service's mapping (a publisher may keep only this between publishes). */
 export type VirtualHostSource = Pick<ServiceMapping, "service" | "resourceName" | "settings"> & {
   readonly envoy: Pick<EnvoyServiceResources, "domainClaims">;
+  /** The discovery chain's routes, when a chain shapes the service (instead of the one plain route). */
+  readonly chainRoutes?: { readonly routes: readonly Route[]; readonly key: string } | undefined;
 };
 
 /**
@@ -36,6 +39,14 @@ export function buildEnvoyVirtualHost(
       message: "no virtual host domain left: Envoy's listener does not route to this service",
     });
     return { virtualHost: undefined, warnings };
+  }
+  if (mapping.chainRoutes) {
+    const virtualHost = create(VirtualHostSchema, {
+      name: mapping.resourceName,
+      domains: [...won],
+      routes: [...mapping.chainRoutes.routes],
+    });
+    return { virtualHost, warnings };
   }
   const virtualHost = buildVirtualHost({
     name: mapping.resourceName,

@@ -4,6 +4,7 @@ import { clusterType, endpointType, listenerType, routeType } from "../resource-
 import { buildEnvoyListener } from "./build-envoy-listener.js";
 import { buildEnvoyRouteConfiguration } from "./build-envoy-route-configuration.js";
 import { buildEnvoyVirtualHost, type VirtualHostSource } from "./build-envoy-virtual-host.js";
+import { chainDrafts } from "./chain-drafts.js";
 import type { ClientKindBuilder, PartUpdate, ResourceDraft, ServiceContribution } from "./client-kind-builder.js";
 import { DomainRegistry } from "./domain-registry.js";
 import type { ServiceMapping } from "./map-service.js";
@@ -40,7 +41,13 @@ export function createEnvoyBuilder(options: ResolvedMappingOptions): ClientKindB
       return { part: undefined, warnings: [] };
     }
     const won = domains.won(service);
-    const key = JSON.stringify([source.resourceName, source.settings, source.envoy.domainClaims.map((c) => c.domain), won]);
+    const key = JSON.stringify([
+      source.resourceName,
+      source.settings,
+      source.envoy.domainClaims.map((c) => c.domain),
+      won,
+      source.chainRoutes?.key ?? null,
+    ]);
     if (inputs.get(service) === key) return undefined;
     inputs.set(service, key);
     const built = buildEnvoyVirtualHost(source, won);
@@ -68,13 +75,17 @@ export function createEnvoyBuilder(options: ResolvedMappingOptions): ClientKindB
     contribute(mapping: ServiceMapping): ServiceContribution {
       const { cluster, assignment } = mapping.envoy;
       const name = mapping.resourceName;
-      const resources: ResourceDraft[] = [{ typeUrl: clusterType, name, message: cluster, references: assignment ? [name] : [] }];
-      if (assignment) resources.push({ typeUrl: endpointType, name, message: assignment, references: [] });
+      const chain = mapping.chain?.envoy;
+      const resources: ResourceDraft[] = chain
+        ? chainDrafts(chain.clusters, chain.assignments)
+        : [{ typeUrl: clusterType, name, message: cluster, references: assignment ? [name] : [] }];
+      if (!chain && assignment) resources.push({ typeUrl: endpointType, name, message: assignment, references: [] });
       const partSource: VirtualHostSource = {
         service: mapping.service,
         resourceName: name,
         settings: mapping.settings,
         envoy: { domainClaims: mapping.envoy.domainClaims },
+        chainRoutes: chain && { routes: chain.routes, key: chain.routesKey },
       };
       return { resources, partSource };
     },

@@ -1,4 +1,5 @@
 import { clusterType, endpointType, listenerType, routeType } from "../resource-types/index.js";
+import { chainDrafts } from "./chain-drafts.js";
 import type { ClientKindBuilder, ResourceDraft, ServiceContribution } from "./client-kind-builder.js";
 import type { ServiceMapping } from "./map-service.js";
 
@@ -19,9 +20,14 @@ export function createGrpcBuilder(): ClientKindBuilder {
       const grpc = mapping.grpc;
       if (!grpc) return { resources: [] };
       const name = mapping.resourceName;
+      const chain = mapping.chain?.grpc;
       const resources: ResourceDraft[] = [
-        { typeUrl: clusterType, name, message: grpc.cluster, references: [name] },
-        { typeUrl: endpointType, name, message: grpc.assignment, references: [] },
+        ...(chain
+          ? chainDrafts(chain.clusters, chain.assignments)
+          : ([
+              { typeUrl: clusterType, name, message: grpc.cluster, references: [name] },
+              { typeUrl: endpointType, name, message: grpc.assignment, references: [] },
+            ] satisfies ResourceDraft[])),
         { typeUrl: listenerType, name, message: grpc.listener, references: [name] },
         { typeUrl: routeType, name, message: grpc.routeConfiguration, references: [], authority: name },
       ];

@@ -24,7 +24,7 @@ export type {
 export { createClientKindBuilders } from "./create-client-kind-builders.js";
 export { domainClaimsFor, resolveDomainClaims } from "./domain-claims.js";
 export { type ModelMapping, mapModel } from "./map-model.js";
-export { mapService, type ServiceMapping } from "./map-service.js";
+export { mapService, type ServiceChainInput, type ServiceMapping } from "./map-service.js";
 export { type MappingOptions, type ResolvedMappingOptions, resolveMappingOptions } from "./mapping-options.js";
 export type { MappingWarning, MappingWarningCode } from "./mapping-warning.js";
 export { envoyListenerName, envoyRouteConfigurationName, resourceNameFor } from "./resource-names.js";

@@ -1,9 +1,15 @@
+import type { DiscoveryChain } from "../discovery-chain/index.js";
 import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endpoint_pb.js";
 import type { Listener } from "../gen/envoy/config/listener/v3/listener_pb.js";
+import type { Route } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
+import type { ConfigEntriesView } from "../model/config-entry-store.js";
 import type { ServiceState } from "../model/service-instance.js";
 import type { ModelView } from "../model/service-model.js";
+import { settingInstances } from "../model/setting-instances.js";
+import { buildChainResources, type ChainResources } from "./build-chain-resources.js";
+import { buildChainRouteConfiguration, chainRoutesKey } from "./build-chain-route-configuration.js";
 import { buildCluster } from "./build-cluster.js";
 import { buildGrpcListener } from "./build-grpc-listener.js";
 import { buildGrpcRouteConfiguration } from "./build-grpc-route-configuration.js";
@@ -43,6 +49,28 @@ export interface GrpcServiceResources {
     | undefined;
 }
 
+/** A service's discovery chain as resources: its targets' clusters and assignments, and its routes. */
+export interface ChainMapping {
+  readonly envoy: {
+    readonly clusters: readonly Cluster[];
+    readonly assignments: readonly ClusterLoadAssignment[];
+    /** The routes of the service's virtual host in Envoy's route configuration. */
+    readonly routes: readonly Route[];
+    /** Equal for equal routes: the virtual host is rebuilt only when it changes. */
+    readonly routesKey: string;
+  };
+  /** Undefined when the service is not served to gRPC clients (its route configuration holds the chain's routes). */
+  readonly grpc: { readonly clusters: readonly Cluster[]; readonly assignments: readonly ClusterLoadAssignment[] } | undefined;
+}
+
+/** A compiled chain to map a service with, and what it was compiled from. */
+export interface ServiceChainInput {
+  readonly chain: DiscoveryChain;
+  readonly entries: ConfigEntriesView;
+  /** `--downstream-service`, whose service-defaults' UpstreamConfig the targets carry. */
+  readonly downstreamService: string;
+}
+
 /** Everything one service maps to, per client kind, with the warnings met on the way. */
 export interface ServiceMapping {
   /** The Consul service name. */
@@ -53,6 +81,11 @@ export interface ServiceMapping {
   readonly envoy: EnvoyServiceResources;
   /** Undefined when the service cannot be served to gRPC clients (every address is a hostname). */
   readonly grpc: GrpcServiceResources | undefined;
+  /**
+   * Set when a discovery chain shapes the service (see docs/traffic-policy.md): builders then serve
+   * its clusters, assignments and routes instead of `envoy.cluster`/`grpc.cluster` and the plain route.
+   */
+  readonly chain?: ChainMapping | undefined;
   readonly warnings: readonly MappingWarning[];
 }
 
@@ -71,7 +104,12 @@ export function servedDatacenters(view: ModelView): string[] {
  * decision looks at addresses only, never at health, so a flapping check never changes a cluster's
  * type. Returns undefined when the service has no instances list in any served datacenter.
  */
-export function mapService(view: ModelView, service: string, options: ResolvedMappingOptions): ServiceMapping | undefined {
+export function mapService(
+  view: ModelView,
+  service: string,
+  options: ResolvedMappingOptions,
+  chain?: ServiceChainInput,
+): ServiceMapping | undefined {
   const perDc = view.services.get(service);
   if (!perDc) return undefined;
   const states: ServiceState[] = [];
@@ -85,7 +123,7 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
   const resourceName = resourceNameFor(service);
   // A service with no instances now (a redeploy's gap, a vanished service kept through its grace)
   // keeps the settings and cluster type its last instances gave it: its resources stay as they were.
-  const shaping = states.flatMap((state) => (state.instances.length === 0 ? (state.lastInstances ?? []) : state.instances));
+  const shaping = states.flatMap(settingInstances);
   const { settings, warnings: settingWarnings } = readServiceSettings(service, shaping);
   warnings.push(...settingWarnings);
 
@@ -183,7 +221,53 @@ export function mapService(view: ModelView, service: string, options: ResolvedMa
       decodedAlias: decodedAliasOf(service, resourceName, settings, warnings),
     };
   }
-  return { service, resourceName, settings, envoy, grpc, warnings };
+  if (!chain || chain.chain.isDefault) return { service, resourceName, settings, envoy, grpc, warnings };
+  if (dnsMode) {
+    warnings.push({
+      service,
+      code: "ignored-config-entry",
+      message: "the discovery chain is not applied: its targets need IP-address instances, and every instance address is a hostname",
+    });
+    return { service, resourceName, settings, envoy, grpc, warnings };
+  }
+  const input = { view, chain: chain.chain, entries: chain.entries, options, downstreamService: chain.downstreamService };
+  const envoyChain = buildChainResources({ ...input, kind: "envoy" });
+  const grpcChain = grpc ? buildChainResources({ ...input, kind: "grpc" }) : undefined;
+  warnings.push(...mergeWarnings(envoyChain, grpcChain));
+  if (grpc && grpcChain) {
+    const alias = grpc.decodedAlias;
+    grpc = {
+      ...grpc,
+      routeConfiguration: buildChainRouteConfiguration(resourceName, resourceName, [resourceName], grpcChain.routes),
+      decodedAlias: alias && {
+        ...alias,
+        routeConfiguration: buildChainRouteConfiguration(alias.name, alias.name, [alias.name], grpcChain.routes),
+      },
+    };
+  }
+  const mappedChain: ChainMapping = {
+    envoy: {
+      clusters: envoyChain.clusters,
+      assignments: envoyChain.assignments,
+      routes: envoyChain.routes,
+      routesKey: chainRoutesKey(envoyChain.routes),
+    },
+    grpc: grpcChain && { clusters: grpcChain.clusters, assignments: grpcChain.assignments },
+  };
+  return { service, resourceName, settings, envoy, grpc, chain: mappedChain, warnings };
+}
+
+/** Both kinds' chain warnings, once each (a warning about an instance is met by both). */
+function mergeWarnings(envoy: ChainResources, grpc: ChainResources | undefined): MappingWarning[] {
+  const seen = new Set<string>();
+  const out: MappingWarning[] = [];
+  for (const warning of [...envoy.warnings, ...(grpc?.warnings ?? [])]) {
+    const key = `${warning.code}\u0000${warning.clientKind ?? ""}\u0000${warning.instance ?? ""}\u0000${warning.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(warning);
+  }
+  return out;
 }
 
 /** Decoded names that can be an alias: no `%` or `:` (see below), no control characters (not a valid authority). */

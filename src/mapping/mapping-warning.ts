@@ -29,7 +29,15 @@ export type MappingWarningCode =
   /** The service kept no virtual host domain, so Envoy's listener does not route to it. */
   | "unrouted-service"
   /** A name holding `%` is served to gRPC clients only under its escaped spelling (no percent-decoded alias). */
-  | "no-decoded-alias";
+  | "no-decoded-alias"
+  /** A config entry (or the discovery chain it is part of) is invalid: the service keeps its last good chain. */
+  | "invalid-config-entry"
+  /** A config entry, or a field of one, does not apply here and is ignored (e.g. a router on a tcp service). */
+  | "ignored-config-entry"
+  /** A config entry and a Service Meta setting both set the same aspect: the config entry wins. */
+  | "config-entry-overrides-meta"
+  /** A config-entry field gRPC clients cannot apply; it is left out of their resources (the rest applies). */
+  | "unsupported-for-grpc";
 
 /**
  * Something the mapping worked around (never a reason to emit a bad resource). Returned as data so

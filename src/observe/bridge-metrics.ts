@@ -174,6 +174,16 @@ export class BridgeMetrics {
     readingGauge("model_services", "Services in the model (all datacenters)", (r) => r.services);
     readingGauge("model_instances", "Service instances in the model (all datacenters)", (r) => r.instances);
     readingGauge(
+      "config_entries_enabled",
+      "1 while traffic policy from Consul's config entries applies; 0 when it is off (the token may not read them, or Consul has none)",
+      (r) => (r.configEntriesState === "on" ? 1 : 0),
+    );
+    readingGauge(
+      "config_entries",
+      "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)",
+      (r) => r.configEntries ?? 0,
+    );
+    readingGauge(
       "withdrawal_held_endpoints",
       "Served endpoints a held mass withdrawal would take away (0 when none is held; see --max-withdrawal)",
       (r) => r.withdrawalHold?.endpointsHeld ?? 0,

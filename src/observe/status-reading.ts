@@ -17,4 +17,10 @@ export interface StatusReading {
   validationFailures: number;
   /** The mass withdrawal held back now, if any (see WithdrawalGuard). */
   withdrawalHold?: WithdrawalHold | undefined;
+  /** Traffic policy from Consul's config entries: "on", "off" (403/404: plain routing), "starting", or "" when not read. */
+  configEntriesState?: string;
+  /** Why config entries are off (Consul's answer), or the current read error. */
+  configEntriesReason?: string;
+  /** Config entries held. */
+  configEntries?: number;
 }

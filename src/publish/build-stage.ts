@@ -1,18 +1,29 @@
 import type { Logger } from "pino";
-import type { ResolvedMappingOptions, ServiceMapping } from "../mapping/index.js";
+import type { MappingWarning, ResolvedMappingOptions, ServiceChainInput, ServiceMapping } from "../mapping/index.js";
 import type { ModelView } from "../model/service-model.js";
+import type { ChainStage, PublishedConfigEntries } from "./chain-stage.js";
 
 /** Options of {@link BuildStage}. */
 export interface BuildStageOptions {
-  readonly mapService: (view: ModelView, service: string, options: ResolvedMappingOptions) => ServiceMapping | undefined;
+  readonly mapService: (
+    view: ModelView,
+    service: string,
+    options: ResolvedMappingOptions,
+    chain?: ServiceChainInput,
+  ) => ServiceMapping | undefined;
   readonly options: ResolvedMappingOptions;
   /** Yield to the event loop after this much work, in ms (a full build of 10,000 services takes seconds). */
   readonly yieldAfterMs: number;
   readonly logger: Logger | undefined;
+  /** Discovery chains from config entries; absent: plain routing for every service. */
+  readonly chains?:
+    | { readonly stage: ChainStage; readonly entries: PublishedConfigEntries; readonly downstreamService: string }
+    | undefined;
 }
 
 /**
- * The mapping stage: maps each changed service once (the result is shared by every client kind).
+ * The mapping stage: maps each changed service once (the result is shared by every client kind),
+ * with the discovery chain the chain stage compiled for it (its warnings join the mapping's).
  * A mapping that throws is a bug: it is logged and counted, and the service is left out of the
  * result, so everything it published stays as it was.
  */
@@ -40,7 +51,18 @@ export class BuildStage {
     for (const name of names) {
       let mapping: ServiceMapping | undefined;
       try {
-        mapping = this.options.mapService(view, name, this.options.options);
+        const chains = this.options.chains;
+        let chain: ServiceChainInput | undefined;
+        let chainWarnings: readonly MappingWarning[] = [];
+        if (chains && view.services.has(name)) {
+          const outcome = chains.stage.chainFor(view, name);
+          chainWarnings = outcome.warnings;
+          if (outcome.chain) chain = { chain: outcome.chain, entries: chains.entries.view(), downstreamService: chains.downstreamService };
+        } else {
+          chains?.stage.forget(name);
+        }
+        mapping = this.options.mapService(view, name, this.options.options, chain);
+        if (mapping && chainWarnings.length > 0) mapping = { ...mapping, warnings: [...mapping.warnings, ...chainWarnings] };
         this.servicesBuilt += 1;
       } catch (error) {
         this.buildErrors += 1;

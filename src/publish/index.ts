@@ -4,6 +4,7 @@
 //   const model = new ServiceModel({ localDatacenter: "dc1", failoverDatacenters: ["dc2"] });
 //   const publisher = createSnapshotPublisher({ model, logger, mapping: { zoneMetaKey: "zone" } });
 //   // hand publisher.cache to the xDS server; it serves nothing until the model's initial sync.
+export type { PublishedConfigEntries } from "./chain-stage.js";
 export { createClientKindNodeGroup } from "./client-kind-node-group.js";
 export { type PublishScheduler, timerScheduler } from "./publish-scheduler.js";
 export type { PublisherHooks, PublisherStats, PublishReport, ValidationFailure } from "./publisher-events.js";

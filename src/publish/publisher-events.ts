@@ -40,6 +40,10 @@ export interface PublisherStats {
   readonly servicesBuilt: number;
   /** Envoy virtual hosts built in total (an instance change adds none: its host's inputs are unchanged). */
   readonly virtualHostsBuilt: number;
+  /** Discovery chains compiled in total (one per service mapped, when config entries are read). */
+  readonly chainsCompiled: number;
+  /** Chains refused as invalid in total (the service kept its last good chain). */
+  readonly chainsRefused: number;
   /** Resources rejected by validation in total. */
   readonly validationFailures: number;
   /** Snapshots the cache refused as inconsistent (a bug if ever non-zero). */

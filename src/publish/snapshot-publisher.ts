@@ -8,6 +8,7 @@ import {
   mapService,
   type ResolvedMappingOptions,
   resolveMappingOptions,
+  type ServiceChainInput,
   type ServiceMapping,
 } from "../mapping/index.js";
 import { type Provenance, provenanceOf } from "../model/provenance.js";
@@ -15,6 +16,7 @@ import type { ModelChange, ModelView } from "../model/service-model.js";
 import type { XdsTypeUrl } from "../resource-types/index.js";
 import { type NodeGroupFunction, SnapshotCache, snapshotOf, stampProvenance, type TypeSnapshot } from "../snapshot/index.js";
 import { BuildStage } from "./build-stage.js";
+import { ChainStage, type PublishedConfigEntries } from "./chain-stage.js";
 import { ChangeCoalescer } from "./change-coalescer.js";
 import { createClientKindNodeGroup } from "./client-kind-node-group.js";
 import { KindPipeline } from "./kind-pipeline.js";
@@ -49,7 +51,14 @@ export interface SnapshotPublisherOptions extends PublisherHooks {
   /** A long publish yields to the event loop after this much work, in ms; default 20. */
   yieldAfterMs?: number;
   /** Replaces the mapping of one service (tests and experiments); default mapService. */
-  mapService?: (view: ModelView, service: string, options: ResolvedMappingOptions) => ServiceMapping | undefined;
+  mapService?: (view: ModelView, service: string, options: ResolvedMappingOptions, chain?: ServiceChainInput) => ServiceMapping | undefined;
+  /**
+   * Consul's config entries (ConfigEntryStore): each service is mapped with its discovery chain, and
+   * an entry change rebuilds the services whose chain reads it. Absent: plain routing for every service.
+   */
+  configEntries?: PublishedConfigEntries;
+  /** The service whose service-defaults `UpstreamConfig` applies to every upstream (`--downstream-service`); default `consul-xds-bridge`. */
+  downstreamService?: string;
   /** The client kinds and how each is built; default Envoy and gRPC (createClientKindBuilders). */
   builders?: readonly ClientKindBuilder[];
 }
@@ -103,11 +112,14 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
   for (const builder of builders) {
     kinds.push(new KindPipeline({ builder, base: kinds[0], logger, onValidationFailure: options.onValidationFailure }));
   }
+  const entries = options.configEntries;
+  const chains = entries ? new ChainStage(entries, options.downstreamService ?? "consul-xds-bridge") : undefined;
   const build = new BuildStage({
     mapService: options.mapService ?? mapService,
     options: mappingOptions,
     yieldAfterMs: options.yieldAfterMs ?? 20,
     logger,
+    chains: chains && entries && { stage: chains, entries, downstreamService: options.downstreamService ?? "consul-xds-bridge" },
   });
   const mappings = new Map<string, { readonly warnings: readonly MappingWarning[] }>();
   const waiters: Array<(report: PublishReport) => void> = [];
@@ -203,13 +215,26 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
     run: publish,
     onError: (error) => logger?.error({ err: error }, "snapshot publish failed"),
   });
-  const unsubscribe = options.model.onChange((change) => coalescer.add(change));
+  // A change to a service also rebuilds the services whose chains read it (a split or failover to it).
+  const unsubscribeModel = options.model.onChange((change) =>
+    coalescer.add(
+      chains ? { services: new Set([...change.services, ...chains.dependents(change.services, [])]), origin: change.origin } : change,
+    ),
+  );
+  const unsubscribeEntries =
+    entries && chains
+      ? entries.onChange((change) => coalescer.add({ services: chains.dependents([], change.keys), origin: change.origin }))
+      : undefined;
+  const unsubscribe = (): void => {
+    unsubscribeModel();
+    unsubscribeEntries?.();
+  };
   // A scope nobody is served from any more is dropped (a reconnecting client opens it again).
   const unwatchIdle = cache.onIdle((group) => {
     for (const kind of kinds) kind.closeScope(group);
     if (group.includes("~")) cache.clearSnapshot(group);
   });
-  void options.model.whenSynced().then(() => coalescer.openGate());
+  void Promise.all([options.model.whenSynced(), entries?.whenSynced()]).then(() => coalescer.openGate());
 
   return {
     cache,
@@ -224,6 +249,8 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
       servicesBuilt: build.servicesBuilt,
       buildErrors: build.buildErrors,
       virtualHostsBuilt: kinds.reduce((sum, kind) => sum + kind.partsBuilt, 0),
+      chainsCompiled: chains?.compiled ?? 0,
+      chainsRefused: chains?.refused ?? 0,
       validationFailures: kindFailures(),
       services: mappings.size,
       warnings: warnings.total,

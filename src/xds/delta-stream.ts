@@ -1,22 +1,19 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { Node } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { DeltaDiscoveryRequest } from "../gen/envoy/service/discovery/v3/discovery_pb.js";
 import { deltaAdsPhases } from "../resource-types/index.js";
 import {
   clusterType,
   type EncodedResource,
   endpointType,
-  isXdsTypeUrl,
   listenerType,
   provenanceOf,
   routeType,
-  type Snapshot,
   type XdsTypeUrl,
 } from "../snapshot/index.js";
 import { type DeltaPlan, DeltaTypeState } from "./delta-type-state.js";
 import type { DeltaResponseMessage } from "./response-encoding.js";
 import type { RequestOutcome, SotwStreamOptions, TypeStatus } from "./sotw-stream.js";
-import type { RequestKind, SentResponse, StreamInfo } from "./stream-hooks.js";
+import { StreamBase } from "./stream-base.js";
+import type { RequestKind, SentResponse } from "./stream-hooks.js";
 
 /** Options of {@link DeltaStream}: the same as a SotW stream's. */
 export type DeltaStreamOptions = SotwStreamOptions;
@@ -48,39 +45,13 @@ export interface PendingDeltaResponse {
  *   ClusterLoadAssignment is sent again (Envoy keeps the cluster warming until it arrives; Consul
  *   #19866), and listeners and routes wait for it or for `endpointWarmingTimeoutMs`.
  */
-export class DeltaStream {
+export class DeltaStream extends StreamBase {
   private readonly types = new Map<XdsTypeUrl, DeltaTypeState>();
-  private snapshot: Snapshot | undefined;
-  private nonceCounter = 0;
-  private requestCount = 0;
-  private groupName: string | undefined;
-  private readonly warmingEndpoints = new Set<string>();
   /** ADS: endpoints of clusters sent before the client asked for endpoints; sent when it does, held or not. */
   private readonly endpointsOwed = new Set<string>();
-  private warmingSince = 0;
-  /** What hooks and status see of this stream (a new object whenever node or group change). */
-  info: StreamInfo;
 
-  constructor(private readonly options: DeltaStreamOptions) {
-    this.info = Object.freeze({
-      id: options.id,
-      kind: options.kind,
-      protocol: "delta",
-      peer: options.peer,
-      openedAt: options.now(),
-      node: undefined,
-      group: undefined,
-    });
-  }
-
-  /** The snapshot group, known after the first request. */
-  get group(): string | undefined {
-    return this.groupName;
-  }
-
-  /** Gives the stream the latest snapshot of its group. */
-  setSnapshot(snapshot: Snapshot): void {
-    this.snapshot = snapshot;
+  constructor(options: DeltaStreamOptions) {
+    super(options, "delta");
   }
 
   /**
@@ -88,26 +59,11 @@ export class DeltaStream {
    * request, or a subscription, naming more resources than the configured limit.
    */
   handleRequest(request: DeltaDiscoveryRequest): RequestOutcome {
-    if (this.requestCount++ === 0) {
-      const node: Node | undefined = request.node;
-      this.groupName = this.options.nodeGroup(node);
-      this.info = Object.freeze({ ...this.info, node, group: this.groupName });
-    }
-    let typeUrl = request.typeUrl;
-    if (this.options.kind !== "ads") {
-      if (typeUrl === "") typeUrl = this.options.kind;
-      else if (typeUrl !== this.options.kind) return { kind: "unknown-type" };
-    }
-    if (typeUrl === "") return { kind: "empty-type" };
-    if (!isXdsTypeUrl(typeUrl)) return { kind: "unknown-type" };
+    const resolved = this.begin(request.node, request.typeUrl);
+    if ("ignored" in resolved) return { kind: resolved.ignored };
+    const { typeUrl } = resolved;
     const initial = Object.entries(request.initialResourceVersions);
-    const named = request.resourceNamesSubscribe.length + request.resourceNamesUnsubscribe.length + initial.length;
-    if (named > this.options.maxResourceNames) {
-      throw new ConnectError(
-        `request names ${named} resources, more than the limit of ${this.options.maxResourceNames}`,
-        Code.ResourceExhausted,
-      );
-    }
+    this.checkNameLimit(request.resourceNamesSubscribe.length + request.resourceNamesUnsubscribe.length + initial.length, "request names");
     let state = this.types.get(typeUrl);
     if (!state) this.types.set(typeUrl, (state = new DeltaTypeState(typeUrl)));
     const first = state.requests++ === 0;
@@ -176,11 +132,6 @@ export class DeltaStream {
       return this.commit(state, outcome.send);
     }
     return undefined;
-  }
-
-  /** When the stream must be woken to stop holding for endpoints (undefined: no deadline). */
-  nextDeadline(): number | undefined {
-    return this.warmingEndpoints.size > 0 ? this.warmingSince + this.options.endpointWarmingTimeoutMs : undefined;
   }
 
   /** Where the stream stands for each type it has asked for. */
@@ -267,24 +218,12 @@ export class DeltaStream {
       if (state.wildcard) state.forced.add(name);
     }
     if (changed) state.nackedAt = undefined;
-    if (state.names.size > this.options.maxResourceNames) {
-      throw new ConnectError(
-        `the stream subscribes to ${state.names.size} resources of ${state.typeUrl}, more than the limit of ${this.options.maxResourceNames}`,
-        Code.ResourceExhausted,
-      );
-    }
-  }
-
-  private holdingForEndpoints(): boolean {
-    if (this.warmingEndpoints.size === 0) return false;
-    if (this.options.now() - this.warmingSince < this.options.endpointWarmingTimeoutMs) return true;
-    this.warmingEndpoints.clear();
-    return false;
+    this.checkNameLimit(state.names.size, `the stream subscribes to ${state.typeUrl}:`);
   }
 
   private commit(state: DeltaTypeState, plan: DeltaPlan): PendingDeltaResponse {
     // Unique across streams too, so a nonce sent on the wrong stream is recognised as stale.
-    const nonce = `${this.options.id.toString(36)}-${(++this.nonceCounter).toString(36)}`;
+    const nonce = this.nextNonce();
     state.commit(plan);
     state.lastNonce = nonce;
     state.sentVersion = plan.target.version;
@@ -320,12 +259,8 @@ export class DeltaStream {
       for (const cluster of clusters) for (const name of cluster.references) this.endpointsOwed.add(name);
       return;
     }
-    if (this.warmingEndpoints.size === 0) this.warmingSince = this.options.now();
-    for (const cluster of clusters) {
-      for (const name of cluster.references) {
-        this.warmingEndpoints.add(name);
-        if (endpoints.interested(name)) endpoints.forced.add(name);
-      }
-    }
+    const names = clusters.flatMap((cluster) => cluster.references);
+    this.holdFor(names);
+    for (const name of names) if (endpoints.interested(name)) endpoints.forced.add(name);
   }
 }

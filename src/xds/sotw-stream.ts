@@ -1,4 +1,3 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type EncodedDiscoveryResponse,
   EncodedDiscoveryResponseSchema,
@@ -12,14 +11,13 @@ import {
   type EncodedResource,
   endpointType,
   isFullStateType,
-  isXdsTypeUrl,
   provenanceOf,
-  type Snapshot,
   type TypeSnapshot,
   type XdsTypeUrl,
 } from "../snapshot/index.js";
 import { type Plan, planFullState, planPerResource, type ResponsePlan, TypeState } from "./sotw-type-state.js";
-import type { RequestKind, SentResponse, StreamInfo, StreamKind } from "./stream-hooks.js";
+import { StreamBase } from "./stream-base.js";
+import type { RequestKind, SentResponse, StreamKind } from "./stream-hooks.js";
 
 /** Where a stream stands for one type: what was sent, acknowledged and rejected. */
 export interface TypeStatus {
@@ -89,39 +87,11 @@ export interface PendingResponse {
  *   are sent again (Envoy keeps such a cluster warming until they arrive), and listeners and routes
  *   wait until they were sent, or until `endpointWarmingTimeoutMs`.
  */
-export class SotwStream {
+export class SotwStream extends StreamBase {
   private readonly types = new Map<XdsTypeUrl, TypeState>();
-  private snapshot: Snapshot | undefined;
-  private nonceCounter = 0;
-  private node: Node | undefined;
-  private groupName: string | undefined;
-  private requestCount = 0;
-  /** ADS: endpoint names the client must receive before listeners and routes may follow. */
-  private readonly warmingEndpoints = new Set<string>();
-  private warmingSince = 0;
-  /** What hooks and status see of this stream (a new object whenever node or group change). */
-  info: StreamInfo;
 
-  constructor(private readonly options: SotwStreamOptions) {
-    this.info = Object.freeze({
-      id: options.id,
-      kind: options.kind,
-      protocol: "sotw",
-      peer: options.peer,
-      openedAt: options.now(),
-      node: undefined,
-      group: undefined,
-    });
-  }
-
-  /** The snapshot group, known after the first request. */
-  get group(): string | undefined {
-    return this.groupName;
-  }
-
-  /** Gives the stream the latest snapshot of its group. */
-  setSnapshot(snapshot: Snapshot): void {
-    this.snapshot = snapshot;
+  constructor(options: SotwStreamOptions) {
+    super(options, "sotw");
   }
 
   /**
@@ -129,25 +99,10 @@ export class SotwStream {
    * requests the server refuses outright (over the configured limits).
    */
   handleRequest(request: DiscoveryRequest): RequestOutcome {
-    if (this.requestCount++ === 0) {
-      this.node = request.node;
-      this.groupName = this.options.nodeGroup(this.node);
-      this.info = Object.freeze({ ...this.info, node: this.node, group: this.groupName });
-    }
-    let typeUrl = request.typeUrl;
-    if (this.options.kind !== "ads") {
-      // A per-type service serves its own type; an empty type URL there means that type.
-      if (typeUrl === "") typeUrl = this.options.kind;
-      else if (typeUrl !== this.options.kind) return { kind: "unknown-type" };
-    }
-    if (typeUrl === "") return { kind: "empty-type" };
-    if (!isXdsTypeUrl(typeUrl)) return { kind: "unknown-type" };
-    if (request.resourceNames.length > this.options.maxResourceNames) {
-      throw new ConnectError(
-        `request names ${request.resourceNames.length} resources, more than the limit of ${this.options.maxResourceNames}`,
-        Code.ResourceExhausted,
-      );
-    }
+    const resolved = this.begin(request.node, request.typeUrl);
+    if ("ignored" in resolved) return { kind: resolved.ignored };
+    const { typeUrl } = resolved;
+    this.checkNameLimit(request.resourceNames.length, "request names");
     let state = this.types.get(typeUrl);
     if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
 
@@ -235,11 +190,6 @@ export class SotwStream {
     return undefined;
   }
 
-  /** When the stream must be woken to stop holding for endpoints (undefined: no deadline). */
-  nextDeadline(): number | undefined {
-    return this.warmingEndpoints.size > 0 ? this.warmingSince + this.options.endpointWarmingTimeoutMs : undefined;
-  }
-
   /** Where the stream stands for each type it has asked for. */
   typeStatuses(): TypeStatus[] {
     return [...this.types.values()].map((state) => ({
@@ -277,13 +227,6 @@ export class SotwStream {
     return this.commit(state, plan.send);
   }
 
-  private holdingForEndpoints(): boolean {
-    if (this.warmingEndpoints.size === 0) return false;
-    if (this.options.now() - this.warmingSince < this.options.endpointWarmingTimeoutMs) return true;
-    this.warmingEndpoints.clear();
-    return false;
-  }
-
   private plan(state: TypeState, mode: AdsPhase["mode"]): Plan {
     const target = this.snapshot!.get(state.typeUrl);
     // Settled: the client has this very snapshot and nothing was subscribed, forced or held back since.
@@ -311,7 +254,7 @@ export class SotwStream {
 
   private commit(state: TypeState, plan: ResponsePlan): PendingResponse {
     // Unique across streams too, so a nonce sent on the wrong stream is recognised as stale.
-    const nonce = `${this.options.id.toString(36)}-${(++this.nonceCounter).toString(36)}`;
+    const nonce = this.nextNonce();
     state.lastNonce = nonce;
     state.awaitingAck = true;
     state.sent = plan.target;
@@ -345,13 +288,9 @@ export class SotwStream {
   private afterClusters(changed: readonly EncodedResource[]): void {
     const endpoints = this.types.get(endpointType);
     if (this.options.kind !== "ads" || !endpoints || changed.length === 0) return;
-    if (this.warmingEndpoints.size === 0) this.warmingSince = this.options.now();
-    for (const cluster of changed) {
-      for (const name of cluster.references) {
-        endpoints.forceResend.add(name);
-        this.warmingEndpoints.add(name);
-      }
-    }
+    const names = changed.flatMap((cluster) => cluster.references);
+    this.holdFor(names);
+    for (const name of names) endpoints.forceResend.add(name);
   }
 }
 

@@ -45,7 +45,7 @@ describe("npm run bench -- --small", () => {
     assert.ok(result.environment.cores >= 1 && result.environment.node.startsWith("v"));
     assert.deepEqual(
       result.scenarios.map((s) => s.id),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
       "every scenario is present",
     );
     for (const scenario of result.scenarios) {

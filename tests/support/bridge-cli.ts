@@ -1,6 +1,6 @@
 // The built `consul-xds-bridge serve` as users run it, on free ports, with its admin API's view of
 // connected clients: what end-to-end suites with real xDS clients run against.
-import { type CliProcess, spawnCli } from "./cli-process.js";
+import { type CliProcess, serveArgs, spawnCli } from "./cli-process.js";
 
 type StartedLine = { msg?: string; xds?: string; admin?: string };
 
@@ -21,20 +21,8 @@ export async function startServeCli(
   extraArgs: readonly string[] = [],
   xdsListen = "127.0.0.1:0",
 ): Promise<ServedBridge> {
-  const cli = spawnCli([
-    "serve",
-    "--consul",
-    consulUrl,
-    "--xds-listen",
-    xdsListen,
-    "--admin-listen",
-    "127.0.0.1:0",
-    "--log-format",
-    "json",
-    "--debounce",
-    "0",
-    ...extraArgs,
-  ]);
+  // The last --xds-listen wins: a caller's fixed port (a restart on the same port) overrides the free one.
+  const cli = spawnCli(serveArgs(consulUrl, [...extraArgs, "--xds-listen", xdsListen]));
   let started: StartedLine;
   try {
     started = await cli.waitForLine<StartedLine>((line) => line.msg === "consul-xds-bridge started", 30_000);

@@ -88,3 +88,27 @@ export async function runCli(args: string[], env: Record<string, string> = {}) {
   const code = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
+
+/**
+ * The arguments of `serve` against `consulUrl` as the tests run it: xDS (and the admin port, unless
+ * `admin` is false) on free loopback ports, JSON logs, and (with `debounce`, the default) no
+ * coalescing window; `extra` arguments go last.
+ */
+export function serveArgs(
+  consulUrl: string,
+  extra: readonly string[] = [],
+  options: { admin?: boolean; debounce?: boolean } = {},
+): string[] {
+  return [
+    "serve",
+    "--consul",
+    consulUrl,
+    "--xds-listen",
+    "127.0.0.1:0",
+    ...(options.admin === false ? ["--no-admin"] : ["--admin-listen", "127.0.0.1:0"]),
+    "--log-format",
+    "json",
+    ...(options.debounce === false ? [] : ["--debounce", "0"]),
+    ...extra,
+  ];
+}

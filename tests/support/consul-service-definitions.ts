@@ -36,9 +36,14 @@ export interface ConsulServiceDefinition {
 export function readConsulServiceDefinitions(folder: string): ConsulServiceDefinition[] {
   return readdirSync(folder)
     .sort()
-    .map((file) => {
+    .flatMap((file) => {
       if (!file.endsWith(".json")) throw new Error(`${file}: only .json service definitions are expected in ${folder}`);
-      const document = JSON.parse(readFileSync(join(folder, file), "utf8")) as { service?: Record<string, unknown> };
+      const document = JSON.parse(readFileSync(join(folder, file), "utf8")) as {
+        service?: Record<string, unknown>;
+        config_entries?: unknown;
+      };
+      // Agent config files holding only config entries (config_entries.bootstrap) define no service.
+      if (document.service === undefined && document.config_entries !== undefined) return [];
       const service = document.service;
       if (!service || typeof service !== "object") throw new Error(`${file}: no "service" object`);
       const { id, name, address, port } = service as { id?: unknown; name?: unknown; address?: unknown; port?: unknown };
@@ -47,15 +52,17 @@ export function readConsulServiceDefinitions(folder: string): ConsulServiceDefin
       }
       const single = service.check as ConsulCheckDefinition | undefined;
       const many = (service.checks as ConsulCheckDefinition[] | undefined) ?? [];
-      return {
-        file,
-        id,
-        name,
-        address,
-        port,
-        tags: (service.tags as string[] | undefined) ?? [],
-        meta: (service.meta as Record<string, string> | undefined) ?? {},
-        checks: [...(single ? [single] : []), ...many],
-      };
+      return [
+        {
+          file,
+          id,
+          name,
+          address,
+          port,
+          tags: (service.tags as string[] | undefined) ?? [],
+          meta: (service.meta as Record<string, string> | undefined) ?? {},
+          checks: [...(single ? [single] : []), ...many],
+        },
+      ];
     });
 }

@@ -1,0 +1,267 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { DurationSchema } from "@bufbuild/protobuf/wkt";
+import type { ChainRoute, DiscoveryChain } from "../discovery-chain/index.js";
+import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../gen/envoy/config/core/v3/base_pb.js";
+import {
+  type Route,
+  type RouteAction_HashPolicySchema,
+  type RouteActionSchema,
+  RouteSchema,
+  type WeightedCluster_ClusterWeightSchema,
+} from "../gen/envoy/config/route/v3/route_components_pb.js";
+import type { HashPolicy, HeaderModifiers } from "../model/config-entry.js";
+import { buildChainRouteMatch, isUnmatchable } from "./build-chain-route-match.js";
+import type { ClientKind } from "./client-kind.js";
+import type { MappingWarning } from "./mapping-warning.js";
+
+/** Input of {@link buildChainRoutes}. */
+export interface ChainRoutesInput {
+  /** The chain's service (warnings name it). */
+  readonly owner: string;
+  readonly chain: DiscoveryChain;
+  readonly kind: ClientKind;
+  /** Target id → the name of its cluster. */
+  readonly clusterNames: ReadonlyMap<string, string>;
+  /** The upstream speaks gRPC: Envoy's route timeout defaults to none (0s) so streams outlive 15 s. */
+  readonly grpcUpstream: boolean;
+  /** A header to hash for ring_hash from Service Meta, used when the chain's resolver names no hash policy. */
+  readonly metaHashHeader: string | undefined;
+}
+
+/** The gRPC status codes gRFC A44 retries on (grpc-js-xds and C-core read these names in retry_on). */
+const grpcRetryCodes = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
+
+function duration(ms: number): MessageInitShape<typeof DurationSchema> {
+  const whole = Math.floor(ms);
+  return { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 };
+}
+
+/**
+ * Builds a virtual host's routes from a chain, in the chain's order (the last one matches every
+ * request). Envoy gets everything Consul's own xDS gets: matches, single or weighted clusters,
+ * request and idle timeouts, retry policy (RetryOn, connect-failure, retriable status codes), prefix
+ * rewrite, header manipulation on routes and weighted clusters, hash policies. gRPC clients get
+ * what gRFC A28/A31/A42/A44 define — matches, weighted clusters, `max_stream_duration`, retries on
+ * gRPC status codes, header hash policies — and every other field is left out with a warning naming
+ * the entry, the field and the reason; a route that could never match a gRPC call is left out.
+ */
+export function buildChainRoutes(input: ChainRoutesInput): { routes: Route[]; warnings: MappingWarning[] } {
+  const warnings: MappingWarning[] = [];
+  const routes: Route[] = [];
+  for (const route of input.chain.routes) {
+    const built = buildRoute(input, route, warnings);
+    if (built) routes.push(built);
+  }
+  return { routes, warnings };
+}
+
+function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: MappingWarning[]): Route | undefined {
+  const { kind } = input;
+  const where = route.source ? `${route.source.entry} Routes[${route.source.index}]` : `the default route of ${input.owner}`;
+  const leaveOut = (field: string, reason: string): void => {
+    warnings.push({
+      service: input.owner,
+      clientKind: kind,
+      code: "unsupported-for-grpc",
+      message: `${where}.${field}: ${reason}; left out for gRPC clients`,
+    });
+  };
+  const match = buildChainRouteMatch(route.match, kind);
+  if (isUnmatchable(match)) {
+    warnings.push({
+      service: input.owner,
+      clientKind: kind,
+      code: "unsupported-for-grpc",
+      message: `${where}.${match.field}: ${match.reason}; the route is left out for gRPC clients`,
+    });
+    return undefined;
+  }
+  const destination = route.destination;
+  const clusterSpecifier = clusters(input, route, leaveOut);
+  const hashPolicy = hashPolicies(input, route, leaveOut);
+  if (kind === "grpc") {
+    if (destination?.prefixRewrite !== undefined)
+      leaveOut("Destination.PrefixRewrite", "gRPC clients cannot rewrite the path (no prefix_rewrite in gRFC A28)");
+    if (destination?.idleTimeoutMs !== undefined)
+      leaveOut("Destination.IdleTimeout", "gRPC clients have no idle timeout (gRFC A31 reads max_stream_duration only)");
+    if (destination?.requestHeaders || destination?.responseHeaders)
+      leaveOut("Destination.RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
+    return create(RouteSchema, {
+      match,
+      action: {
+        case: "route",
+        value: {
+          clusterSpecifier,
+          ...(route.requestTimeoutMs !== undefined ? { maxStreamDuration: { maxStreamDuration: duration(route.requestTimeoutMs) } } : {}),
+          ...grpcRetryPolicy(route, leaveOut),
+          hashPolicy,
+        },
+      },
+    });
+  }
+  const timeout = route.requestTimeoutMs !== undefined ? duration(route.requestTimeoutMs) : input.grpcUpstream ? duration(0) : undefined;
+  return create(RouteSchema, {
+    match,
+    action: {
+      case: "route",
+      value: {
+        clusterSpecifier,
+        ...(timeout ? { timeout } : {}),
+        ...(destination?.idleTimeoutMs !== undefined ? { idleTimeout: duration(destination.idleTimeoutMs) } : {}),
+        ...(destination?.prefixRewrite !== undefined ? { prefixRewrite: destination.prefixRewrite } : {}),
+        ...envoyRetryPolicy(route),
+        hashPolicy,
+      },
+    },
+    ...headerChanges(destination?.requestHeaders, destination?.responseHeaders, input, where, warnings),
+  });
+}
+
+type HashPolicyInit = MessageInitShape<typeof RouteAction_HashPolicySchema>;
+type HeaderOptionInit = MessageInitShape<typeof HeaderValueOptionSchema>;
+type ClusterSpecifierInit = MessageInitShape<typeof RouteActionSchema>["clusterSpecifier"];
+
+function clusters(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: string, reason: string) => void): ClusterSpecifierInit {
+  const name = (target: string): string => {
+    const found = input.clusterNames.get(target);
+    if (found === undefined) throw new Error(`no cluster name for chain target ${target}`);
+    return found;
+  };
+  if (route.splitter === undefined && route.splits.length === 1) return { case: "cluster", value: name(route.splits[0]!.target) };
+  let headersLeftOut = false;
+  const weighted: MessageInitShape<typeof WeightedCluster_ClusterWeightSchema>[] = route.splits.map((split) => {
+    const base = { name: name(split.target), weight: split.weight };
+    if (input.kind === "grpc") {
+      if (split.requestHeaders || split.responseHeaders) headersLeftOut = true;
+      return base;
+    }
+    return { ...base, ...headerChanges(split.requestHeaders, split.responseHeaders, input, `${route.splitter ?? "a split"}`, []) };
+  });
+  if (headersLeftOut) leaveOut("Splits[].RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
+  const total = route.splits.reduce((sum, split) => sum + split.weight, 0);
+  return {
+    case: "weightedClusters",
+    // C-core before 1.49 checks the sum against total_weight (default 100): state it for gRPC.
+    value: { clusters: weighted, ...(input.kind === "grpc" ? { totalWeight: total } : {}) },
+  };
+}
+
+function envoyRetryPolicy(route: ChainRoute): { retryPolicy?: { retryOn: string; numRetries?: number; retriableStatusCodes: number[] } } {
+  const d = route.destination;
+  if (
+    !d ||
+    (!(d.numRetries !== undefined && d.numRetries > 0) &&
+      !d.retryOnConnectFailure &&
+      d.retryOn.length === 0 &&
+      d.retryOnStatusCodes.length === 0)
+  )
+    return {};
+  const retryOn = [...d.retryOn];
+  if (d.retryOnConnectFailure && !retryOn.includes("connect-failure")) retryOn.push("connect-failure");
+  if (d.retryOnStatusCodes.length > 0) retryOn.push("retriable-status-codes");
+  return {
+    retryPolicy: {
+      retryOn: retryOn.join(","),
+      ...(d.numRetries !== undefined && d.numRetries > 0 ? { numRetries: d.numRetries } : {}),
+      retriableStatusCodes: [...d.retryOnStatusCodes],
+    },
+  };
+}
+
+function grpcRetryPolicy(
+  route: ChainRoute,
+  leaveOut: (field: string, reason: string) => void,
+): { retryPolicy?: { retryOn: string; numRetries?: number } } {
+  const d = route.destination;
+  if (!d) return {};
+  const codes = d.retryOn.filter((condition) => grpcRetryCodes.has(condition));
+  const others = d.retryOn.filter((condition) => !grpcRetryCodes.has(condition));
+  if (others.length > 0)
+    leaveOut("Destination.RetryOn", `${others.join(", ")} are HTTP conditions; gRPC clients retry on gRPC status codes only (gRFC A44)`);
+  if (d.retryOnConnectFailure)
+    leaveOut("Destination.RetryOnConnectFailure", 'gRPC clients retry on status codes only (gRFC A44); add "unavailable" to RetryOn');
+  if (d.retryOnStatusCodes.length > 0)
+    leaveOut("Destination.RetryOnStatusCodes", "HTTP status codes do not exist for gRPC calls (gRFC A44 retries on gRPC status codes)");
+  if (codes.length === 0) {
+    if (d.numRetries !== undefined && d.numRetries > 0) leaveOut("Destination.NumRetries", "no gRPC status code in RetryOn to retry on");
+    return {};
+  }
+  return {
+    retryPolicy: { retryOn: codes.join(","), ...(d.numRetries !== undefined && d.numRetries > 0 ? { numRetries: d.numRetries } : {}) },
+  };
+}
+
+function hashPolicies(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: string, reason: string) => void): HashPolicyInit[] {
+  const policies: readonly HashPolicy[] =
+    route.hashPolicies.length > 0
+      ? route.hashPolicies
+      : input.metaHashHeader !== undefined
+        ? [{ field: "header", fieldValue: input.metaHashHeader, sourceIp: false, terminal: false }]
+        : [];
+  const out: HashPolicyInit[] = [];
+  for (const policy of policies) {
+    if (policy.field === "header" && policy.fieldValue !== undefined) {
+      out.push({ policySpecifier: { case: "header", value: { headerName: policy.fieldValue.toLowerCase() } }, terminal: policy.terminal });
+      continue;
+    }
+    if (input.kind === "grpc") {
+      leaveOut(
+        "LoadBalancer.HashPolicies",
+        `gRPC clients hash headers only (gRFC A42), not ${policy.sourceIp ? "the source IP" : `a ${policy.field}`}`,
+      );
+      continue;
+    }
+    if (policy.sourceIp) {
+      out.push({ policySpecifier: { case: "connectionProperties", value: { sourceIp: true } }, terminal: policy.terminal });
+    } else if (policy.field === "cookie" && policy.fieldValue !== undefined) {
+      const cookie = policy.cookieConfig;
+      const ttl = cookie?.session ? duration(0) : cookie?.ttlMs !== undefined && cookie.ttlMs > 0 ? duration(cookie.ttlMs) : undefined;
+      out.push({
+        policySpecifier: { case: "cookie", value: { name: policy.fieldValue, path: cookie?.path ?? "", ...(ttl ? { ttl } : {}) } },
+        terminal: policy.terminal,
+      });
+    } else if (policy.field === "query_parameter" && policy.fieldValue !== undefined) {
+      out.push({ policySpecifier: { case: "queryParameter", value: { name: policy.fieldValue } }, terminal: policy.terminal });
+    }
+  }
+  return out;
+}
+
+/** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers are left alone (Envoy refuses them). */
+function headerChanges(
+  request: HeaderModifiers | undefined,
+  response: HeaderModifiers | undefined,
+  input: ChainRoutesInput,
+  where: string,
+  warnings: MappingWarning[],
+): {
+  requestHeadersToAdd: HeaderOptionInit[];
+  requestHeadersToRemove: string[];
+  responseHeadersToAdd: HeaderOptionInit[];
+  responseHeadersToRemove: string[];
+} {
+  const allowed = (name: string): boolean => {
+    if (!name.startsWith(":") && name !== "") return true;
+    warnings.push({
+      service: input.owner,
+      clientKind: input.kind,
+      code: "ignored-config-entry",
+      message: `${where}: header ${JSON.stringify(name)} cannot be changed (Envoy refuses pseudo-headers); skipped`,
+    });
+    return false;
+  };
+  const options = (modifiers: HeaderModifiers | undefined): HeaderOptionInit[] => [
+    ...Object.entries(modifiers?.add ?? {})
+      .filter(([key]) => allowed(key))
+      .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD })),
+    ...Object.entries(modifiers?.set ?? {})
+      .filter(([key]) => allowed(key))
+      .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD })),
+  ];
+  return {
+    requestHeadersToAdd: options(request),
+    requestHeadersToRemove: (request?.remove ?? []).filter((name) => allowed(name) && name.toLowerCase() !== "host"),
+    responseHeadersToAdd: options(response),
+    responseHeadersToRemove: (response?.remove ?? []).filter(allowed),
+  };
+}
