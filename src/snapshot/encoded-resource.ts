@@ -12,8 +12,11 @@ export interface EncodedResource {
   readonly name: string;
   /** The encoded google.protobuf.Any that goes into DiscoveryResponse.resources as is. */
   readonly any: Uint8Array;
-  /** 128 bits of SHA-256 over the name and the encoded bytes, as four words (combined into versions). */
-  readonly digest: Uint32Array;
+  /**
+   * The first two 32-bit words of SHA-256 over the name and the encoded bytes, combined into versions
+   * (plain numbers: a typed array per resource cost an ArrayBuffer and a native allocation × 50,000).
+   */
+  readonly digest: readonly [number, number];
   /** The digest as 32 hex characters, for logs and status. */
   readonly hash: string;
   /**
@@ -50,8 +53,7 @@ export function encodeResourceValue(
   const any = toBinary(AnySchema, create(AnySchema, { typeUrl, value }));
   const nameBytes = Buffer.from(`${name}\u0000`, "utf8");
   const digestBytes = hash("sha256", Buffer.concat([nameBytes, any]), "buffer") as Buffer;
-  const digest = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) digest[i] = digestBytes.readUInt32BE(i * 4);
+  const digest = Object.freeze([digestBytes.readUInt32BE(0), digestBytes.readUInt32BE(4)] as const);
   return Object.freeze({
     typeUrl,
     name,
