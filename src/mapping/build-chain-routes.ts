@@ -77,7 +77,7 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
     return undefined;
   }
   const destination = route.destination;
-  const clusterSpecifier = clusters(input, route, leaveOut);
+  const clusterSpecifier = clusters(input, route, leaveOut, warnings);
   const hashPolicy = hashPolicies(input, route, leaveOut);
   if (kind === "grpc") {
     if (destination?.prefixRewrite !== undefined)
@@ -113,7 +113,7 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
         hashPolicy,
       },
     },
-    ...headerChanges(destination?.requestHeaders, destination?.responseHeaders, input, where, warnings),
+    ...headerChanges(destination?.requestHeaders, destination?.responseHeaders, input, { where, field: "Destination" }, warnings),
   });
 }
 
@@ -121,7 +121,12 @@ type HashPolicyInit = MessageInitShape<typeof RouteAction_HashPolicySchema>;
 type HeaderOptionInit = MessageInitShape<typeof HeaderValueOptionSchema>;
 type ClusterSpecifierInit = MessageInitShape<typeof RouteActionSchema>["clusterSpecifier"];
 
-function clusters(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: string, reason: string) => void): ClusterSpecifierInit {
+function clusters(
+  input: ChainRoutesInput,
+  route: ChainRoute,
+  leaveOut: (field: string, reason: string) => void,
+  warnings: MappingWarning[],
+): ClusterSpecifierInit {
   const name = (target: string): string => {
     const found = input.clusterNames.get(target);
     if (found === undefined) throw new Error(`no cluster name for chain target ${target}`);
@@ -135,7 +140,8 @@ function clusters(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: 
       if (split.requestHeaders || split.responseHeaders) headersLeftOut = true;
       return base;
     }
-    return { ...base, ...headerChanges(split.requestHeaders, split.responseHeaders, input, `${route.splitter ?? "a split"}`, []) };
+    const where = { where: `${route.splitter ?? "a split"} (the split to ${base.name})`, field: "Splits[]" };
+    return { ...base, ...headerChanges(split.requestHeaders, split.responseHeaders, input, where, warnings) };
   });
   if (headersLeftOut) leaveOut("Splits[].RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
   const total = route.splits.reduce((sum, split) => sum + split.weight, 0);
@@ -227,12 +233,21 @@ function hashPolicies(input: ChainRoutesInput, route: ChainRoute, leaveOut: (fie
   return out;
 }
 
-/** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers are left alone (Envoy refuses them). */
+/**
+ * Envoy's HeaderParser refuses a route configuration that adds, sets or removes a pseudo-header
+ * (`:…`) or `host` (in any case), and every virtual host shares the one route configuration, so one
+ * such change would NACK routing for every service.
+ */
+function isModifiable(name: string): boolean {
+  return name !== "" && !name.startsWith(":") && name.toLowerCase() !== "host";
+}
+
+/** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers and `host` are skipped with a warning (Envoy refuses them). */
 function headerChanges(
   request: HeaderModifiers | undefined,
   response: HeaderModifiers | undefined,
   input: ChainRoutesInput,
-  where: string,
+  at: { readonly where: string; readonly field: string },
   warnings: MappingWarning[],
 ): {
   requestHeadersToAdd: HeaderOptionInit[];
@@ -240,28 +255,30 @@ function headerChanges(
   responseHeadersToAdd: HeaderOptionInit[];
   responseHeadersToRemove: string[];
 } {
-  const allowed = (name: string): boolean => {
-    if (!name.startsWith(":") && name !== "") return true;
-    warnings.push({
-      service: input.owner,
-      clientKind: input.kind,
-      code: "ignored-config-entry",
-      message: `${where}: header ${JSON.stringify(name)} cannot be changed (Envoy refuses pseudo-headers); skipped`,
-    });
-    return false;
-  };
-  const options = (modifiers: HeaderModifiers | undefined): HeaderOptionInit[] => [
+  const allowed =
+    (field: string) =>
+    (name: string): boolean => {
+      if (isModifiable(name)) return true;
+      warnings.push({
+        service: input.owner,
+        clientKind: input.kind,
+        code: "ignored-config-entry",
+        message: `${at.where} ${at.field}.${field}: header ${JSON.stringify(name)} is skipped: Envoy refuses to add, set or remove pseudo-headers and Host (it would reject the route configuration of every service)`,
+      });
+      return false;
+    };
+  const options = (modifiers: HeaderModifiers | undefined, field: string): HeaderOptionInit[] => [
     ...Object.entries(modifiers?.add ?? {})
-      .filter(([key]) => allowed(key))
+      .filter(([key]) => allowed(`${field}.Add`)(key))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD })),
     ...Object.entries(modifiers?.set ?? {})
-      .filter(([key]) => allowed(key))
+      .filter(([key]) => allowed(`${field}.Set`)(key))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD })),
   ];
   return {
-    requestHeadersToAdd: options(request),
-    requestHeadersToRemove: (request?.remove ?? []).filter((name) => allowed(name) && name.toLowerCase() !== "host"),
-    responseHeadersToAdd: options(response),
-    responseHeadersToRemove: (response?.remove ?? []).filter(allowed),
+    requestHeadersToAdd: options(request, "RequestHeaders"),
+    requestHeadersToRemove: (request?.remove ?? []).filter(allowed("RequestHeaders.Remove")),
+    responseHeadersToAdd: options(response, "ResponseHeaders"),
+    responseHeadersToRemove: (response?.remove ?? []).filter(allowed("ResponseHeaders.Remove")),
   };
 }

@@ -1,0 +1,139 @@
+// Values Consul accepts in config entries that Envoy or gRPC clients would refuse: the chain builders
+// leave them out with a warning naming the entry and field, so every resource built passes the gate
+// (and encodes), and the rest of the chain still applies.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type Message, toBinary } from "@bufbuild/protobuf";
+import { compileDiscoveryChain } from "../src/discovery-chain/compile-discovery-chain.js";
+import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { ClusterLoadAssignmentSchema } from "../src/gen/envoy/config/endpoint/v3/endpoint_pb.js";
+import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
+import { buildChainResources } from "../src/mapping/build-chain-resources.js";
+import { buildChainRouteConfiguration } from "../src/mapping/build-chain-route-configuration.js";
+import { type ClientKind, resolveMappingOptions } from "../src/mapping/index.js";
+import type { ModelView } from "../src/model/service-model.js";
+import { validateXdsResource } from "../src/validate/index.js";
+import { type ConsulConfigEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
+import { type EntrySpec, healthEntry, modelOf } from "./support/consul-entries.js";
+
+const options = resolveMappingOptions();
+const fleet: EntrySpec[] = [
+  { service: "web", id: "web-a", node: "n1", nodeAddress: "10.0.1.1", meta: { version: "1" } },
+  { service: "web", id: "web-b", node: "n2", nodeAddress: "10.0.1.2", meta: { version: "2" } },
+  { service: "api", id: "api-a", node: "n3", nodeAddress: "10.0.3.1" },
+];
+const view: ModelView = modelOf(fleet.map(healthEntry)).view();
+const versions: ConsulConfigEntry = {
+  Kind: "service-resolver",
+  Name: "web",
+  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
+};
+
+/** Compiles web's chain and builds one kind's resources, with the gate's verdict and encoding of each. */
+function build(kind: ClientKind, ...raw: ConsulConfigEntry[]) {
+  const entries = entriesOf(...raw);
+  const compiled = compileDiscoveryChain("web", {
+    entries,
+    localDatacenter: view.localDatacenter,
+    servedDatacenters: [view.localDatacenter],
+    hasService: (name) => view.services.has(name),
+    downstreamService: "consul-xds-bridge",
+  });
+  assert.deepEqual(compiled.errors, [], "the chain compiles");
+  assert.ok(compiled.chain);
+  const resources = buildChainResources({ view, chain: compiled.chain, entries, kind, options, downstreamService: "consul-xds-bridge" });
+  const routeConfiguration = buildChainRouteConfiguration(
+    kind === "grpc" ? "web" : "consul-xds-bridge:http",
+    "web",
+    ["web"],
+    resources.routes,
+  );
+  const problems: string[] = [];
+  const messages: Message[] = [...resources.clusters, ...resources.assignments, routeConfiguration];
+  for (const message of messages) {
+    const schema =
+      message.$typeName === ClusterSchema.typeName
+        ? ClusterSchema
+        : message.$typeName === ClusterLoadAssignmentSchema.typeName
+          ? ClusterLoadAssignmentSchema
+          : RouteConfigurationSchema;
+    try {
+      toBinary(schema, message as never);
+    } catch (error) {
+      problems.push(`encoding ${message.$typeName}: ${(error as Error).message}`);
+    }
+    const verdict = validateXdsResource(message, { client: kind, ...(kind === "grpc" ? { authority: "web" } : {}) });
+    if (!verdict.valid) problems.push(`${message.$typeName}: ${JSON.stringify(verdict.errors)}`);
+  }
+  const messagesOf = (code: string) => resources.warnings.filter((w) => w.code === code).map((w) => w.message);
+  return { resources, routeConfiguration, problems, messagesOf };
+}
+
+describe("buildChainResources()", () => {
+  describe("header changes Envoy refuses", () => {
+    it("should never add, set or remove Host (any case) or a pseudo-header, on routes or splits, and say so for each", () => {
+      const built = build(
+        "envoy",
+        serviceDefaults("web", "http"),
+        versions,
+        {
+          Kind: "service-router",
+          Name: "web",
+          Routes: [
+            {
+              Match: { HTTP: { PathPrefix: "/a" } },
+              Destination: {
+                RequestHeaders: { Set: { Host: "api.internal", "x-env": "a" }, Remove: ["host"] },
+                ResponseHeaders: { Add: { HOST: "x" }, Remove: [":status", "x-debug"] },
+              },
+            },
+          ],
+        },
+        {
+          Kind: "service-splitter",
+          Name: "web",
+          Splits: [
+            { Weight: 90, ServiceSubset: "v1", RequestHeaders: { Add: { hOsT: "v1" }, Set: { "x-version": "1" } } },
+            { Weight: 10, ServiceSubset: "v2", ResponseHeaders: { Remove: ["Host"] } },
+          ],
+        },
+      );
+      assert.deepEqual(built.problems, [], "every resource passes the gate");
+      const route = built.resources.routes[0]!;
+      assert.deepEqual(
+        [
+          route.requestHeadersToAdd.map((h) => h.header?.key),
+          route.requestHeadersToRemove,
+          route.responseHeadersToAdd.map((h) => h.header?.key),
+          route.responseHeadersToRemove,
+        ],
+        [["x-env"], [], [], ["x-debug"]],
+        "only the headers Envoy lets a route change are kept",
+      );
+      const catchAll = built.resources.routes[1]!;
+      assert.equal(catchAll.action.case, "route");
+      const specifier = catchAll.action.value.clusterSpecifier;
+      assert.equal(specifier.case, "weightedClusters");
+      const [v1, v2] = specifier.value.clusters;
+      assert.deepEqual(
+        [v1?.requestHeadersToAdd.map((h) => h.header?.key), v2?.responseHeadersToRemove],
+        [["x-version"], []],
+        "the splits keep their other header changes",
+      );
+      const skipped = built.messagesOf("ignored-config-entry").filter((m) => m.includes("is skipped"));
+      assert.deepEqual(
+        skipped.map((m) => m.slice(0, m.indexOf(" is skipped"))).sort(),
+        [
+          'service-router/web Routes[0] Destination.RequestHeaders.Remove: header "host"',
+          'service-router/web Routes[0] Destination.RequestHeaders.Set: header "Host"',
+          'service-router/web Routes[0] Destination.ResponseHeaders.Add: header "HOST"',
+          'service-router/web Routes[0] Destination.ResponseHeaders.Remove: header ":status"',
+          'service-splitter/web (the split to web:v1) Splits[].RequestHeaders.Add: header "hOsT"',
+          'service-splitter/web (the split to web:v2) Splits[].ResponseHeaders.Remove: header "Host"',
+        ],
+        "one warning per skipped header, naming the entry and the field",
+      );
+      assert.ok(skipped.every((m) => /Envoy refuses to add, set or remove pseudo-headers and Host/.test(m)));
+    });
+  });
+});
