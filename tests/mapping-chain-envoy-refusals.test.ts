@@ -136,4 +136,27 @@ describe("buildChainResources()", () => {
       assert.ok(skipped.every((m) => /Envoy refuses to add, set or remove pseudo-headers and Host/.test(m)));
     });
   });
+
+  describe("durations", () => {
+    it("should keep every Consul duration to the nanosecond (never a fraction Envoy cannot encode, never 0s for a short one)", () => {
+      const downstream = serviceDefaults("consul-xds-bridge", "http", {
+        UpstreamConfig: { Defaults: { ConnectTimeoutMs: 2.5, PassiveHealthCheck: { Interval: "1.5ms", BaseEjectionTime: "2.0001s" } } },
+      });
+      const built = build("envoy", serviceDefaults("web", "http"), downstream, {
+        Kind: "service-router",
+        Name: "web",
+        Routes: [{ Match: { HTTP: { PathPrefix: "/a" } }, Destination: { RequestTimeout: "250us", IdleTimeout: "1.0000005s" } }],
+      });
+      assert.deepEqual(built.problems, []);
+      const action = built.resources.routes[0]?.action;
+      assert.equal(action?.case, "route");
+      const d = (x: { seconds: bigint; nanos: number } | undefined) => [x?.seconds, x?.nanos];
+      assert.deepEqual(d(action.value.timeout), [0n, 250_000], "250µs stays 250µs (it was 0s: no timeout at all)");
+      assert.deepEqual(d(action.value.idleTimeout), [1n, 500]);
+      const cluster = built.resources.clusters.find((c) => c.name === "web")!;
+      assert.deepEqual(d(cluster.connectTimeout), [0n, 2_500_000]);
+      assert.deepEqual(d(cluster.outlierDetection?.interval), [0n, 1_500_000]);
+      assert.deepEqual(d(cluster.outlierDetection?.baseEjectionTime), [2n, 100_000]);
+    });
+  });
 });

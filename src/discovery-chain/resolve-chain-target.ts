@@ -91,15 +91,14 @@ export class ChainTargetResolver {
       }
     }
     const upstream = this.upstreamFor(requested.service);
-    const resolverTimeout =
-      resolver?.connectTimeoutMs !== undefined && resolver.connectTimeoutMs > 0 ? resolver.connectTimeoutMs : undefined;
+    const resolverTimeout = wholeNanoseconds(resolver?.connectTimeoutMs);
+    const upstreamTimeout = wholeNanoseconds(upstream?.connectTimeoutMs);
     const target: ChainTarget = {
       id,
       ...this.source(requested),
       failover,
       failoverByFlag: !hasFailover && requested.datacenter === this.context.localDatacenter,
-      connectTimeoutMs:
-        upstream?.connectTimeoutMs !== undefined && upstream.connectTimeoutMs > 0 ? upstream.connectTimeoutMs : resolverTimeout,
+      connectTimeoutMs: upstreamTimeout ?? resolverTimeout,
       loadBalancer: resolver?.loadBalancer,
       upstream,
       resolver: resolver ? resolverKey : undefined,
@@ -218,6 +217,16 @@ export class ChainTargetResolver {
     }
     return defaults.upstreamDefaults;
   }
+}
+
+/**
+ * A connect timeout in milliseconds rounded to whole nanoseconds (Go's resolution: what Consul
+ * itself sends Envoy), or undefined when it is unset or under 1 ns (Consul then uses its default).
+ */
+function wholeNanoseconds(ms: number | undefined): number | undefined {
+  if (ms === undefined) return undefined;
+  const rounded = Math.round(ms * 1e6) / 1e6;
+  return rounded > 0 ? rounded : undefined;
 }
 
 /** A target moved by a redirect or failover: another service resets the subset, as Consul's rewriteTarget does. */

@@ -12,6 +12,7 @@ import type { ConfigEntryKey, UpstreamConfig } from "../model/config-entry.js";
 import { buildCluster } from "./build-cluster.js";
 import type { ClientKind } from "./client-kind.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { protoDuration } from "./proto-duration.js";
 import type { LbPolicyName, ServiceSettings } from "./service-settings.js";
 
 /** Input of {@link buildChainCluster}. */
@@ -141,8 +142,10 @@ function applyUpstream(
         });
         return undefined;
       };
-      const duration = (ms: number | undefined) =>
-        ms === undefined || ms <= 0 ? undefined : { seconds: BigInt(Math.floor(ms / 1000)), nanos: Math.floor(ms % 1000) * 1_000_000 };
+      const duration = (ms: number | undefined) => {
+        const value = ms === undefined ? undefined : protoDuration(ms);
+        return value && (value.seconds > 0n || value.nanos > 0) ? value : undefined;
+      };
       const maxEjectionPercent = percent("MaxEjectionPercent", check.maxEjectionPercent);
       const enforcingConsecutive5xx = percent("EnforcingConsecutive5xx", check.enforcingConsecutive5xx);
       cluster.outlierDetection = create(OutlierDetectionSchema, {

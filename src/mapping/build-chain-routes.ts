@@ -1,5 +1,4 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import type { DurationSchema } from "@bufbuild/protobuf/wkt";
 import type { ChainRoute, DiscoveryChain } from "../discovery-chain/index.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../gen/envoy/config/core/v3/base_pb.js";
 import {
@@ -13,6 +12,7 @@ import type { HashPolicy, HeaderModifiers } from "../model/config-entry.js";
 import { buildChainRouteMatch, isUnmatchable } from "./build-chain-route-match.js";
 import type { ClientKind } from "./client-kind.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { protoDuration } from "./proto-duration.js";
 
 /** Input of {@link buildChainRoutes}. */
 export interface ChainRoutesInput {
@@ -30,11 +30,6 @@ export interface ChainRoutesInput {
 
 /** The gRPC status codes gRFC A44 retries on (grpc-js-xds and C-core read these names in retry_on). */
 const grpcRetryCodes = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
-
-function duration(ms: number): MessageInitShape<typeof DurationSchema> {
-  const whole = Math.floor(ms);
-  return { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 };
-}
 
 /**
  * Builds a virtual host's routes from a chain, in the chain's order (the last one matches every
@@ -92,14 +87,17 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
         case: "route",
         value: {
           clusterSpecifier,
-          ...(route.requestTimeoutMs !== undefined ? { maxStreamDuration: { maxStreamDuration: duration(route.requestTimeoutMs) } } : {}),
+          ...(route.requestTimeoutMs !== undefined
+            ? { maxStreamDuration: { maxStreamDuration: protoDuration(route.requestTimeoutMs) } }
+            : {}),
           ...grpcRetryPolicy(route, leaveOut),
           hashPolicy,
         },
       },
     });
   }
-  const timeout = route.requestTimeoutMs !== undefined ? duration(route.requestTimeoutMs) : input.grpcUpstream ? duration(0) : undefined;
+  const timeout =
+    route.requestTimeoutMs !== undefined ? protoDuration(route.requestTimeoutMs) : input.grpcUpstream ? protoDuration(0) : undefined;
   return create(RouteSchema, {
     match,
     action: {
@@ -107,7 +105,7 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
       value: {
         clusterSpecifier,
         ...(timeout ? { timeout } : {}),
-        ...(destination?.idleTimeoutMs !== undefined ? { idleTimeout: duration(destination.idleTimeoutMs) } : {}),
+        ...(destination?.idleTimeoutMs !== undefined ? { idleTimeout: protoDuration(destination.idleTimeoutMs) } : {}),
         ...(destination?.prefixRewrite !== undefined ? { prefixRewrite: destination.prefixRewrite } : {}),
         ...envoyRetryPolicy(route),
         hashPolicy,
@@ -221,7 +219,11 @@ function hashPolicies(input: ChainRoutesInput, route: ChainRoute, leaveOut: (fie
       out.push({ policySpecifier: { case: "connectionProperties", value: { sourceIp: true } }, terminal: policy.terminal });
     } else if (policy.field === "cookie" && policy.fieldValue !== undefined) {
       const cookie = policy.cookieConfig;
-      const ttl = cookie?.session ? duration(0) : cookie?.ttlMs !== undefined && cookie.ttlMs > 0 ? duration(cookie.ttlMs) : undefined;
+      const ttl = cookie?.session
+        ? protoDuration(0)
+        : cookie?.ttlMs !== undefined && cookie.ttlMs > 0
+          ? protoDuration(cookie.ttlMs)
+          : undefined;
       out.push({
         policySpecifier: { case: "cookie", value: { name: policy.fieldValue, path: cookie?.path ?? "", ...(ttl ? { ttl } : {}) } },
         terminal: policy.terminal,

@@ -1,0 +1,39 @@
+// The publisher with config entries Consul accepts but a careless mapping would turn into resources
+// the gate refuses (and so take a service out): every service stays published, with what its
+// clients can take.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { clusterType } from "../src/snapshot/index.js";
+import { type ConsulConfigEntry, serviceDefaults } from "./support/config-entries.js";
+import { decodeResource, syncEntries, trafficPolicyPublisher } from "./support/traffic-policy-publisher.js";
+
+const versions: ConsulConfigEntry = {
+  Kind: "service-resolver",
+  Name: "web",
+  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
+};
+const split9010: ConsulConfigEntry = {
+  Kind: "service-splitter",
+  Name: "web",
+  Splits: [
+    { Weight: 90, ServiceSubset: "v1" },
+    { Weight: 10, ServiceSubset: "v2" },
+  ],
+};
+const allClusters = ["api", "billing", "web", "web:v1", "web:v2"];
+
+describe("createSnapshotPublisher() with entries Consul accepts", () => {
+  it("should publish a fractional resolver ConnectTimeout (4.1ms) to the nanosecond, not drop the service", async () => {
+    const { store, publisher, firstPublish } = trafficPolicyPublisher();
+    syncEntries(store, serviceDefaults("web", "http"), { ...versions, ConnectTimeout: "4.1ms" }, split9010);
+    await firstPublish();
+    for (const kind of ["envoy", "grpc"] as const) {
+      const snapshot = publisher.cache.getSnapshot(kind)!;
+      assert.deepEqual([...snapshot.get(clusterType).resources.keys()].sort(), allClusters, `${kind} clusters`);
+      const cluster = decodeResource(snapshot, clusterType, "web:v1", ClusterSchema);
+      assert.deepEqual([cluster.connectTimeout?.seconds, cluster.connectTimeout?.nanos], [0n, 4_100_000]);
+    }
+    assert.equal(publisher.stats().buildErrors ?? 0, 0);
+  });
+});
