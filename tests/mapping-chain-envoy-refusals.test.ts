@@ -159,4 +159,65 @@ describe("buildChainResources()", () => {
       assert.deepEqual(d(cluster.outlierDetection?.baseEjectionTime), [2n, 100_000]);
     });
   });
+
+  describe("load balancer settings", () => {
+    const ringHash = (config: Record<string, unknown>): ConsulConfigEntry => ({
+      Kind: "service-resolver",
+      Name: "web",
+      LoadBalancer: { Policy: "ring_hash", RingHashConfig: config },
+    });
+
+    it("should leave out a ring whose maximum is below the minimum (the default 1024 included), for both kinds", () => {
+      for (const kind of ["envoy", "grpc"] as const) {
+        for (const config of [{ MaximumRingSize: 512 }, { MinimumRingSize: 4096, MaximumRingSize: 2048 }]) {
+          const built = build(kind, ringHash(config));
+          assert.deepEqual(built.problems, [], `${kind} ${JSON.stringify(config)}: every resource passes the gate`);
+          const cluster = built.resources.clusters.find((c) => c.name === "web");
+          assert.equal(cluster?.lbConfig.case, undefined, "no ring sizes: the clients' defaults");
+          assert.ok(
+            built
+              .messagesOf("ignored-config-entry")
+              .some(
+                (m) =>
+                  m.startsWith("service-resolver/web LoadBalancer.RingHashConfig: MinimumRingSize") && /is above MaximumRingSize/.test(m),
+              ),
+            `${kind}: the warning names the entry and field`,
+          );
+        }
+      }
+    });
+
+    it("should leave out a ring size above 8,388,608 and keep the other", () => {
+      const built = build("envoy", ringHash({ MinimumRingSize: 2048, MaximumRingSize: 10_000_000 }));
+      assert.deepEqual(built.problems, []);
+      const ring = built.resources.clusters.find((c) => c.name === "web")?.lbConfig;
+      assert.equal(ring?.case, "ringHashLbConfig");
+      assert.deepEqual([ring.value.minimumRingSize, ring.value.maximumRingSize], [2048n, undefined]);
+      assert.ok(
+        built.messagesOf("ignored-config-entry").some((m) => m.includes("RingHashConfig.MaximumRingSize: 10000000 is above 8388608")),
+      );
+    });
+
+    it("should leave out a least-request ChoiceCount below 2 with a warning, and keep one of 2 or more", () => {
+      const leastRequest = (count: number): ConsulConfigEntry => ({
+        Kind: "service-resolver",
+        Name: "web",
+        LoadBalancer: { Policy: "least_request", LeastRequestConfig: { ChoiceCount: count } },
+      });
+      for (const count of [0, 1]) {
+        const built = build("envoy", leastRequest(count));
+        assert.deepEqual(built.problems, [], `ChoiceCount ${count}: every resource passes the gate`);
+        const cluster = built.resources.clusters.find((c) => c.name === "web");
+        assert.equal(cluster?.lbConfig.case, undefined);
+        assert.ok(
+          built
+            .messagesOf("ignored-config-entry")
+            .some((m) => m.startsWith(`service-resolver/web LoadBalancer.LeastRequestConfig.ChoiceCount: ${count} is below 2`)),
+        );
+      }
+      const kept = build("envoy", leastRequest(5)).resources.clusters.find((c) => c.name === "web")?.lbConfig;
+      assert.equal(kept?.case, "leastRequestLbConfig");
+      assert.equal(kept.value.choiceCount, 5);
+    });
+  });
 });

@@ -3,7 +3,7 @@
 // clients can take.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { Cluster_LbPolicy, ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { clusterType } from "../src/snapshot/index.js";
 import { type ConsulConfigEntry, serviceDefaults } from "./support/config-entries.js";
 import { decodeResource, syncEntries, trafficPolicyPublisher } from "./support/traffic-policy-publisher.js";
@@ -35,5 +35,36 @@ describe("createSnapshotPublisher() with entries Consul accepts", () => {
       assert.deepEqual([cluster.connectTimeout?.seconds, cluster.connectTimeout?.nanos], [0n, 4_100_000]);
     }
     assert.equal(publisher.stats().buildErrors ?? 0, 0);
+  });
+
+  it("should keep web's clusters when a resolver's LeastRequestConfig.ChoiceCount is 1, with a warning", async () => {
+    const { store, publisher, firstPublish, warnings } = trafficPolicyPublisher();
+    syncEntries(
+      store,
+      serviceDefaults("web", "http"),
+      { ...versions, LoadBalancer: { Policy: "least_request", LeastRequestConfig: { ChoiceCount: 1 } } },
+      split9010,
+    );
+    await firstPublish();
+    const snapshot = publisher.cache.getSnapshot("envoy")!;
+    assert.deepEqual([...snapshot.get(clusterType).resources.keys()].sort(), allClusters);
+    assert.equal(decodeResource(snapshot, clusterType, "web:v1", ClusterSchema).lbPolicy, Cluster_LbPolicy.LEAST_REQUEST);
+    assert.ok((warnings.get("web") ?? []).some((w) => w.message.includes("LeastRequestConfig.ChoiceCount: 1 is below 2")));
+  });
+
+  it("should keep web's clusters when a resolver's ring maximum is below the default minimum", async () => {
+    const { store, publisher, firstPublish } = trafficPolicyPublisher();
+    syncEntries(
+      store,
+      serviceDefaults("web", "http"),
+      { ...versions, LoadBalancer: { Policy: "ring_hash", RingHashConfig: { MaximumRingSize: 512 } } },
+      split9010,
+    );
+    await firstPublish();
+    for (const kind of ["envoy", "grpc"] as const) {
+      const snapshot = publisher.cache.getSnapshot(kind)!;
+      assert.deepEqual([...snapshot.get(clusterType).resources.keys()].sort(), allClusters, kind);
+      assert.equal(decodeResource(snapshot, clusterType, "web:v1", ClusterSchema).lbPolicy, Cluster_LbPolicy.RING_HASH);
+    }
   });
 });

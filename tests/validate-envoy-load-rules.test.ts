@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { Cluster_LbPolicy, Cluster_RingHashLbConfigSchema, ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { HeaderValueOption_HeaderAppendAction } from "../src/gen/envoy/config/core/v3/base_pb.js";
 import { VirtualHostSchema } from "../src/gen/envoy/config/route/v3/route_components_pb.js";
 import { RouteConfigurationSchema } from "../src/gen/envoy/config/route/v3/route_pb.js";
 import { validateXdsResource } from "../src/validate/index.js";
 import { validateEnvoyResource } from "../src/validate/validate-envoy-resource.js";
-import { assertErrorAt, assertValid, errorsOf } from "./support/validate-fixtures.js";
+import { assertErrorAt, assertValid, edsCluster, errorsOf } from "./support/validate-fixtures.js";
 
 const add = (key: string) => ({
   header: { key, value: "x" },
@@ -91,6 +92,39 @@ describe("validateXdsResource()", () => {
       const result = validateXdsResource(host, { client: "envoy" });
       assertErrorAt(result, "request_headers_to_add[0].header.key", /may not be modified/);
       assertErrorAt(result, "routes[0].response_headers_to_remove[0]", /may not be removed/);
+    });
+  });
+
+  describe("ring hash sizes", () => {
+    const ringCluster = (sizes: { minimumRingSize?: bigint; maximumRingSize?: bigint }) => {
+      const cluster = edsCluster("web");
+      cluster.lbPolicy = Cluster_LbPolicy.RING_HASH;
+      cluster.lbConfig = { case: "ringHashLbConfig", value: create(Cluster_RingHashLbConfigSchema, sizes) };
+      return cluster;
+    };
+
+    it("should refuse a minimum above the maximum, an unset size being the default (Envoy, and gRPC C-core)", () => {
+      for (const sizes of [{ maximumRingSize: 512n }, { minimumRingSize: 4096n, maximumRingSize: 2048n }]) {
+        const cluster = ringCluster(sizes);
+        assertValid(validateEnvoyResource(ClusterSchema, cluster));
+        assertErrorAt(
+          validateXdsResource(cluster, { client: "envoy" }),
+          "ring_hash_lb_config",
+          /minimum_ring_size \(\d+\) > maximum_ring_size/,
+        );
+        const grpc = validateXdsResource(cluster, { client: "grpc" });
+        assertErrorAt(grpc, "ring_hash_lb_config", /max_ring_size cannot be smaller than min_ring_size.*C-core/);
+      }
+    });
+
+    it("should pass equal sizes and a maximum above the default minimum", () => {
+      for (const sizes of [
+        { minimumRingSize: 2048n, maximumRingSize: 2048n },
+        { maximumRingSize: 1024n },
+        { minimumRingSize: 8_388_608n },
+      ]) {
+        for (const client of ["envoy", "grpc"] as const) assertValid(validateXdsResource(ringCluster(sizes), { client }));
+      }
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import type { Cluster } from "../gen/envoy/config/cluster/v3/cluster_pb.js";
 import type { HeaderValueOption } from "../gen/envoy/config/core/v3/base_pb.js";
 import type { Route, VirtualHost } from "../gen/envoy/config/route/v3/route_components_pb.js";
 import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.js";
@@ -60,10 +61,27 @@ function virtualHostErrors(host: VirtualHost, path: string, errors: ValidationEr
   for (const [i, route] of host.routes.entries()) routeErrors(route, `${path}routes[${i}].`, errors);
 }
 
+const defaultMinimumRingSize = 1024n;
+const defaultMaximumRingSize = 8_388_608n;
+
+function clusterErrors(cluster: Cluster, errors: ValidationError[]): void {
+  if (cluster.lbConfig.case !== "ringHashLbConfig") return;
+  const ring = cluster.lbConfig.value;
+  const min = ring.minimumRingSize ?? defaultMinimumRingSize;
+  const max = ring.maximumRingSize ?? defaultMaximumRingSize;
+  if (min > max) {
+    errors.push({
+      path: "ring_hash_lb_config",
+      message: `ring hash: minimum_ring_size (${min}) > maximum_ring_size (${max}) (an unset size is Envoy's default, 1024 / 8388608)`,
+    });
+  }
+}
+
 /**
  * Envoy's load-time rules that its `(validate.rules)` do not express, for the resource types the
  * bridge sends: no route configuration, virtual host, route or weighted cluster may add, set or
- * remove a pseudo-header or `host` (HeaderParser). Returns every broken rule; empty when none.
+ * remove a pseudo-header or `host` (HeaderParser), and a cluster's ring hash minimum may not exceed
+ * its maximum (unset sizes taking Envoy's defaults). Returns every broken rule; empty when none.
  */
 export function envoyConfigRuleErrors(message: Message): ValidationError[] {
   const errors: ValidationError[] = [];
@@ -76,6 +94,9 @@ export function envoyConfigRuleErrors(message: Message): ValidationError[] {
     }
     case "envoy.config.route.v3.VirtualHost":
       virtualHostErrors(message as VirtualHost, "", errors);
+      break;
+    case "envoy.config.cluster.v3.Cluster":
+      clusterErrors(message as Cluster, errors);
       break;
   }
   return errors;
