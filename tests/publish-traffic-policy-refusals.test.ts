@@ -67,4 +67,32 @@ describe("createSnapshotPublisher() with entries Consul accepts", () => {
       assert.equal(decodeResource(snapshot, clusterType, "web:v1", ClusterSchema).lbPolicy, Cluster_LbPolicy.RING_HASH);
     }
   });
+
+  it('should publish a subset named "constructor" with a "*" failover, without a mapping error', async () => {
+    const { store, publisher, firstPublish, warnings } = trafficPolicyPublisher();
+    syncEntries(
+      store,
+      serviceDefaults("web", "http"),
+      serviceDefaults("api", "http"),
+      {
+        Kind: "service-resolver",
+        Name: "web",
+        Subsets: { constructor: { Filter: 'Service.Meta.version == "1"' } },
+        Failover: { "*": { Service: "api" } },
+      },
+      { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, ServiceSubset: "constructor" }] },
+    );
+    await firstPublish();
+    assert.equal(publisher.stats().buildErrors ?? 0, 0, "no mapping threw");
+    const clusters = [...publisher.cache.getSnapshot("envoy")!.get(clusterType).resources.keys()];
+    assert.ok(clusters.includes("web:constructor"), `Envoy clusters: ${clusters.join(", ")}; ${JSON.stringify(warnings.get("web"))}`);
+  });
+
+  it('should treat a Protocol "constructor" as the unknown protocol it is (no HTTP/2 upstream)', async () => {
+    const { store, publisher, firstPublish } = trafficPolicyPublisher();
+    syncEntries(store, serviceDefaults("web", "constructor"), versions);
+    await firstPublish();
+    const cluster = decodeResource(publisher.cache.getSnapshot("envoy")!, clusterType, "web:v1", ClusterSchema);
+    assert.deepEqual(Object.keys(cluster.typedExtensionProtocolOptions), [], "HTTP/1.1, as for tcp");
+  });
 });

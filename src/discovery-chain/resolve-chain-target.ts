@@ -53,7 +53,7 @@ export class ChainTargetResolver {
     const hasFailover = resolver !== undefined && Object.keys(resolver.failover).length > 0;
     const failover: ChainEndpointSource[] = [];
     if (hasFailover) {
-      const policy = resolver.failover[requested.subset ?? ""] ?? resolver.failover["*"];
+      const policy = ownValue(resolver.failover, requested.subset ?? "") ?? ownValue(resolver.failover, "*");
       if (policy) {
         const readable = (where: Elsewhere, field: string): boolean => {
           const outside = this.outside(where);
@@ -188,7 +188,7 @@ export class ChainTargetResolver {
   private source(requested: Requested): ChainEndpointSource {
     const resolverKey = configEntryKey("service-resolver", requested.service);
     const resolver = this.context.entries.resolver(requested.service);
-    const subset = requested.subset !== undefined ? resolver?.subsets[requested.subset] : undefined;
+    const subset = requested.subset !== undefined && resolver ? ownValue(resolver.subsets, requested.subset) : undefined;
     const filter = subset?.filter ?? "";
     let matches: ((entry: unknown) => boolean) | undefined;
     if (filter !== "") {
@@ -217,6 +217,11 @@ export class ChainTargetResolver {
     }
     return defaults.upstreamDefaults;
   }
+}
+
+/** `record[key]` when it is the record's own: entry-supplied names such as "constructor" never reach Object.prototype. */
+function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /**

@@ -38,7 +38,12 @@ export interface ChainResources {
   readonly warnings: readonly MappingWarning[];
 }
 
-const protocols: Readonly<Record<string, UpstreamProtocol>> = { http: "http1", http2: "http2", grpc: "grpc" };
+/** Consul protocols with an HTTP version (a Map: the protocol is entry-supplied text, "constructor" included). */
+const protocols: ReadonlyMap<string, UpstreamProtocol> = new Map([
+  ["http", "http1"],
+  ["http2", "http2"],
+  ["grpc", "grpc"],
+]);
 
 /**
  * Turns a compiled chain into one client kind's resources, pure: per target an EDS cluster named by
@@ -122,13 +127,13 @@ function effectiveSettings(
   const meta = readServiceSettings(service, instances).settings;
   const own = entries.serviceDefaults(service)?.protocol;
   const metaSet = metaKeysSet(view, service).has(serviceMetaKeys.protocol);
-  const fromOwn = own !== undefined ? protocols[own] : undefined;
+  const fromOwn = own !== undefined ? protocols.get(own) : undefined;
   if (fromOwn) {
     if (metaSet) warnings.push(overrides(owner, `service-defaults/${service} Protocol`, serviceMetaKeys.protocol, service));
     return { ...meta, protocol: fromOwn };
   }
   const global = entries.proxyDefaults()?.protocol;
-  const fromGlobal = global !== undefined ? protocols[global] : undefined;
+  const fromGlobal = global !== undefined ? protocols.get(global) : undefined;
   return fromGlobal && !metaSet ? { ...meta, protocol: fromGlobal } : meta;
 }
 

@@ -1,0 +1,86 @@
+// The discovery chain where Consul's own behaviour decides (agent/consul/discoverychain/compile.go,
+// agent/xds/routes.go, agent/configentry/resolve.go): names that are also Object.prototype keys,
+// UpstreamConfig merging, which routes a timeout applies to, the protocol of a service-defaults
+// without Protocol, and destinations in other namespaces.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { compileDiscoveryChain } from "../src/discovery-chain/compile-discovery-chain.js";
+import type { ChainContext, ChainTarget } from "../src/discovery-chain/discovery-chain.js";
+import type { ServiceResolverEntry } from "../src/model/config-entry.js";
+import { type ConsulConfigEntry, decodeEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
+
+const known = new Set(["web", "api", "backup"]);
+
+function compile(service: string, raw: ConsulConfigEntry[], extra: Partial<ChainContext> = {}) {
+  return compileDiscoveryChain(service, {
+    entries: entriesOf(...raw),
+    localDatacenter: "dc1",
+    servedDatacenters: ["dc1"],
+    hasService: (name) => known.has(name),
+    downstreamService: "consul-xds-bridge",
+    ...extra,
+  });
+}
+
+function valid(service: string, ...raw: ConsulConfigEntry[]) {
+  const result = compile(service, raw);
+  assert.deepEqual(result.errors, [], "the chain compiles");
+  assert.ok(result.chain);
+  return { ...result, chain: result.chain };
+}
+
+const t = (service: string, subset = "", dc = "dc1") => JSON.stringify([service, subset, dc]);
+
+function target(chain: { targets: ReadonlyMap<string, ChainTarget> }, id: string): ChainTarget {
+  const found = chain.targets.get(id);
+  assert.ok(found, `target ${id} in ${[...chain.targets.keys()].join(", ")}`);
+  return found;
+}
+
+describe("compileDiscoveryChain()", () => {
+  describe("entry-supplied names that are also Object.prototype keys", () => {
+    it('should compile a subset named "constructor" with a "*" failover, as any other name', () => {
+      const { chain } = valid(
+        "web",
+        serviceDefaults("web", "http"),
+        serviceDefaults("backup", "http"),
+        {
+          Kind: "service-resolver",
+          Name: "web",
+          Subsets: { constructor: { Filter: 'Service.Meta.version == "1"' } },
+          Failover: { "*": { Service: "backup" } },
+        },
+        { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, ServiceSubset: "constructor" }] },
+      );
+      const subset = target(chain, t("web", "constructor"));
+      assert.equal(subset.filter, 'Service.Meta.version == "1"');
+      assert.deepEqual(
+        subset.failover.map((f) => [f.service, f.subset]),
+        [["backup", undefined]],
+        'the "*" failover applies to it',
+      );
+    });
+
+    it("should refuse a subset that is only an Object.prototype key, naming it", () => {
+      for (const name of ["constructor", "valueOf", "__proto__"]) {
+        const result = compile("web", [
+          serviceDefaults("web", "http"),
+          { Kind: "service-resolver", Name: "web", Subsets: { v1: { Filter: "" } }, Failover: { "*": { Service: "backup" } } },
+          { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, ServiceSubset: name }] },
+        ]);
+        assert.equal(result.chain, undefined, name);
+        assert.equal(result.errors[0]?.message, `service "web" does not have a subset named ${JSON.stringify(name)}`);
+      }
+    });
+
+    it('should keep a subset key "__proto__" a key, so Consul\'s name rule refuses it', () => {
+      const raw = JSON.parse('{"Kind":"service-resolver","Name":"web","Subsets":{"__proto__":{"Filter":""}}}') as ConsulConfigEntry;
+      const entry = decodeEntry(raw) as ServiceResolverEntry;
+      assert.deepEqual(Object.keys(entry.subsets), ["__proto__"]);
+      assert.equal(Object.getPrototypeOf(entry.subsets), Object.prototype, "the map's prototype is untouched");
+      const result = compile("web", [raw]);
+      assert.equal(result.chain, undefined);
+      assert.match(result.errors[0]?.message ?? "", /Subset "__proto__" is invalid/);
+    });
+  });
+});
