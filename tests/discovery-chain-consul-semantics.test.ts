@@ -83,4 +83,48 @@ describe("compileDiscoveryChain()", () => {
       assert.match(result.errors[0]?.message ?? "", /Subset "__proto__" is invalid/);
     });
   });
+
+  describe("UpstreamConfig", () => {
+    const downstream = (upstream: Record<string, unknown>) => serviceDefaults("consul-xds-bridge", "http", { UpstreamConfig: upstream });
+    const apiOf = (...raw: ConsulConfigEntry[]) => target(valid("api", ...raw).chain, t("api")).upstream;
+
+    it("should merge an override over the Defaults field by field, as Consul's MergeInto does", () => {
+      const upstream = apiOf(
+        downstream({
+          Defaults: {
+            ConnectTimeoutMs: 1000,
+            Limits: { MaxConcurrentRequests: 64, MaxConnections: 8 },
+            PassiveHealthCheck: { Interval: "10s", MaxFailures: 4 },
+            BalanceOutboundConnections: "exact_balance",
+          },
+          Overrides: [{ Name: "api", ConnectTimeoutMs: 2000, Limits: { MaxPendingRequests: 3 } }],
+        }),
+      );
+      assert.deepEqual(upstream, {
+        connectTimeoutMs: 2000,
+        limits: { maxPendingRequests: 3 },
+        passiveHealthCheck: { intervalMs: 10_000, maxFailures: 4 },
+        balanceOutboundConnections: "exact_balance",
+      });
+    });
+
+    it("should let a zero ConnectTimeoutMs leave the Defaults' in place, and the last override of a name count", () => {
+      const upstream = apiOf(
+        downstream({
+          Defaults: { ConnectTimeoutMs: 1000 },
+          Overrides: [
+            { Name: "api", PassiveHealthCheck: { MaxFailures: 1 } },
+            { Name: "api", ConnectTimeoutMs: 0, PassiveHealthCheck: { MaxFailures: 9 } },
+          ],
+        }),
+      );
+      assert.deepEqual(upstream, { connectTimeoutMs: 1000, passiveHealthCheck: { maxFailures: 9 } });
+    });
+
+    it("should apply an override without Defaults, and Defaults to a service without an override", () => {
+      assert.deepEqual(apiOf(downstream({ Overrides: [{ Name: "api", ConnectTimeoutMs: 2000 }] })), { connectTimeoutMs: 2000 });
+      const webOnly = downstream({ Defaults: { Limits: { MaxConnections: 5 } }, Overrides: [{ Name: "web", ConnectTimeoutMs: 1 }] });
+      assert.deepEqual(apiOf(webOnly), { limits: { maxConnections: 5 } });
+    });
+  });
 });

@@ -37,7 +37,7 @@ export interface ChainTarget extends ChainEndpointSource {
   readonly connectTimeoutMs: number | undefined;
   /** The resolver's `LoadBalancer`, when it has one. */
   readonly loadBalancer: LoadBalancer | undefined;
-  /** The `UpstreamConfig` of the downstream service for this target's service (an override, else Defaults). */
+  /** The `UpstreamConfig` of the downstream service for this target's service (its override merged over the Defaults). */
   readonly upstream: UpstreamConfig | undefined;
   /** The resolver that defined this target, when there is one (for warnings). */
   readonly resolver: ConfigEntryKey | undefined;

@@ -205,17 +205,28 @@ export class ChainTargetResolver {
     return { ...requested, filter, matches, onlyPassing: subset?.onlyPassing ?? false };
   }
 
-  /** The downstream service's `UpstreamConfig` for `service`: its override by name, else its Defaults. */
+  /**
+   * The downstream service's `UpstreamConfig` for `service`, as Consul resolves it
+   * (agent/configentry/resolve.go): the Defaults, then the override named after the service merged
+   * over them field by field (UpstreamConfig.MergeInto: a field the override sets wins — a non-zero
+   * ConnectTimeoutMs, Limits and PassiveHealthCheck as a whole — and the others stay the Defaults').
+   * With several overrides of one name, the last counts, as in Consul.
+   */
   private upstreamFor(service: string): UpstreamConfig | undefined {
     const key = configEntryKey("service-defaults", this.context.downstreamService);
     const defaults = this.reader.entry(key);
     if (defaults?.kind !== "service-defaults") return undefined;
-    const override = defaults.upstreamOverrides.find((o) => o.name === service);
-    if (override) {
-      const { name: _name, ...config } = override;
-      return config;
-    }
-    return defaults.upstreamDefaults;
+    const base = defaults.upstreamDefaults;
+    const override = defaults.upstreamOverrides.findLast((o) => o.name === service);
+    if (!override) return base;
+    const { connectTimeoutMs, limits, passiveHealthCheck, balanceOutboundConnections } = override;
+    return {
+      ...base,
+      ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+      ...(limits ? { limits } : {}),
+      ...(passiveHealthCheck ? { passiveHealthCheck } : {}),
+      ...(balanceOutboundConnections ? { balanceOutboundConnections } : {}),
+    };
   }
 }
 
