@@ -127,4 +127,68 @@ describe("compileDiscoveryChain()", () => {
       assert.deepEqual(apiOf(webOnly), { limits: { maxConnections: 5 } });
     });
   });
+
+  describe("splits and routes into another namespace or partition", () => {
+    const l7 = [serviceDefaults("web", "http"), serviceDefaults("api", "http")];
+
+    it("should refuse the chain, naming the entry and field, instead of using the default namespace's service", () => {
+      const cases: Array<[ConsulConfigEntry, string, string, RegExp]> = [
+        [
+          { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 50 }, { Weight: 50, Service: "api", Namespace: "team-b" }] },
+          "service-splitter/web",
+          "Splits[1]",
+          /^a split to namespace "team-b": the bridge reads the default partition and namespace/,
+        ],
+        [
+          { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, Service: "api", Partition: "p2" }] },
+          "service-splitter/web",
+          "Splits[0]",
+          /^a split to partition "p2"/,
+        ],
+        [
+          {
+            Kind: "service-router",
+            Name: "web",
+            Routes: [{ Match: { HTTP: { PathPrefix: "/b" } }, Destination: { Service: "api", Namespace: "team-b" } }],
+          },
+          "service-router/web",
+          "Routes[0].Destination",
+          /^a route to namespace "team-b"/,
+        ],
+      ];
+      for (const [entry, key, field, message] of cases) {
+        const result = compile("web", [...l7, entry]);
+        assert.equal(result.chain, undefined, `${key} ${field}`);
+        assert.deepEqual([result.errors[0]?.entry, result.errors[0]?.field], [key, field]);
+        assert.match(result.errors[0]?.message ?? "", message);
+      }
+    });
+
+    it("should take the default namespace and partition, written out, as the local ones", () => {
+      const { chain } = valid("web", ...l7, {
+        Kind: "service-splitter",
+        Name: "web",
+        Splits: [
+          { Weight: 50, Namespace: "default" },
+          { Weight: 50, Service: "api", Namespace: "default", Partition: "default" },
+        ],
+      });
+      assert.deepEqual(
+        chain.routes[0]?.splits.map((s) => [s.weight, s.target]),
+        [
+          [5000, t("web")],
+          [5000, t("api")],
+        ],
+      );
+    });
+
+    it("should accept them when checking a write, as Consul does", () => {
+      const result = compile(
+        "web",
+        [...l7, { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, Service: "api", Namespace: "team-b" }] }],
+        { mode: "consul-write" },
+      );
+      assert.deepEqual(result.errors, []);
+    });
+  });
 });

@@ -81,14 +81,16 @@ function decodeKind(kind: ConfigEntryKind, name: string, modifyIndex: number, f:
         kind,
         name,
         modifyIndex,
-        splits: f.objects("Splits").map((s) => {
-          s.known("Namespace", "Partition");
-          return {
-            weight: s.number("Weight") ?? 0,
-            ...optional({ service: s.string("Service"), serviceSubset: s.string("ServiceSubset") }),
-            ...headers(s),
-          };
-        }),
+        splits: f.objects("Splits").map((s) => ({
+          weight: s.number("Weight") ?? 0,
+          ...optional({
+            service: s.string("Service"),
+            serviceSubset: s.string("ServiceSubset"),
+            namespace: s.string("Namespace"),
+            partition: s.string("Partition"),
+          }),
+          ...headers(s),
+        })),
       };
     case "service-resolver":
       return resolver(name, modifyIndex, f);

@@ -90,6 +90,7 @@ class Compiler {
       for (const [index, route] of router.routes.entries()) {
         if (route.match && this.context.mode !== "consul-write") this.checkRegexes(routerKey, index, route.match);
         const destination = route.destination;
+        if (destination) this.resolver.requireInside(destination, routerKey, `Routes[${index}].Destination`, "a route");
         const target = destination?.service ?? service;
         const next =
           destination?.serviceSubset !== undefined
@@ -214,7 +215,8 @@ class Compiler {
     const splitter = this.reader.entry(key);
     if (splitter?.kind !== "service-splitter") return [];
     const out: ChainSplit[] = [];
-    for (const split of splitter.splits) {
+    for (const [index, split] of splitter.splits.entries()) {
+      this.resolver.requireInside(split, key, `Splits[${index}]`, "a split");
       const weight = scaledSplitWeight(split.weight);
       const next = split.service ?? service;
       const nested =

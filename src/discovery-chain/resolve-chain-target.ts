@@ -171,6 +171,16 @@ export class ChainTargetResolver {
   }
 
   /**
+   * Refuses a route destination or split that leads outside what the bridge reads (another
+   * namespace or partition): the chain is invalid, as for a redirect, instead of silently sending
+   * the traffic to the service of that name in the default namespace.
+   */
+  requireInside(where: Elsewhere, entry: ConfigEntryKey, field: string, what: string): void {
+    const outside = this.outside(where);
+    if (outside !== undefined) throw new ChainError({ entry, field, message: `${what} to ${outside}: ${notRead}` });
+  }
+
+  /**
    * Where a redirect or failover leads outside what the bridge reads — a cluster peer, a namespace or
    * an admin partition other than `default` — described; undefined when it stays inside. Checking a
    * write (`consul-write`) accepts them all, as Consul does.
