@@ -191,4 +191,60 @@ describe("compileDiscoveryChain()", () => {
       assert.deepEqual(result.errors, []);
     });
   });
+
+  describe("route timeouts (Consul's agent/xds/routes.go)", () => {
+    const resolver: ConsulConfigEntry = {
+      Kind: "service-resolver",
+      Name: "web",
+      RequestTimeout: "3s",
+      Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
+    };
+    const timeouts = (...raw: ConsulConfigEntry[]) =>
+      valid("web", serviceDefaults("web", "http"), ...raw).chain.routes.map((r) => r.requestTimeoutMs);
+
+    it("should put a resolver's RequestTimeout only on a chain that starts at the resolver", () => {
+      assert.deepEqual(timeouts(resolver), [3000], "no router, no splitter: the resolver's timeout");
+      assert.deepEqual(timeouts({ ...resolver, DefaultSubset: "v1" }), [3000], "a DefaultSubset is still the resolver");
+      assert.deepEqual(
+        timeouts(resolver, { Kind: "service-router", Name: "web", Routes: [{ Match: { HTTP: { PathPrefix: "/admin" } } }] }),
+        [undefined, undefined],
+        "router routes, the catch-all included, take Destination.RequestTimeout only",
+      );
+      assert.deepEqual(
+        timeouts(resolver, {
+          Kind: "service-router",
+          Name: "web",
+          Routes: [{ Match: { HTTP: { PathPrefix: "/v2" } }, Destination: { ServiceSubset: "v2" } }],
+        }),
+        [undefined, undefined],
+        "even a route straight to one of the resolver's subsets",
+      );
+      assert.deepEqual(
+        timeouts(resolver, { Kind: "service-splitter", Name: "web", Splits: [{ Weight: 100, ServiceSubset: "v1" }] }),
+        [undefined],
+        "a splitter's route has none, even with a single split",
+      );
+    });
+
+    it("should read a route Destination's timeouts as Consul does: negative disables (0), zero is unset", () => {
+      const { chain } = valid("web", serviceDefaults("web", "http"), {
+        Kind: "service-router",
+        Name: "web",
+        Routes: [
+          { Match: { HTTP: { PathPrefix: "/a" } }, Destination: { RequestTimeout: "-1s", IdleTimeout: "-5s" } },
+          { Match: { HTTP: { PathPrefix: "/b" } }, Destination: { RequestTimeout: "0s", IdleTimeout: "0s" } },
+          { Match: { HTTP: { PathPrefix: "/c" } }, Destination: { RequestTimeout: "2.5s", IdleTimeout: "30s" } },
+        ],
+      });
+      assert.deepEqual(
+        chain.routes.map((r) => [r.requestTimeoutMs, r.idleTimeoutMs]),
+        [
+          [0, 0],
+          [undefined, undefined],
+          [2500, 30_000],
+          [undefined, undefined],
+        ],
+      );
+    });
+  });
 });

@@ -220,4 +220,41 @@ describe("buildChainResources()", () => {
       assert.equal(kept.value.choiceCount, 5);
     });
   });
+
+  describe("timeouts Consul disables", () => {
+    it("should send a disabled route timeout (a negative Destination timeout) as 0s to both kinds, and an unset one as nothing", () => {
+      const router: ConsulConfigEntry = {
+        Kind: "service-router",
+        Name: "web",
+        Routes: [
+          { Match: { HTTP: { PathPrefix: "/off" } }, Destination: { RequestTimeout: "-1s", IdleTimeout: "-1s" } },
+          { Match: { HTTP: { PathPrefix: "/unset" } }, Destination: { RequestTimeout: "0s" } },
+        ],
+      };
+      const envoy = build("envoy", serviceDefaults("web", "http"), router);
+      assert.deepEqual(envoy.problems, []);
+      const actions = envoy.resources.routes.map((r) => (r.action.case === "route" ? r.action.value : undefined));
+      assert.deepEqual(
+        actions.map((a) => [a?.timeout?.seconds, a?.timeout?.nanos, a?.idleTimeout?.seconds]),
+        [
+          [0n, 0, 0n],
+          [undefined, undefined, undefined],
+          [undefined, undefined, undefined],
+        ],
+        "Envoy: 0s disables; no field leaves Envoy's 15 s default",
+      );
+      const grpc = build("grpc", serviceDefaults("web", "http"), router);
+      assert.deepEqual(grpc.problems, []);
+      const streams = grpc.resources.routes.map((r) => (r.action.case === "route" ? r.action.value.maxStreamDuration : undefined));
+      assert.deepEqual(
+        streams.map((m) => m?.maxStreamDuration && [m.maxStreamDuration.seconds, m.maxStreamDuration.nanos]),
+        [[0n, 0], undefined, undefined],
+        "gRPC: max_stream_duration 0s, the application's deadline unchanged (gRFC A31)",
+      );
+      assert.ok(
+        !grpc.messagesOf("unsupported-for-grpc").some((m) => m.includes("IdleTimeout")),
+        "a disabled idle timeout leaves nothing out for gRPC clients",
+      );
+    });
+  });
 });

@@ -47,6 +47,12 @@ export function compileDiscoveryChain(service: string, context: ChainContext): C
   }
 }
 
+/** A Consul timeout as routes.go reads it: 0 is unset, a negative one disables the timeout (0 here). */
+function consulTimeout(ms: number | undefined): number | undefined {
+  if (ms === undefined || ms === 0) return undefined;
+  return ms < 0 ? 0 : ms;
+}
+
 class Compiler {
   readonly warnings: ChainProblem[] = [];
   readonly reader: ChainEntryReader;
@@ -99,11 +105,14 @@ class Compiler {
                 splitter: undefined,
               }
             : this.splitterOrResolver(target, routerKey);
-        routes.push(this.route({ entry: routerKey, index }, route.match, destination, next.splits, next.splitter));
+        const timeouts = { request: consulTimeout(destination?.requestTimeoutMs), idle: consulTimeout(destination?.idleTimeoutMs) };
+        routes.push(this.route({ entry: routerKey, index }, route.match, destination, next, timeouts));
       }
     }
     const last = this.splitterOrResolver(service, routerKey);
-    routes.push(this.route(undefined, undefined, undefined, last.splits, last.splitter));
+    // Only a chain that starts at the resolver (no router, no splitter) takes the resolver's RequestTimeout.
+    const request = router || last.splitter ? undefined : consulTimeout(this.resolverOf(last.splits[0]?.target)?.requestTimeoutMs);
+    routes.push(this.route(undefined, undefined, undefined, last, { request, idle: undefined }));
     this.addStandbyTargets();
     const onlyTarget = this.targets.size === 1 ? [...this.targets.values()][0] : undefined;
     const isDefault =
@@ -165,19 +174,30 @@ class Compiler {
     source: ChainRoute["source"],
     match: ChainRoute["match"],
     destination: ChainRoute["destination"],
-    splits: readonly ChainSplit[],
-    splitter: ConfigEntryKey | undefined,
+    next: { readonly splits: readonly ChainSplit[]; readonly splitter: ConfigEntryKey | undefined },
+    timeouts: { readonly request: number | undefined; readonly idle: number | undefined },
   ): ChainRoute {
+    const { splits, splitter } = next;
     const targets = splits.map((split) => this.targets.get(split.target)!);
     const hashed = targets.find((t) => t.loadBalancer?.policy === "ring_hash" || t.loadBalancer?.policy === "maglev");
-    const single = targets.length === 1 ? targets[0] : undefined;
-    const resolverTimeout = single?.resolver
-      ? (this.context.entries.entries.get(single.resolver) as ServiceResolverEntry | undefined)?.requestTimeoutMs
-      : undefined;
-    const requestTimeoutMs =
-      destination?.requestTimeoutMs ?? (resolverTimeout !== undefined && resolverTimeout > 0 ? resolverTimeout : undefined);
     const hashPolicies: readonly HashPolicy[] = hashed?.loadBalancer?.hashPolicies ?? [];
-    return { source, match, destination, splits, splitter, requestTimeoutMs, hashPolicies };
+    return {
+      source,
+      match,
+      destination,
+      splits,
+      splitter,
+      requestTimeoutMs: timeouts.request,
+      idleTimeoutMs: timeouts.idle,
+      hashPolicies,
+    };
+  }
+
+  /** The resolver entry that defined a target, when one did. */
+  private resolverOf(targetId: string | undefined): ServiceResolverEntry | undefined {
+    const key = targetId === undefined ? undefined : this.targets.get(targetId)?.resolver;
+    const entry = key === undefined ? undefined : this.context.entries.entries.get(key);
+    return entry?.kind === "service-resolver" ? entry : undefined;
   }
 
   private split(

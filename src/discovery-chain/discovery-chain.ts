@@ -64,8 +64,15 @@ export interface ChainRoute {
   readonly splits: readonly ChainSplit[];
   /** The splitter the splits came from, when there is one. */
   readonly splitter: ConfigEntryKey | undefined;
-  /** The route's request timeout: the destination's `RequestTimeout`, else the single target's resolver `RequestTimeout`. */
+  /**
+   * The route's request timeout, as Consul's agent/xds/routes.go sets it: a router route's
+   * `Destination.RequestTimeout` only; the resolver's `RequestTimeout` only on the one route of a
+   * chain that starts at the resolver (no router, no splitter); none on splitter routes. Undefined:
+   * unset (Envoy's default); 0: disabled (a negative value in Consul); else milliseconds.
+   */
   readonly requestTimeoutMs: number | undefined;
+  /** A router route's `Destination.IdleTimeout`, read the same way (undefined: unset; 0: disabled). */
+  readonly idleTimeoutMs: number | undefined;
   /** Hash policies of the (first hash-based) resolver of the route's targets. */
   readonly hashPolicies: readonly HashPolicy[];
 }

@@ -77,7 +77,7 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
   if (kind === "grpc") {
     if (destination?.prefixRewrite !== undefined)
       leaveOut("Destination.PrefixRewrite", "gRPC clients cannot rewrite the path (no prefix_rewrite in gRFC A28)");
-    if (destination?.idleTimeoutMs !== undefined)
+    if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0)
       leaveOut("Destination.IdleTimeout", "gRPC clients have no idle timeout (gRFC A31 reads max_stream_duration only)");
     if (destination?.requestHeaders || destination?.responseHeaders)
       leaveOut("Destination.RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
@@ -105,7 +105,7 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
       value: {
         clusterSpecifier,
         ...(timeout ? { timeout } : {}),
-        ...(destination?.idleTimeoutMs !== undefined ? { idleTimeout: protoDuration(destination.idleTimeoutMs) } : {}),
+        ...(route.idleTimeoutMs !== undefined ? { idleTimeout: protoDuration(route.idleTimeoutMs) } : {}),
         ...(destination?.prefixRewrite !== undefined ? { prefixRewrite: destination.prefixRewrite } : {}),
         ...envoyRetryPolicy(route),
         hashPolicy,
