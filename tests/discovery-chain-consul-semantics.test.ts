@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compileDiscoveryChain } from "../src/discovery-chain/compile-discovery-chain.js";
 import type { ChainContext, ChainTarget } from "../src/discovery-chain/discovery-chain.js";
+import { checkConfigEntryGraph } from "../src/discovery-chain/index.js";
 import type { ServiceResolverEntry } from "../src/model/config-entry.js";
 import { type ConsulConfigEntry, decodeEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
 
@@ -244,6 +245,36 @@ describe("compileDiscoveryChain()", () => {
           [2500, 30_000],
           [undefined, undefined],
         ],
+      );
+    });
+  });
+
+  describe("the protocol of a service-defaults without Protocol (hashicorp/consul#11457)", () => {
+    const entries = [
+      { Kind: "proxy-defaults" as const, Name: "global", Config: { protocol: "http" } },
+      { Kind: "service-defaults" as const, Name: "web", UpstreamConfig: { Defaults: { ConnectTimeoutMs: 1000 } } },
+      {
+        Kind: "service-router" as const,
+        Name: "web",
+        Routes: [{ Match: { HTTP: { PathPrefix: "/a" } }, Destination: { Service: "api" } }],
+      },
+    ];
+
+    it("should be tcp, as Consul reads it, even when proxy-defaults says http: the router is ignored, saying why", () => {
+      const { chain, warnings } = valid("web", ...entries);
+      assert.equal(chain.protocol, "tcp");
+      assert.equal(chain.routes.length, 1, "the router's route is not applied");
+      assert.match(
+        warnings[0]?.message ?? "",
+        /service-defaults\/web has no Protocol, which Consul reads as tcp even though proxy-defaults sets one/,
+      );
+      assert.equal(valid("api", ...entries).chain.protocol, "http", "a service without service-defaults takes proxy-defaults'");
+    });
+
+    it("should be refused when written, with Consul's text", () => {
+      assert.equal(
+        checkConfigEntryGraph(entriesOf(...entries)),
+        'discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior',
       );
     });
   });

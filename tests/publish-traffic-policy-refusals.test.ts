@@ -95,4 +95,20 @@ describe("createSnapshotPublisher() with entries Consul accepts", () => {
     const cluster = decodeResource(publisher.cache.getSnapshot("envoy")!, clusterType, "web:v1", ClusterSchema);
     assert.deepEqual(Object.keys(cluster.typedExtensionProtocolOptions), [], "HTTP/1.1, as for tcp");
   });
+
+  it("should give a service whose service-defaults has no Protocol Consul's tcp, not proxy-defaults' grpc", async () => {
+    const { store, publisher, firstPublish } = trafficPolicyPublisher();
+    syncEntries(
+      store,
+      { Kind: "proxy-defaults", Name: "global", Config: { protocol: "grpc" } },
+      { Kind: "service-defaults", Name: "web", UpstreamConfig: { Defaults: { ConnectTimeoutMs: 1000 } } },
+      versions,
+    );
+    await firstPublish();
+    const snapshot = publisher.cache.getSnapshot("envoy")!;
+    const web = decodeResource(snapshot, clusterType, "web:v1", ClusterSchema);
+    assert.deepEqual(Object.keys(web.typedExtensionProtocolOptions), [], "HTTP/1.1: tcp has no HTTP version of its own");
+    const api = decodeResource(snapshot, clusterType, "api", ClusterSchema);
+    assert.equal(Object.keys(api.typedExtensionProtocolOptions).length, 1, "api, without service-defaults, takes proxy-defaults' grpc");
+  });
 });

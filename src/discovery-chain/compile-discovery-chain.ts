@@ -86,7 +86,7 @@ class Compiler {
       this.refuseOnWrite();
       this.warnings.push({
         entry: routerKey,
-        message: `ignored: service ${JSON.stringify(service)} has protocol ${JSON.stringify(this.reader.protocolOf(service))}, and routers need http, http2 or grpc (set Protocol in service-defaults or proxy-defaults)`,
+        message: `ignored: service ${JSON.stringify(service)} has protocol ${JSON.stringify(this.reader.protocolOf(service))}, and routers need http, http2 or grpc (${this.protocolHint()})`,
       });
       router = undefined;
     }
@@ -139,6 +139,15 @@ class Compiler {
     if (!own || own.redirect || Object.keys(own.subsets).length === 0) return;
     this.resolver.resolve(this.service, undefined, undefined, false);
     for (const subset of Object.keys(own.subsets).sort()) this.resolver.resolve(this.service, subset, undefined);
+  }
+
+  /** How to give the chain's service an L7 protocol, for the warning that ignores its router or splitter. */
+  private protocolHint(): string {
+    const own = this.context.entries.serviceDefaults(this.service);
+    if (own && own.protocol === undefined && this.context.entries.proxyDefaults()?.protocol !== undefined) {
+      return `service-defaults/${this.service} has no Protocol, which Consul reads as tcp even though proxy-defaults sets one: set it there`;
+    }
+    return "set Protocol in service-defaults or proxy-defaults";
   }
 
   /** Consul refuses a router or splitter on a chain whose protocol is not L7 when it is written. */
@@ -223,7 +232,7 @@ class Compiler {
       this.refuseOnWrite();
       this.warnings.push({
         entry: key,
-        message: `ignored: service ${JSON.stringify(this.service)} has protocol ${JSON.stringify(this.reader.protocolOf(this.service))}, and splitters need http, http2 or grpc`,
+        message: `ignored: service ${JSON.stringify(this.service)} has protocol ${JSON.stringify(this.reader.protocolOf(this.service))}, and splitters need http, http2 or grpc (${this.protocolHint()})`,
       });
     }
     return { splits: [this.split(10_000, this.resolver.resolve(service, undefined, from), undefined, undefined)], splitter: undefined };

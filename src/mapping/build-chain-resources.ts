@@ -115,7 +115,12 @@ export function buildChainResources(input: ChainResourcesInput): ChainResources 
   return { clusters, assignments, routes: routes.routes, settings: ownerSettings, warnings: dedupe(warnings) };
 }
 
-/** A service's Service Meta settings with the protocol of its service-defaults (or, when Meta sets none, proxy-defaults). */
+/**
+ * A service's Service Meta settings with the protocol of its config entries, as Consul reads it: a
+ * service-defaults entry decides whenever it exists (over `xds-bridge-protocol`, with a warning when
+ * both are set; one without Protocol is tcp, which has no HTTP version, so Meta or the default
+ * applies), else proxy-defaults unless Meta sets the protocol.
+ */
 function effectiveSettings(
   view: ModelView,
   entries: ConfigEntriesView,
@@ -125,10 +130,11 @@ function effectiveSettings(
 ): ServiceSettings {
   const instances = [...(view.services.get(service)?.values() ?? [])].flatMap((state) => state.instances);
   const meta = readServiceSettings(service, instances).settings;
-  const own = entries.serviceDefaults(service)?.protocol;
+  const own = entries.serviceDefaults(service);
   const metaSet = metaKeysSet(view, service).has(serviceMetaKeys.protocol);
-  const fromOwn = own !== undefined ? protocols.get(own) : undefined;
-  if (fromOwn) {
+  if (own) {
+    const fromOwn = own.protocol !== undefined ? protocols.get(own.protocol) : undefined;
+    if (!fromOwn) return meta;
     if (metaSet) warnings.push(overrides(owner, `service-defaults/${service} Protocol`, serviceMetaKeys.protocol, service));
     return { ...meta, protocol: fromOwn };
   }
