@@ -278,4 +278,49 @@ describe("compileDiscoveryChain()", () => {
       );
     });
   });
+
+  describe("failover Consul accepts that the bridge cannot serve in full", () => {
+    it("should leave out a failover to a service the catalog does not have, with a warning, and keep the chain", () => {
+      const { chain, warnings, dependencies } = valid("web", {
+        Kind: "service-resolver",
+        Name: "web",
+        Failover: { "*": { Targets: [{ Service: "ghost" }, { Service: "backup" }] } },
+      });
+      assert.deepEqual(
+        target(chain, t("web")).failover.map((f) => f.service),
+        ["backup"],
+      );
+      assert.deepEqual(
+        warnings.map((w) => [w.entry, w.field, w.message]),
+        [
+          [
+            "service-resolver/web",
+            "Failover",
+            'failover to service "ghost" left out: it is not in the catalog the bridge reads (it applies once the service appears)',
+          ],
+        ],
+      );
+      assert.ok(dependencies.services.has("ghost"), "the chain is rebuilt when ghost appears");
+    });
+
+    it("should keep --failover-datacenters for the subsets a resolver's Failover does not cover", () => {
+      const result = compile(
+        "web",
+        [
+          {
+            Kind: "service-resolver",
+            Name: "web",
+            Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
+            Failover: { v1: { Service: "backup" } },
+          },
+        ],
+        { servedDatacenters: ["dc1", "dc2"] },
+      );
+      assert.ok(result.chain);
+      const v1 = target(result.chain, t("web", "v1"));
+      const v2 = target(result.chain, t("web", "v2"));
+      assert.deepEqual([v1.failoverByFlag, v1.failover.map((f) => f.service)], [false, ["backup"]], "v1: the resolver's failover");
+      assert.deepEqual([v2.failoverByFlag, v2.failover], [true, []], "v2: no policy of its own, so the flag's datacenters");
+    });
+  });
 });

@@ -1,5 +1,11 @@
 import { compileFilter } from "../bexpr/index.js";
-import { type ConfigEntryKey, configEntryKey, type ServiceResolverEntry, type UpstreamConfig } from "../model/config-entry.js";
+import {
+  type ConfigEntryKey,
+  configEntryKey,
+  type ResolverFailover,
+  type ServiceResolverEntry,
+  type UpstreamConfig,
+} from "../model/config-entry.js";
 import { type ChainEntryReader, ChainError } from "./chain-entry-reader.js";
 import type { ChainEndpointSource, ChainProblem, ChainTarget } from "./discovery-chain.js";
 
@@ -50,46 +56,8 @@ export class ChainTargetResolver {
     const id = targetId(resolved.requested);
     if (this.targets.has(id)) return id;
     const { requested, resolver, resolverKey } = resolved;
-    const hasFailover = resolver !== undefined && Object.keys(resolver.failover).length > 0;
-    const failover: ChainEndpointSource[] = [];
-    if (hasFailover) {
-      const policy = ownValue(resolver.failover, requested.subset ?? "") ?? ownValue(resolver.failover, "*");
-      if (policy) {
-        const readable = (where: Elsewhere, field: string): boolean => {
-          const outside = this.outside(where);
-          if (outside !== undefined)
-            this.warnings.push({ entry: resolverKey, field, message: `failover to ${outside} left out: ${notRead}` });
-          return outside === undefined;
-        };
-        const wanted: Requested[] = !readable(policy, "Failover")
-          ? []
-          : policy.datacenters.length > 0
-            ? policy.datacenters.map((datacenter) =>
-                rewrite(requested, { service: policy.service, subset: policy.serviceSubset, datacenter }),
-              )
-            : policy.targets.length > 0
-              ? policy.targets
-                  .filter((t) => readable(t, "Failover.Targets"))
-                  .map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
-              : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
-        const seen = new Set([id]);
-        for (const want of wanted) {
-          if (!this.reads(want.datacenter)) {
-            this.warnings.push({
-              entry: resolverKey,
-              field: "Failover",
-              message: `failover to datacenter ${JSON.stringify(want.datacenter)} left out: the bridge does not read it (add it to --failover-datacenters)`,
-            });
-            continue;
-          }
-          const next = this.follow(want, resolverKey).requested;
-          const nextId = targetId(next);
-          if (seen.has(nextId)) continue;
-          seen.add(nextId);
-          failover.push(this.source(next));
-        }
-      }
-    }
+    const policy = resolver ? (ownValue(resolver.failover, requested.subset ?? "") ?? ownValue(resolver.failover, "*")) : undefined;
+    const failover = policy ? this.failoverSources(requested, policy, resolverKey) : [];
     const upstream = this.upstreamFor(requested.service);
     const resolverTimeout = wholeNanoseconds(resolver?.connectTimeoutMs);
     const upstreamTimeout = wholeNanoseconds(upstream?.connectTimeoutMs);
@@ -97,7 +65,7 @@ export class ChainTargetResolver {
       id,
       ...this.source(requested),
       failover,
-      failoverByFlag: !hasFailover && requested.datacenter === this.context.localDatacenter,
+      failoverByFlag: policy === undefined && requested.datacenter === this.context.localDatacenter,
       connectTimeoutMs: upstreamTimeout ?? resolverTimeout,
       loadBalancer: resolver?.loadBalancer,
       upstream,
@@ -105,6 +73,55 @@ export class ChainTargetResolver {
     };
     this.targets.set(id, target);
     return id;
+  }
+
+  /**
+   * The sources of a target's `Failover` policy, in order, each followed through its redirects: a
+   * peer, namespace or partition, a datacenter the bridge does not read, or a service the catalog
+   * does not have is left out with a warning (Consul accepts them all; the rest of the chain stands).
+   */
+  private failoverSources(requested: Requested, policy: ResolverFailover, resolverKey: ConfigEntryKey): ChainEndpointSource[] {
+    const readable = (where: Elsewhere, field: string): boolean => {
+      const outside = this.outside(where);
+      if (outside !== undefined) this.warnings.push({ entry: resolverKey, field, message: `failover to ${outside} left out: ${notRead}` });
+      return outside === undefined;
+    };
+    const wanted: Requested[] = !readable(policy, "Failover")
+      ? []
+      : policy.datacenters.length > 0
+        ? policy.datacenters.map((datacenter) => rewrite(requested, { service: policy.service, subset: policy.serviceSubset, datacenter }))
+        : policy.targets.length > 0
+          ? policy.targets
+              .filter((t) => readable(t, "Failover.Targets"))
+              .map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
+          : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
+    const sources: ChainEndpointSource[] = [];
+    const seen = new Set([targetId(requested)]);
+    for (const want of wanted) {
+      if (!this.reads(want.datacenter)) {
+        this.warnings.push({
+          entry: resolverKey,
+          field: "Failover",
+          message: `failover to datacenter ${JSON.stringify(want.datacenter)} left out: the bridge does not read it (add it to --failover-datacenters)`,
+        });
+        continue;
+      }
+      if (this.context.mode !== "consul-write" && !this.context.hasService(want.service)) {
+        this.reader.services.add(want.service);
+        this.warnings.push({
+          entry: resolverKey,
+          field: "Failover",
+          message: `failover to service ${JSON.stringify(want.service)} left out: it is not in the catalog the bridge reads (it applies once the service appears)`,
+        });
+        continue;
+      }
+      const next = this.follow(want, resolverKey).requested;
+      const nextId = targetId(next);
+      if (seen.has(nextId)) continue;
+      seen.add(nextId);
+      sources.push(this.source(next));
+    }
+    return sources;
   }
 
   /** Applies redirects and the default subset until the target settles (Consul's RESOLVE_AGAIN loop). */
