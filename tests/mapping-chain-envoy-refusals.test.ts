@@ -135,6 +135,26 @@ describe("buildChainResources()", () => {
       );
       assert.ok(skipped.every((m) => /Envoy refuses to add, set or remove pseudo-headers and Host/.test(m)));
     });
+    it("should skip a header whose name or value holds a NUL, CR or LF, which Envoy refuses", () => {
+      const built = build("envoy", serviceDefaults("web", "http"), {
+        Kind: "service-router",
+        Name: "web",
+        Routes: [
+          {
+            Match: { HTTP: { PathPrefix: "/a" } },
+            Destination: { RequestHeaders: { Set: { "x-bad": "a\r\nx-injected: 1", "x-good": "ok" }, Add: { "x\nname": "v" } } },
+          },
+        ],
+      });
+      assert.deepEqual(built.problems, []);
+      assert.deepEqual(
+        built.resources.routes[0]?.requestHeadersToAdd.map((h) => h.header?.key),
+        ["x-good"],
+      );
+      const skipped = built.messagesOf("ignored-config-entry");
+      assert.ok(skipped.some((m) => m.includes('RequestHeaders.Set: header "x-bad" is skipped: its value holds a NUL, CR or LF')));
+      assert.ok(skipped.some((m) => m.includes('RequestHeaders.Add: header "x\\nname" is skipped: its name holds a NUL, CR or LF')));
+    });
   });
 
   describe("durations", () => {

@@ -244,6 +244,12 @@ function isModifiable(name: string): boolean {
   return name !== "" && !name.startsWith(":") && name.toLowerCase() !== "host";
 }
 
+/** What Envoy's header rules (HTTP_HEADER_NAME / _VALUE, not strict; 16 KiB) refuse in a name or value Consul passes through. */
+function unusableText(text: string): string | undefined {
+  if (/[\0\r\n]/.test(text)) return "holds a NUL, CR or LF";
+  return Buffer.byteLength(text) > 16_384 ? "is longer than 16 KiB" : undefined;
+}
+
 /** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers and `host` are skipped with a warning (Envoy refuses them). */
 function headerChanges(
   request: HeaderModifiers | undefined,
@@ -257,30 +263,42 @@ function headerChanges(
   responseHeadersToAdd: HeaderOptionInit[];
   responseHeadersToRemove: string[];
 } {
+  const skip = (field: string, name: string, why: string): false => {
+    warnings.push({
+      service: input.owner,
+      clientKind: input.kind,
+      code: "ignored-config-entry",
+      message: `${at.where} ${at.field}.${field}: header ${JSON.stringify(name)} is skipped: ${why}`,
+    });
+    return false;
+  };
   const allowed =
     (field: string) =>
-    (name: string): boolean => {
-      if (isModifiable(name)) return true;
-      warnings.push({
-        service: input.owner,
-        clientKind: input.kind,
-        code: "ignored-config-entry",
-        message: `${at.where} ${at.field}.${field}: header ${JSON.stringify(name)} is skipped: Envoy refuses to add, set or remove pseudo-headers and Host (it would reject the route configuration of every service)`,
-      });
-      return false;
+    (name: string, value?: string): boolean => {
+      if (!isModifiable(name)) {
+        return skip(
+          field,
+          name,
+          "Envoy refuses to add, set or remove pseudo-headers and Host (it would reject the route configuration of every service)",
+        );
+      }
+      const nameProblem = unusableText(name);
+      if (nameProblem !== undefined) return skip(field, name, `its name ${nameProblem}, which Envoy refuses`);
+      const valueProblem = value === undefined ? undefined : unusableText(value);
+      return valueProblem === undefined || skip(field, name, `its value ${valueProblem}, which Envoy refuses`);
     };
   const options = (modifiers: HeaderModifiers | undefined, field: string): HeaderOptionInit[] => [
     ...Object.entries(modifiers?.add ?? {})
-      .filter(([key]) => allowed(`${field}.Add`)(key))
+      .filter(([key, value]) => allowed(`${field}.Add`)(key, value))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD })),
     ...Object.entries(modifiers?.set ?? {})
-      .filter(([key]) => allowed(`${field}.Set`)(key))
+      .filter(([key, value]) => allowed(`${field}.Set`)(key, value))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD })),
   ];
   return {
     requestHeadersToAdd: options(request, "RequestHeaders"),
-    requestHeadersToRemove: (request?.remove ?? []).filter(allowed("RequestHeaders.Remove")),
+    requestHeadersToRemove: (request?.remove ?? []).filter((name) => allowed("RequestHeaders.Remove")(name)),
     responseHeadersToAdd: options(response, "ResponseHeaders"),
-    responseHeadersToRemove: (response?.remove ?? []).filter(allowed("ResponseHeaders.Remove")),
+    responseHeadersToRemove: (response?.remove ?? []).filter((name) => allowed("ResponseHeaders.Remove")(name)),
   };
 }
