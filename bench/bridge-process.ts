@@ -170,6 +170,11 @@ const handlers: BridgeOps = {
       consul: { address: consulUrl, datacenter: "dc1" },
       xds: { host: "127.0.0.1", port: 0 },
       debounceMs,
+      // Scenarios 8 and 9 register a new service and remove it again, and scenario 9 registers the
+      // same names for each group of Envoys: they measure a service created and a service gone.
+      // With the grace for vanished services, a removal changes only the service's assignment and a
+      // name registered again within it is a redeploy, so the bench turns it off.
+      vanishedServiceGraceMs: 0,
       xdsHooks: { onStreamResponse, onAck },
       consulHooks: { onRequest: onConsulRequest },
     });

@@ -50,22 +50,32 @@ describe("the status page (/ui) in headless Chromium", { skip: gate.skip }, () =
     bad.nack(await bad.next(), nackText);
 
     const profile = mkdtempSync(join(tmpdir(), "cxb-chromium-"));
-    t.after(() => rmSync(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+    // After hooks run in the order they were added: the profile goes once Chromium has stopped
+    // writing to it (removed first, it failed with ENOTEMPTY under load and left Chromium running).
+    const removeProfile = () => rmSync(profile, { recursive: true, force: true });
+    const browser = await chromium
+      .launchPersistentContext(profile, {
+        executablePath: chromiumPath,
+        headless: true,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      })
+      .catch((error: unknown) => {
+        removeProfile();
+        throw error;
+      });
+    t.after(async () => {
+      await browser.close();
+      removeProfile();
     });
-    t.after(() => browser.close());
     const page = await browser.newPage();
     const elsewhere: string[] = [];
     page.on("request", (request) => {

@@ -1,13 +1,20 @@
 // The real `consul-xds-bridge` binary (dist/cli/main.js, built by `npm test`), spawned as users run it.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { promisify } from "node:util";
 import { createEmbeddedConsul, type EmbeddedConsul } from "../src/embedded-consul/index.js";
 import { clusterType } from "../src/snapshot/index.js";
 import { type CliProcess, runCli, serveArgs, spawnCli } from "./support/cli-process.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
+
+/** Runs a shell command line as printed for users (the bridge answering it is another process). */
+async function runCommand(command: string): Promise<string> {
+  return (await promisify(execFile)("sh", ["-c", command], { encoding: "utf8" })).stdout;
+}
 
 type LogLine = { msg?: string; xds?: string; admin?: string; class?: string; request?: string; node?: string };
 
@@ -86,6 +93,11 @@ describe("consul-xds-bridge (the command)", () => {
       [["serve", "--tls-cert", "/nonexistent/cert.pem"], /--tls-cert needs --tls-key/],
       [["serve", "--token-file", "/nonexistent/token"], /cannot read --token-file \/nonexistent\/token: ENOENT/],
       [["status", "--admin", "ftp://localhost:19000"], /--admin.*expected host:port or an http:\/\/ URL/],
+      [["serve", "--vanished-service-grace", "5"], /--vanished-service-grace.*5 has no unit \(did you mean 5ms or 5s\?\)/],
+      [["serve", "--max-withdrawal", "101"], /--max-withdrawal.*whole number from 0 to 100/],
+      [["dev", "--withdrawal-hold", "0"], /--withdrawal-hold needs a duration above 0/],
+      [["serve", "--withdrawal-hold", "600h"], /--withdrawal-hold must be at most 480h/],
+      [["serve", "--vanished-service-grace", "600h"], /--vanished-service-grace must be at most 480h/],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(args);
@@ -135,7 +147,7 @@ describe("consul-xds-bridge (the command)", () => {
     assert.match(status.stdout, /NOT READY \(initial sync with Consul not complete\)/);
     assert.match(status.stderr, /status 3: the bridge is not ready: initial sync with Consul not complete/);
     const help = await runCli(["status", "--help"]);
-    for (const code of ["0", "1", "2", "3"])
+    for (const code of ["0", "1", "2", "3", "4"])
       assert.match(help.stdout, new RegExp(`^  ${code}  \\S`, "m"), `--help documents exit status ${code}`);
   });
 
@@ -166,6 +178,44 @@ describe("consul-xds-bridge (the command)", () => {
     assert.equal(await cli.exited, 0);
     assert.deepEqual(await Promise.all([good.ended, bad.ended]), [undefined, undefined], "streams end with status OK");
     await cli.waitForLine<LogLine>((line) => line.msg === "stopped");
+  });
+
+  it("should exit 4 from status while a mass withdrawal is held, and 0 once the curl it prints confirms it", async (t) => {
+    const consul = await createEmbeddedConsul({ port: 0 });
+    t.after(() => consul.close());
+    for (const [node, services] of [
+      ["n1", ["a", "b", "c"]],
+      ["n2", ["a", "b", "c"]],
+      ["n3", ["d"]],
+    ] as const) {
+      for (const service of services) {
+        const id = `${service}-${node}`;
+        const answer = await fetch(`${consul.url}/v1/catalog/register`, {
+          method: "PUT",
+          body: JSON.stringify({ Node: node, Address: "10.0.0.1", Service: { ID: id, Service: service, Port: 8080 } }),
+        });
+        assert.equal(answer.status, 200);
+      }
+    }
+    const { cli, admin } = await serve(t, consul.url);
+    await cli.waitForLine<LogLine>((line) => line.msg === "initial sync with Consul complete");
+    for (const node of ["n1", "n2"]) {
+      await fetch(`${consul.url}/v1/catalog/deregister`, { method: "PUT", body: JSON.stringify({ Node: node }) });
+    }
+    await cli.waitForLine<LogLine>((line) => line.msg?.startsWith("holding a mass withdrawal") === true);
+
+    const held = await runCli(["status", "--admin", admin]);
+    assert.equal(held.code, 4, `${held.stdout}${held.stderr}`);
+    assert.match(held.stdout, /^WITHDRAWAL HELD \(hold 1\): Consul's answers would withdraw 6 of 7 endpoints \(86 %\)/m);
+    assert.match(held.stdout, /^ {2}services: a, b, c$/m);
+    assert.match(held.stderr, /status 4: a mass withdrawal is held/);
+    const curl = held.stdout.split("\n").find((line) => line.trim().startsWith("curl "));
+    assert.ok(curl, held.stdout);
+    const confirmed = await runCommand(`${curl.trim()} -o /dev/null -w '%{http_code}'`);
+    assert.equal(confirmed, "200");
+    await cli.waitForLine<LogLine>((line) => line.msg?.includes("confirmed by an operator") === true);
+    const after = await runCli(["status", "--admin", admin]);
+    assert.equal(after.code, 0, `${after.stdout}${after.stderr}`);
   });
 
   it("should exit 2 from status when the admin API cannot be reached", async () => {

@@ -46,12 +46,27 @@ const json = (res: ServerResponse, body: unknown, headers: Record<string, string
 describe("createConsulClient()", () => {
   it("should send the token only as X-Consul-Token and parse Consul's headers", async (t) => {
     const server = await useServer(t, (_req, res) =>
-      json(res, { Config: { Datacenter: "dc1" } }, { "x-consul-index": "42", "x-consul-knownleader": "true", "x-consul-lastcontact": "7" }),
+      json(
+        res,
+        { Config: { Datacenter: "dc1" } },
+        {
+          "x-consul-index": "42",
+          "x-consul-knownleader": "true",
+          "x-consul-lastcontact": "7",
+          "x-consul-results-filtered-by-acls": "true",
+        },
+      ),
     );
     const client = createConsulClient({ address: server.url, token: "tkn-123" });
     t.after(() => client.close());
     const answer = await client.agentSelf({ timeoutMs: 1_000 });
-    assert.deepEqual(answer, { body: { Config: { Datacenter: "dc1" } }, index: 42, knownLeader: true, lastContactMs: 7 });
+    assert.deepEqual(answer, {
+      body: { Config: { Datacenter: "dc1" } },
+      index: 42,
+      knownLeader: true,
+      lastContactMs: 7,
+      filteredByAcls: true,
+    });
     const [request] = server.seen;
     assert.equal(request?.headers["x-consul-token"], "tkn-123");
     assert.equal(request?.headers.authorization, undefined);

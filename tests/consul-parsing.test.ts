@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { diffCheckFeed } from "../src/consul/check-feed.js";
 import { ConsulError, consulErrorFromReason, consulErrorFromStatus } from "../src/consul/consul-error.js";
 import { instanceFromHealthEntry } from "../src/consul/health-entry.js";
+import { selectBridgedServices } from "../src/consul/service-filter.js";
 
 const node = { ID: "n-id", Node: "n1", Address: "10.0.0.1", Datacenter: "dc1", Meta: { zone: "a" } };
 const service = {
@@ -95,6 +96,29 @@ describe("instanceFromHealthEntry()", () => {
       assert.equal(result.level, level);
       assert.match(result.reason, reason);
     }
+  });
+});
+
+describe("selectBridgedServices()", () => {
+  it("should bridge what the prefix, tag and exclusions allow, and never a service without a name", () => {
+    const listing = { "": ["v1"], consul: [], "web-a": ["v1", 7], "web-b": "v1", api: ["v1"] };
+    const filter = { prefix: "web-", exclude: new Set(["consul"]), tag: undefined };
+    assert.deepEqual(
+      [...(selectBridgedServices(listing, filter) ?? [])],
+      [
+        ["web-a", ["v1"]],
+        ["web-b", []],
+      ],
+    );
+    assert.deepEqual(
+      [...(selectBridgedServices(listing, { ...filter, prefix: "", tag: "v1" }) ?? [])],
+      [
+        ["web-a", ["v1"]],
+        ["api", ["v1"]],
+      ],
+    );
+    assert.equal(selectBridgedServices([], filter), undefined, "a list is not a listing");
+    assert.equal(selectBridgedServices(null, filter), undefined);
   });
 });
 

@@ -21,7 +21,7 @@ export const adminPages: readonly Page[] = [
   { path: "/healthz", summary: "200 while the process runs", example: "curl -s {base}/healthz" },
   {
     path: "/readyz",
-    summary: "200 once the initial Consul sync is done and its data is fresh, else 503 with the reason",
+    summary: "200 once the initial Consul sync is done and its data is fresh, else 503 with the reason; names a held mass withdrawal",
     example: "curl -s {base}/readyz",
   },
 ];
@@ -35,6 +35,10 @@ export const adminMethods: Readonly<Record<string, { readonly summary: string; r
   },
   GetSyncStatus: { summary: "the bridge's view of Consul: synced, ready (and why not), staleness, model size", body: "{}" },
   ListChanges: { summary: "the recent changes of instances, as the change log wrote them", body: '{"limit":20}' },
+  ConfirmWithdrawal: {
+    summary: "apply the mass withdrawal held back now (GetSyncStatus's withdrawalHold, `status`) at once; holdId 0: whichever is held",
+    body: '{"holdId":1}',
+  },
 };
 
 /** The path of an AdminService method. */

@@ -18,6 +18,8 @@ export interface AdminServerOptions extends AdminSources {
   metrics: BridgeMetrics;
   /** Why the bridge is not ready (undefined: ready), for /readyz. */
   notReadyReason: () => string | undefined;
+  /** More for /readyz to say, ready or not (a held mass withdrawal); undefined: nothing. */
+  readinessDetail?: () => string | undefined;
   /** What the status page at /ui shows; absent: no status page. */
   statusPage?: StatusPageSources;
 }
@@ -41,7 +43,8 @@ function baseUrl(request: http.IncomingMessage, fallback: string): string {
 /**
  * The operators' HTTP/1.1 port: `GET /` (an index of everything below with curl examples),
  * `/ui` (the live status page), `/metrics` (Prometheus), `/healthz` (the process is alive),
- * `/readyz` (initial sync done and Consul data fresh; 503 with the reason otherwise), and the admin
+ * `/readyz` (initial sync done and Consul data fresh; 503 with the reason otherwise; either way it
+ * names a held mass withdrawal, which does not make the bridge unready), and the admin
  * API (consulxdsbridge.admin.v1.AdminService) over Connect, so plain `curl` with JSON works. A
  * wrong method or content type is answered with what to send instead.
  */
@@ -103,7 +106,9 @@ export async function listenAdmin(options: AdminServerOptions): Promise<AdminSer
     if (path === "/healthz") return text(response, 200, "ok\n");
     if (path === "/readyz") {
       const reason = options.notReadyReason();
-      return reason === undefined ? text(response, 200, "ready\n") : text(response, 503, `not ready: ${reason}\n`);
+      const detail = options.readinessDetail?.();
+      const more = detail === undefined ? "" : `${detail}\n`;
+      return reason === undefined ? text(response, 200, `ready\n${more}`) : text(response, 503, `not ready: ${reason}\n${more}`);
     }
     if (path === "/metrics") {
       options.metrics

@@ -1,14 +1,16 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import {
   AdminService,
   ClientSchema,
+  ConfirmWithdrawalResponseSchema,
   GetSyncStatusResponseSchema,
   ListChangesResponseSchema,
   ListClientsResponseSchema,
   TypeStateSchema,
 } from "../gen/consulxdsbridge/admin/v1/admin_pb.js";
+import { ConfirmWithdrawalError, type WithdrawalHold } from "../model/withdrawal-guard.js";
 import type { ChangeRecord } from "../observe/change-record.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { adsTypeOrder, type Snapshot, shortTypeName } from "../snapshot/index.js";
@@ -16,6 +18,7 @@ import type { StreamStatus } from "../xds/index.js";
 import { changeMessage } from "./change-message.js";
 import { dumpClientKindConfig, dumpNodeConfig } from "./dump-config.js";
 import { provenanceMessage } from "./provenance-message.js";
+import { withdrawalHoldMessage } from "./withdrawal-hold-message.js";
 
 /** What the admin API reads. */
 export interface AdminSources {
@@ -27,9 +30,17 @@ export interface AdminSources {
   status: () => StatusReading;
   /** The change log's recent records after a sequence number, oldest first (ChangeLog.recent). */
   changes: (afterSeq: number, limit?: number) => ChangeRecord[];
+  /**
+   * Applies the held withdrawal named `holdId` (0: the one in force) and returns it; throws a
+   * ConfirmWithdrawalError when none or another is held (WithdrawalGuard.confirm).
+   */
+  confirmWithdrawal: (holdId: number) => WithdrawalHold;
 }
 
-/** Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus, ListChanges) on a router. */
+/**
+ * Registers consulxdsbridge.admin.v1.AdminService (ListClients, DumpConfig, GetSyncStatus,
+ * ListChanges, ConfirmWithdrawal) on a router.
+ */
 export function registerAdminService(router: ConnectRouter, sources: AdminSources): void {
   router.service(AdminService, {
     listClients: () =>
@@ -90,7 +101,16 @@ export function registerAdminService(router: ConnectRouter, sources: AdminSource
         configEntriesState: status.configEntriesState ?? "",
         configEntriesReason: status.configEntriesReason ?? "",
         configEntries: status.configEntries ?? 0,
+        withdrawalHold: withdrawalHoldMessage(status.withdrawalHold),
       });
+    },
+    confirmWithdrawal: (request) => {
+      try {
+        return create(ConfirmWithdrawalResponseSchema, { applied: withdrawalHoldMessage(sources.confirmWithdrawal(request.holdId)) });
+      } catch (error) {
+        if (error instanceof ConfirmWithdrawalError) throw new ConnectError(error.message, Code.FailedPrecondition);
+        throw error;
+      }
     },
   });
 }

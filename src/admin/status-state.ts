@@ -102,6 +102,16 @@ export function statusState(sources: StatusPageSources, now = Date.now()) {
       stalenessSeconds: Number.isFinite(status.stalenessSeconds) ? status.stalenessSeconds : null,
       consulError: status.consulErrorClass ? { class: status.consulErrorClass, message: status.consulErrorMessage } : null,
       validationFailures: status.validationFailures,
+      withdrawalHold: status.withdrawalHold
+        ? {
+            id: status.withdrawalHold.id,
+            endpointsHeld: status.withdrawalHold.endpointsHeld,
+            endpointsServed: status.withdrawalHold.endpointsServed,
+            services: [...new Set(status.withdrawalHold.services.map((s) => s.service))].slice(0, statusLimits.services),
+            appliesAt: status.withdrawalHold.appliesAt,
+            filteredByAcls: status.withdrawalHold.filteredByAcls,
+          }
+        : null,
     },
     serviceCount: names.length,
     instanceCount: status.instances,

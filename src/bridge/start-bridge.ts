@@ -14,10 +14,12 @@ import type { MappingOptions } from "../mapping/index.js";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
 import { ConfigEntryStore } from "../model/config-entry-store.js";
 import { passingOnly } from "../model/health-policy.js";
-import { ServiceModel } from "../model/service-model.js";
+import type { ServiceModel } from "../model/service-model.js";
+import type { WithdrawalGuard } from "../model/withdrawal-guard.js";
 import { BridgeMetrics } from "../observe/bridge-metrics.js";
 import { ChangeLog } from "../observe/change-log.js";
 import { silentLogger } from "../observe/create-logger.js";
+import { holdSentence } from "../observe/describe-withdrawal-hold.js";
 import { createReadiness, type Readiness } from "../observe/readiness.js";
 import type { StatusReading } from "../observe/status-reading.js";
 import { xdsLogHooks } from "../observe/xds-log-hooks.js";
@@ -32,9 +34,10 @@ import {
   type XdsServerHooks,
   type XdsTlsOptions,
 } from "../xds/index.js";
+import { type BridgeGuardSettings, createGuardedModel } from "./bridge-guards.js";
 
 /** Everything the bridge needs to run; the CLI builds it from flags and environment. */
-export interface BridgeConfig {
+export interface BridgeConfig extends BridgeGuardSettings {
   consul: {
     /** Base URL of Consul's HTTP API, e.g. http://127.0.0.1:8500. */
     address: string;
@@ -98,6 +101,8 @@ export interface Bridge {
   /** Undefined when no admin port was configured. */
   readonly adminPort: number | undefined;
   readonly model: ServiceModel;
+  /** Holds mass withdrawals between the watcher and the model. */
+  readonly withdrawalGuard: WithdrawalGuard;
   /** Where the model's content comes from (the Consul watcher). */
   readonly watcher: CatalogSource;
   /** The config entries applied (empty when they are not read). */
@@ -134,9 +139,17 @@ export interface Bridge {
 export async function startBridge(config: BridgeConfig): Promise<Bridge> {
   const logger = config.logger ?? silentLogger;
   const metrics = new BridgeMetrics();
-  const model = new ServiceModel({
+  const consulLog = logger.child({ component: "consul" });
+  const { model, guard: withdrawalGuard } = createGuardedModel({
     localDatacenter: config.consul.datacenter ?? "",
     failoverDatacenters: config.consul.failoverDatacenters ?? [],
+    vanishedServiceGraceMs: config.vanishedServiceGraceMs,
+    maxWithdrawalPercent: config.maxWithdrawalPercent,
+    withdrawalHoldMs: config.withdrawalHoldMs,
+    healthPolicy: config.mapping?.healthPolicy ?? passingOnly,
+    clock: config.clock,
+    metrics,
+    log: consulLog,
   });
   const client = createConsulClient({
     address: config.consul.address,
@@ -144,10 +157,10 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     tls: config.consul.tls,
     maxSockets: config.consul.maxSockets,
   });
-  const consulLog = logger.child({ component: "consul" });
   const watcher: CatalogSource = createConsulWatcher({
     client,
     model,
+    writer: withdrawalGuard,
     datacenter: config.consul.datacenter,
     failoverDatacenters: config.consul.failoverDatacenters,
     remoteDatacenterAddress: config.consul.remoteDatacenterAddress,
@@ -262,6 +275,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
       configEntriesState: configEntryWatch?.status.state ?? "",
       configEntriesReason: configEntryWatch?.status.reason ?? configEntryWatch?.status.error?.message ?? "",
       configEntries: configEntries.view().entries.size,
+      withdrawalHold: withdrawalGuard.hold,
     };
   };
   metrics.setStatusSource(status);
@@ -283,6 +297,8 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     changeLog.close();
     readiness.close();
     await Promise.all([watcher.close(), configEntryWatch?.close()]);
+    withdrawalGuard.close();
+    model.close();
     client.close();
     configClient?.close();
   };
@@ -307,6 +323,11 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
         port: config.admin.port,
         metrics,
         notReadyReason: () => readiness.reason(),
+        readinessDetail: () => {
+          const hold = withdrawalGuard.hold;
+          return hold && `withdrawal held: ${holdSentence(hold)}`;
+        },
+        confirmWithdrawal: (holdId) => withdrawalGuard.confirm(holdId),
         streams: () => xdsServer.streams(),
         snapshot: (group) => cache.getSnapshot(group),
         status,
@@ -348,6 +369,7 @@ export async function startBridge(config: BridgeConfig): Promise<Bridge> {
     adminHost: admin?.host,
     adminPort: admin?.port,
     model,
+    withdrawalGuard,
     watcher,
     configEntries,
     configEntryWatch,

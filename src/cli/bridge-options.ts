@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { defaultMaxWithdrawalPercent, defaultVanishedServiceGraceMs, defaultWithdrawalHoldMs } from "../bridge/bridge-guards.js";
 import type { BridgeConfig } from "../bridge/start-bridge.js";
 import { passingOnly } from "../model/health-policy.js";
 import { logLevels } from "../observe/create-logger.js";
@@ -49,6 +50,9 @@ export interface BridgeOptionValues {
   healthPolicy: (typeof healthPolicies)[number];
   debounce: number;
   readinessMaxStaleness: number;
+  vanishedServiceGrace: number;
+  maxWithdrawal: number;
+  withdrawalHold: number;
   maxStreams: number;
   maxResourceNames: number;
   maxRequestBytes: number;
@@ -112,6 +116,36 @@ export function addServingOptions(command: Command, defaults: ServingDefaults = 
     .addOption(
       new Option("--readiness-max-staleness <duration>", "report not ready when Consul data is older than this")
         .default(120_000, "2m")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        "--vanished-service-grace <duration>",
+        "keep a service that vanished from Consul, with no endpoints, this long, so a redeploy that registers it again is one " +
+          "endpoint update (gRPC C-core stays failing long after a listener it was told is gone returns); the default covers a " +
+          "redeploy's stop, pull, start and first check with margin, and costs clients nothing (they fail fast either way); " +
+          "0 = remove at once",
+      )
+        .default(defaultVanishedServiceGraceMs, "5m")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        "--max-withdrawal <percent>",
+        "hold back Consul answers that would withdraw more than this share of the served endpoints at once (within 30 s, " +
+          "across two services or more): the last good state is served until --withdrawal-hold passes or an operator " +
+          "confirms (admin API ConfirmWithdrawal); 0 = never hold",
+      )
+        .default(defaultMaxWithdrawalPercent)
+        .argParser(integerIn(0, 100)),
+    )
+    .addOption(
+      new Option(
+        "--withdrawal-hold <duration>",
+        "how long a held withdrawal waits before it is applied anyway: time for the alert to reach someone and for an ACL " +
+          "or deploy mistake to be undone",
+      )
+        .default(defaultWithdrawalHoldMs, "10m")
         .argParser(parseDuration),
     )
     .addOption(
@@ -266,12 +300,21 @@ export function bridgeConfigFromOptions(values: BridgeOptionValues, env: NodeJS.
     },
     debounceMs: values.debounce,
     maxStalenessSeconds: values.readinessMaxStaleness / 1000,
+    vanishedServiceGraceMs: values.vanishedServiceGrace,
+    maxWithdrawalPercent: values.maxWithdrawal,
+    withdrawalHoldMs: values.withdrawalHold,
     configEntries: { enabled: values.configEntries !== false, downstreamService: values.downstreamService ?? "consul-xds-bridge" },
   };
 }
 
 /** Validates option combinations that one value alone cannot (used by every bridge command). */
 export function checkServingOptions(values: BridgeOptionValues): void {
+  if (values.withdrawalHold <= 0) throw new InvalidArgumentError("--withdrawal-hold needs a duration above 0, such as 10m");
+  // Node's timers fire at once beyond 2³¹−1 ms (24.8 days): a longer hold or grace would end at once.
+  if (values.withdrawalHold > 20 * 24 * 3_600_000) throw new InvalidArgumentError("--withdrawal-hold must be at most 480h (20 days)");
+  if (values.vanishedServiceGrace > 20 * 24 * 3_600_000) {
+    throw new InvalidArgumentError("--vanished-service-grace must be at most 480h (20 days)");
+  }
   if (values.envoyListener.port === 0) throw new InvalidArgumentError("--envoy-listener needs a port from 1 to 65535");
   if (values.maxConnectionAge !== undefined && values.maxConnectionAge < 1_000) {
     throw new InvalidArgumentError("--max-connection-age must be at least 1s");

@@ -95,7 +95,9 @@ Exit status:
   1  a client rejects its configuration (NACK)
   2  the admin API cannot be reached
   3  the bridge is not ready (initial Consul sync not complete, or its Consul data is too old), or
-     a client has left a response unacknowledged for more than ${staleAfterSeconds} s (stale)`;
+     a client has left a response unacknowledged for more than ${staleAfterSeconds} s (stale)
+  4  a mass withdrawal of endpoints is held back (--max-withdrawal): the bridge serves the last
+     good state until the hold time passes or an operator confirms it (ConfirmWithdrawal)`;
 
 /** Builds the command-line program: serve, dev, status. */
 export function createProgram(actions: CommandActions): Command {

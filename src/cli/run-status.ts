@@ -47,8 +47,26 @@ function consulIndexCell(client: Client): string {
   return newest.size === 0 ? "-" : [...newest].map(([dc, index]) => `${dc}@${index}`).join(",");
 }
 
-/** Renders clients as an aligned table, then the NACK messages, then the Consul line. */
-export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now = Date.now()): string {
+/** A held mass withdrawal, for an operator to decide on: what it is, when it applies, how to confirm it. */
+function withdrawalLines(sync: GetSyncStatusResponse, now: number, admin: string): string[] {
+  const hold = sync.withdrawalHold;
+  if (!hold) return [];
+  const percent = hold.endpointsServed > 0 ? Math.round((100 * hold.endpointsHeld) / hold.endpointsServed) : 100;
+  const appliesAt = hold.appliesAt ? timestampMs(hold.appliesAt) : now;
+  const inSeconds = Math.max(0, Math.round((appliesAt - now) / 1000));
+  const names = [...new Set(hold.services.map((s) => s.service))];
+  const more = hold.serviceCount > hold.services.length ? `, and ${hold.serviceCount - hold.services.length} more` : "";
+  return [
+    `WITHDRAWAL HELD (hold ${hold.id}): Consul's answers would withdraw ${hold.endpointsHeld} of ${hold.endpointsServed} endpoints (${percent} %); serving the last good state`,
+    `  services: ${names.join(", ")}${more}`,
+    ...(hold.filteredByAcls ? ["  Consul filtered the answers by ACLs (X-Consul-Results-Filtered-By-ACLs): check the token's policy"] : []),
+    `  applied in ${inSeconds < 120 ? `${inSeconds}s` : `${Math.round(inSeconds / 60)}m`} (${new Date(appliesAt).toISOString()}), or now with:`,
+    `  curl -s -H 'content-type: application/json' -d '{"holdId":${hold.id}}' ${admin}/consulxdsbridge.admin.v1.AdminService/ConfirmWithdrawal`,
+  ];
+}
+
+/** Renders the Consul line (and a held withdrawal), then clients as an aligned table, then the NACK messages. */
+export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now = Date.now(), admin = "<admin>"): string {
   const header = ["NODE", "CLUSTER", "KIND", "ADDRESS", "STREAM", ...typeColumns, "CONSUL INDEX"];
   const rows = clients.map((client) => [
     client.nodeId || "(none)",
@@ -93,6 +111,7 @@ export function formatStatus(clients: Client[], sync: GetSyncStatusResponse, now
   return [
     consul,
     ...(entries ? [entries] : []),
+    ...withdrawalLines(sync, now, admin),
     "",
     clients.length === 0 ? "No xDS clients connected." : [line(header), ...rows.map(line)].join("\n"),
     ...(nacks.length > 0 ? ["", "Rejected configuration (NACK):", ...nacks] : []),
@@ -119,7 +138,7 @@ export async function runStatus(settings: StatusSettings): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    process.stdout.write(formatStatus(clients, sync));
+    process.stdout.write(formatStatus(clients, sync, Date.now(), settings.admin));
   }
   const verdict = statusVerdict(clients, sync);
   for (const reason of verdict.reasons) process.stderr.write(`status ${verdict.code}: ${reason}\n`);

@@ -63,6 +63,8 @@ export interface ConsulResponse<T> {
   readonly knownLeader: boolean;
   /** `X-Consul-LastContact`, in ms. */
   readonly lastContactMs: number;
+  /** `X-Consul-Results-Filtered-By-ACLs: true`: Consul left out what the token may not read. */
+  readonly filteredByAcls?: boolean;
 }
 
 /** The Consul reads the bridge needs, on top of the `consul` npm client's per-call methods. */
@@ -211,6 +213,7 @@ export function createConsulClient(options: ConsulClientOptions): ConsulClient {
         index: parseIndex(header(res, "x-consul-index")),
         knownLeader: header(res, "x-consul-knownleader") === "true",
         lastContactMs: Number(header(res, "x-consul-lastcontact") ?? 0) || 0,
+        filteredByAcls: header(res, "x-consul-results-filtered-by-acls") === "true",
       };
     } catch (error) {
       throw consulErrorFromReason(error, secrets);

@@ -74,6 +74,7 @@
 import { setMaxListeners } from "node:events";
 import { type Logger, pino } from "pino";
 import type { CatalogSource, CatalogSourceFatal } from "../model/catalog-source.js";
+import type { ModelWriter } from "../model/model-writer.js";
 import type { ServiceModel } from "../model/service-model.js";
 import { createBackoff } from "./backoff.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -90,8 +91,10 @@ import type { ConsulWatcherHooks, ConsulWatcherStatus, WatchEndpoint, WatchError
 export interface ConsulWatcherOptions {
   /** The client to read through; its socket cap bounds the watcher's connections. The caller closes it. */
   readonly client: ConsulClient;
-  /** Where instances are written (`setService`/`removeService` per datacenter), and marked synced. */
+  /** The model the watcher fills (and marks synced). */
   readonly model: ServiceModel;
+  /** Where instances are written (`setService`/`removeService` per datacenter); default the model itself. */
+  readonly writer?: ModelWriter | undefined;
   /** The local datacenter (`--datacenter`); default the agent's, from `/v1/agent/self`. */
   readonly datacenter?: string | undefined;
   /** Datacenters watched the same way, whose instances are failover targets; default the model's list. */
@@ -333,7 +336,7 @@ export function createConsulWatcher(options: ConsulWatcherOptions): ConsulWatche
       watches.push(
         new DatacenterWatch({
           client,
-          model,
+          model: options.writer ?? model,
           datacenter,
           filter,
           addressRule: datacenter === local ? "lan" : (options.remoteDatacenterAddress ?? "wan"),

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
+import type { ModelWriter } from "../model/model-writer.js";
 import type { ReadOrigin } from "../model/provenance.js";
-import type { ServiceModel } from "../model/service-model.js";
 import { type BlockingOutcome, runBlockingQuery } from "./blocking-query.js";
 import { CatalogGap } from "./catalog-gap.js";
 import { CheckFeedLoop } from "./check-feed-loop.js";
@@ -38,7 +38,8 @@ export interface DatacenterWatchEvents {
 /** Options of {@link DatacenterWatch}. */
 export interface DatacenterWatchOptions {
   readonly client: ConsulClient;
-  readonly model: ServiceModel;
+  /** Where the datacenter's services are written (the model, or a guard in front of it). */
+  readonly model: ModelWriter;
   readonly datacenter: string;
   /** Which services are bridged. */
   readonly filter: ServiceFilter;
@@ -153,9 +154,9 @@ export class DatacenterWatch {
           signal: p.signal,
         });
         if (!isObject(response.body)) throw new ConsulError("bad-response", "/v1/catalog/services did not answer an object");
-        return response;
+        return { ...response, body: { services: response.body, filteredByAcls: response.filteredByAcls === true } };
       },
-      onChange: (body, change) => this.onCatalog(body, change.index, change.reset),
+      onChange: (answer, change) => this.onCatalog(answer.services, change.index, change.reset, answer.filteredByAcls),
       onUnchanged: (change) => this.gap.catalogMoved(change.index, !change.reset && this.catalogListed),
       onOutcome: (outcome) => this.onLoopOutcome("catalog-services", outcome),
     });
@@ -229,7 +230,7 @@ export class DatacenterWatch {
           signal: readSignal,
         }),
       wanted: (name) => this.bridged.has(name),
-      apply: (name, entries, index) => this.apply(name, entries, index),
+      apply: (name, entries, index, filteredByAcls) => this.apply(name, entries, index, filteredByAcls),
       events: {
         request: (event) => events.request({ endpoint: "health-service", datacenter, ...event }),
         channel: (error, service) => events.channel("health-service", datacenter, error, service),
@@ -274,12 +275,12 @@ export class DatacenterWatch {
 
   // ---- discovery: /v1/catalog/services ----
 
-  private onCatalog(body: unknown, index: number, reset: boolean): void {
+  private onCatalog(body: unknown, index: number, reset: boolean, filteredByAcls: boolean): void {
     const wanted = selectBridgedServices(body, this.options.filter) ?? new Map<string, readonly string[]>();
     let diff = false;
     for (const name of [...this.bridged.keys()]) {
       if (wanted.has(name)) continue;
-      this.forget(name, { index, at: Date.now() });
+      this.forget(name, { index, at: Date.now(), ...(filteredByAcls ? { filteredByAcls } : {}) });
       diff = true;
     }
     for (const [name, tags] of wanted) {
@@ -333,7 +334,7 @@ export class DatacenterWatch {
 
   // ---- reads: /v1/health/service/:name ----
 
-  private apply(name: string, entries: readonly unknown[], index: number): boolean {
+  private apply(name: string, entries: readonly unknown[], index: number, filteredByAcls: boolean): boolean {
     const { datacenter, model } = this.options;
     this.gap.remember(index);
     const read = this.entries.read(name, entries, model.instancesIn(datacenter, name));
@@ -348,7 +349,7 @@ export class DatacenterWatch {
     this.fingerprints.noteRead(name, entries);
     // A name whose every instance is a sidecar or gateway is not a service the bridge routes to.
     // Provenance for status and the change log: wall-clock time, whatever clock paces the watch.
-    const origin: ReadOrigin = { index, at: Date.now() };
+    const origin: ReadOrigin = { index, at: Date.now(), ...(filteredByAcls ? { filteredByAcls } : {}) };
     const changed = read.onlyOtherKinds
       ? model.removeService(datacenter, name, origin)
       : model.setService(datacenter, name, read.instances, origin);

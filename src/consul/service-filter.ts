@@ -12,14 +12,16 @@ export interface ServiceFilter {
 
 /**
  * The bridged services of one `/v1/catalog/services` answer (`{name: [tags…]}`), name → tags, or
- * undefined when the answer is not an object. Tags that are not strings are dropped.
+ * undefined when the answer is not an object. Tags that are not strings are dropped, and so is an
+ * empty name: Consul refuses to register a service without one, so an answer listing it is broken
+ * (and a resource named "" is one Envoy rejects).
  */
 export function selectBridgedServices(body: unknown, filter: ServiceFilter): Map<string, readonly string[]> | undefined {
   if (!isObject(body)) return undefined;
   const out = new Map<string, readonly string[]>();
   const wantedTag = filter.tag;
   for (const [name, rawTags] of Object.entries(body)) {
-    if (!name.startsWith(filter.prefix) || filter.exclude.has(name)) continue;
+    if (name === "" || !name.startsWith(filter.prefix) || filter.exclude.has(name)) continue;
     const tags = Array.isArray(rawTags) ? rawTags.filter((t): t is string => typeof t === "string") : [];
     if (wantedTag !== undefined && !tags.includes(wantedTag)) continue;
     out.set(name, tags);

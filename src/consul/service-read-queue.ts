@@ -41,10 +41,11 @@ export interface ServiceReadQueueOptions {
   /** Whether `service` is still bridged (a read of a service no longer bridged is dropped). */
   readonly wanted: (service: string) => boolean;
   /**
-   * Applies a good answer (a list); returns whether the model changed. Throws a ConsulError when
+   * Applies a good answer (a list; `filteredByAcls`: Consul left out entries the token may not
+   * read); returns whether the model changed. Throws a ConsulError when
    * the answer is a list but unusable: that is a failed read of this service.
    */
-  readonly apply: (service: string, entries: readonly unknown[], index: number) => boolean;
+  readonly apply: (service: string, entries: readonly unknown[], index: number, filteredByAcls: boolean) => boolean;
   readonly events: ServiceReadEvents;
   readonly signal: AbortSignal;
 }
@@ -158,7 +159,7 @@ export class ServiceReadQueue {
     this.staleAttempts.delete(service);
     let changed: boolean;
     try {
-      changed = this.options.apply(service, response.body as unknown[], response.index);
+      changed = this.options.apply(service, response.body as unknown[], response.index, response.filteredByAcls === true);
     } catch (reason) {
       // An unusable answer, or a bug in applying it: either way about this service alone.
       const error = reason instanceof ConsulError ? reason : new ConsulError("internal", `cannot apply the answer: ${String(reason)}`);

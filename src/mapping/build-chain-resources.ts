@@ -5,6 +5,7 @@ import type { Route } from "../gen/envoy/config/route/v3/route_components_pb.js"
 import { configEntryKey } from "../model/config-entry.js";
 import type { ConfigEntriesView } from "../model/config-entry-store.js";
 import type { ModelView } from "../model/service-model.js";
+import { settingInstances } from "../model/setting-instances.js";
 import { buildChainCluster } from "./build-chain-cluster.js";
 import { buildChainRoutes } from "./build-chain-routes.js";
 import { buildLoadAssignment } from "./build-load-assignment.js";
@@ -128,7 +129,7 @@ function effectiveSettings(
   owner: string,
   warnings: MappingWarning[],
 ): ServiceSettings {
-  const instances = [...(view.services.get(service)?.values() ?? [])].flatMap((state) => state.instances);
+  const instances = [...(view.services.get(service)?.values() ?? [])].flatMap(settingInstances);
   const meta = readServiceSettings(service, instances).settings;
   const own = entries.serviceDefaults(service);
   const metaSet = metaKeysSet(view, service).has(serviceMetaKeys.protocol);
@@ -153,7 +154,7 @@ function metaKeysSet(view: ModelView, service: string): ReadonlySet<string> {
   if (!keys) {
     const found = new Set<string>();
     for (const state of view.services.get(service)?.values() ?? []) {
-      for (const instance of state.instances)
+      for (const instance of settingInstances(state))
         for (const key of Object.keys(instance.meta)) if (key.startsWith("xds-bridge-")) found.add(key);
     }
     perView.set(service, (keys = found));

@@ -7,6 +7,7 @@ import type { RouteConfiguration } from "../gen/envoy/config/route/v3/route_pb.j
 import type { ConfigEntriesView } from "../model/config-entry-store.js";
 import type { ServiceState } from "../model/service-instance.js";
 import type { ModelView } from "../model/service-model.js";
+import { settingInstances } from "../model/setting-instances.js";
 import { buildChainResources, type ChainResources } from "./build-chain-resources.js";
 import { buildChainRouteConfiguration, chainRoutesKey } from "./build-chain-route-configuration.js";
 import { buildCluster } from "./build-cluster.js";
@@ -120,10 +121,10 @@ export function mapService(
 
   const warnings: MappingWarning[] = [];
   const resourceName = resourceNameFor(service);
-  const { settings, warnings: settingWarnings } = readServiceSettings(
-    service,
-    states.flatMap((state) => state.instances),
-  );
+  // A service with no instances now (a redeploy's gap, a vanished service kept through its grace)
+  // keeps the settings and cluster type its last instances gave it: its resources stay as they were.
+  const shaping = states.flatMap(settingInstances);
+  const { settings, warnings: settingWarnings } = readServiceSettings(service, shaping);
   warnings.push(...settingWarnings);
 
   const classified = states.map((state) => ({
@@ -154,7 +155,11 @@ export function mapService(
     }),
   }));
   const all = classified.flatMap((dc) => dc.instances);
-  const dnsMode = all.length > 0 && all.every(({ address }) => address.kind === "hostname");
+  const kinds =
+    all.length > 0
+      ? all.map(({ address }) => address.kind)
+      : shaping.map((instance) => classifyEndpointAddress(instance.address).kind).filter((kind) => kind !== "invalid");
+  const dnsMode = kinds.length > 0 && kinds.every((kind) => kind === "hostname");
   const usable = (address: EndpointAddress): boolean => (dnsMode ? address.kind === "hostname" : address.kind === "ip");
   if (dnsMode) {
     warnings.push({

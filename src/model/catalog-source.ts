@@ -48,8 +48,9 @@ export interface CatalogSourceStatus {
 
 /**
  * Where the model's content comes from: a registry watched live (Consul today; the Kubernetes API
- * could be another). A source writes services into its model with `setService`/`removeService`,
- * marks it synced once, keeps the last good data when the registry fails, and reports its health.
+ * could be another). A source writes services into its model with `setService`/`removeService`
+ * (through a ModelWriter in front of it when given one: the bridge's WithdrawalGuard), marks it
+ * synced once, keeps the last good data when the registry fails, and reports its health.
  * The bridge wires any source the same way, so adding a registry touches neither model nor mapping.
  */
 export interface CatalogSource {

@@ -4,6 +4,8 @@ export interface ReadOrigin {
   readonly index: number;
   /** When the answer arrived, in ms since the epoch. */
   readonly at: number;
+  /** The registry left out what the reader may not see (Consul's `X-Consul-Results-Filtered-By-ACLs`). */
+  readonly filteredByAcls?: boolean | undefined;
 }
 
 /**

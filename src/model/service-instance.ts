@@ -61,4 +61,10 @@ export interface ServiceState {
   readonly origin?: ReadOrigin | undefined;
   /** Sorted by node, then id, so equal content always looks the same. */
   readonly instances: readonly ServiceInstance[];
+  /**
+   * Set while `instances` is empty: the last instances the service had (a redeploy's gap, a
+   * vanished service kept through its grace). Never routed to; the mapping reads the service's
+   * settings and cluster type from them, so the resources kept for it do not change meanwhile.
+   */
+  readonly lastInstances?: readonly ServiceInstance[] | undefined;
 }

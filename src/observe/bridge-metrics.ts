@@ -53,6 +53,7 @@ export class BridgeMetrics {
   private readonly consulErrors: Counter;
   private readonly validationFailures: Counter;
   private readonly publishes: Counter;
+  private readonly withdrawalHolds: Counter;
   private readonly now: () => number;
   /** Per type snapshot: when it was first published, and when the registry answer behind it arrived (latency starts there). */
   private readonly publishedAt = new WeakMap<TypeSnapshot, { readonly at: number; readonly since: number }>();
@@ -182,6 +183,21 @@ export class BridgeMetrics {
       "Consul config entries held (service-defaults, proxy-defaults, routers, splitters, resolvers)",
       (r) => r.configEntries ?? 0,
     );
+    readingGauge(
+      "withdrawal_held_endpoints",
+      "Served endpoints a held mass withdrawal would take away (0 when none is held; see --max-withdrawal)",
+      (r) => r.withdrawalHold?.endpointsHeld ?? 0,
+    );
+    readingGauge(
+      "withdrawal_held_services",
+      "Services (per datacenter) whose withdrawal is held (0 when none is held)",
+      (r) => r.withdrawalHold?.services.length ?? 0,
+    );
+    this.withdrawalHolds = new Counter({
+      name: `${prefix}withdrawal_holds_total`,
+      help: "Mass withdrawals held back (each hold counted once, however many services join it)",
+      registers,
+    });
     this.xdsHooks = this.createXdsHooks();
   }
 
@@ -212,6 +228,11 @@ export class BridgeMetrics {
     if (durationMs !== undefined && Number.isFinite(durationMs))
       this.consulLatency.observe({ endpoint, outcome }, Math.max(0, durationMs) / 1000);
     if (outcome !== "ok") this.consulErrors.inc({ class: outcome });
+  }
+
+  /** Counts a mass withdrawal held back. */
+  withdrawalHeld(): void {
+    this.withdrawalHolds.inc();
   }
 
   /** Counts a resource withheld because it failed validation. */

@@ -1,3 +1,5 @@
+import type { WithdrawalHold } from "../model/withdrawal-guard.js";
+
 /** The bridge's state as a reading, for /readyz, metrics, the admin API and `status`. */
 export interface StatusReading {
   /** The initial sync with Consul is complete. */
@@ -13,6 +15,8 @@ export interface StatusReading {
   services: number;
   instances: number;
   validationFailures: number;
+  /** The mass withdrawal held back now, if any (see WithdrawalGuard). */
+  withdrawalHold?: WithdrawalHold | undefined;
   /** Traffic policy from Consul's config entries: "on", "off" (403/404: plain routing), "starting", or "" when not read. */
   configEntriesState?: string;
   /** Why config entries are off (Consul's answer), or the current read error. */

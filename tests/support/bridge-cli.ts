@@ -76,3 +76,22 @@ export async function listClients(adminUrl: string): Promise<AdminClient[]> {
   if (response.status !== 200) throw new Error(`ListClients: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { clients?: AdminClient[] }).clients ?? [];
 }
+
+/** Calls an AdminService method with a JSON body, as curl would; throws on a status other than 200. */
+export async function adminRpc<T>(adminUrl: string, method: string, body: unknown = {}): Promise<T> {
+  const response = await fetch(`${adminUrl}/consulxdsbridge.admin.v1.AdminService/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200) throw new Error(`${method}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** The names of the resources of one type (CDS, EDS, LDS, RDS) a client kind is served now, from DumpConfig. */
+export async function servedNames(adminUrl: string, clientKind: string, shortName: string): Promise<string[]> {
+  type Dump = { types?: Array<{ shortName?: string; resources?: Array<{ name?: string; clusterName?: string }> }> };
+  const dump = await adminRpc<Dump>(adminUrl, "DumpConfig", { clientKind });
+  const type = dump.types?.find((t) => t.shortName === shortName);
+  return (type?.resources ?? []).map((r) => r.name ?? r.clusterName ?? "").sort();
+}

@@ -9,10 +9,15 @@ import type { TestContext } from "node:test";
 /** Rewrites a decoded JSON answer of `path`; undefined leaves the answer as the catalog sent it. */
 export type Rewrite = (path: string, body: unknown) => unknown;
 
+/** Headers to add to the answer of `path` (e.g. X-Consul-Results-Filtered-By-ACLs); undefined adds none. */
+export type AddHeaders = (path: string) => Record<string, string> | undefined;
+
 /** A running proxy; set `rewrite` to start answering badly, clear it to stop. */
 export interface RewritingProxy {
   readonly url: string;
   rewrite: Rewrite | undefined;
+  /** Adds headers to answers, rewritten or not. */
+  addHeaders: AddHeaders | undefined;
   /** Answers rewritten so far. */
   readonly rewritten: number;
 }
@@ -21,7 +26,7 @@ export interface RewritingProxy {
 export async function useRewritingProxy(t: TestContext, upstream: string): Promise<RewritingProxy> {
   const target = new URL(upstream);
   let rewritten = 0;
-  const proxy: { rewrite: Rewrite | undefined } = { rewrite: undefined };
+  const proxy: { rewrite: Rewrite | undefined; addHeaders: AddHeaders | undefined } = { rewrite: undefined, addHeaders: undefined };
   const server = createServer((req, res) => {
     const forward = httpRequest(
       {
@@ -46,7 +51,7 @@ export async function useRewritingProxy(t: TestContext, upstream: string): Promi
               rewritten += 1;
             }
           }
-          const headers = { ...answer.headers, "content-length": String(body.length) };
+          const headers = { ...answer.headers, ...proxy.addHeaders?.(path), "content-length": String(body.length) };
           delete headers["transfer-encoding"];
           res.writeHead(answer.statusCode ?? 502, headers);
           res.end(body);

@@ -42,6 +42,12 @@ function renderHeader(state) {
     `${state.serviceCount} services, ${state.instanceCount} instances`,
     bridge.consulError ? `last error ${bridge.consulError.class}: ${bridge.consulError.message}` : "",
     bridge.validationFailures ? `${bridge.validationFailures} resources withheld by validation` : "",
+    bridge.withdrawalHold
+      ? `WITHDRAWAL HELD (hold ${bridge.withdrawalHold.id}): ${bridge.withdrawalHold.endpointsHeld} of ` +
+        `${bridge.withdrawalHold.endpointsServed} endpoints of ${bridge.withdrawalHold.services.join(", ")}` +
+        `${bridge.withdrawalHold.filteredByAcls ? " (Consul filtered its answers by ACLs)" : ""}, ` +
+        `applied ${new Date(bridge.withdrawalHold.appliesAt).toLocaleTimeString()} unless confirmed (ConfirmWithdrawal)`
+      : "",
   ];
   document.getElementById("consul").textContent = consul.filter(Boolean).join(" · ");
 }
