@@ -33,7 +33,8 @@ const l7Protocols = new Set(["http", "http2", "grpc"]);
  *
  * Anything Consul would refuse — an entry failing Consul's own validation, a subset or service that
  * does not exist, a cyclic redirect or split, mixed protocols, a regex RE2 does not accept, a
- * datacenter the bridge does not read — makes the chain invalid: `chain` is undefined and `errors`
+ * datacenter the bridge does not read, a split, route or redirect into another namespace or
+ * partition — makes the chain invalid: `chain` is undefined and `errors`
  * name the entry and the reason, so the caller keeps the service's last good chain.
  */
 export function compileDiscoveryChain(service: string, context: ChainContext): ChainCompilation {

@@ -80,7 +80,7 @@ export interface ChainRoute {
 /** A compiled discovery chain: what one service's name resolves to, for every client kind. */
 export interface DiscoveryChain {
   readonly service: string;
-  /** Consul's chain protocol: `tcp`, `http`, `http2` or `grpc` (service-defaults, else proxy-defaults, else tcp). */
+  /** Consul's chain protocol: `tcp`, `http`, `http2` or `grpc` (the service-defaults entry when there is one — no Protocol is tcp — else proxy-defaults, else tcp). */
   readonly protocol: string;
   /** True when no config entry shapes this service: plain routing gives the same result. */
   readonly isDefault: boolean;
