@@ -96,6 +96,20 @@ describe("decodeConfigEntry()", () => {
     }
   });
 
+  it("should keep a route Destination's negative timeouts, which Consul accepts (they disable the timeout)", () => {
+    const decoded = decodeConfigEntry(
+      { Kind: "service-router", Name: "web", Routes: [{ Destination: { RequestTimeout: "-1s", IdleTimeout: -2_000_000_000 } }] },
+      "service-router",
+    );
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.notes.invalid, []);
+    const destination = decoded.entry.kind === "service-router" ? decoded.entry.routes[0]?.destination : undefined;
+    assert.deepEqual([destination?.requestTimeoutMs, destination?.idleTimeoutMs], [-1000, -2000]);
+    const resolver = decodeConfigEntry({ Kind: "service-resolver", Name: "web", ConnectTimeout: "-1s" }, "service-resolver");
+    assert.ok(resolver.ok);
+    assert.deepEqual(resolver.notes.invalid, ['ConnectTimeout is not a duration such as "15s"; ignored'], "a resolver's must be >= 0");
+  });
+
   it("should read only protocol from proxy-defaults' free-form Config", () => {
     const entry = decodeEntry({
       Kind: "proxy-defaults",

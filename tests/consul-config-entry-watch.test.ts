@@ -12,23 +12,29 @@ import { captureLogger, http, type Subscribe, until, useEmbeddedConsul, virtualC
 const put = (consul: EmbeddedConsul, body: unknown, headers?: Record<string, string>) =>
   http(consul.url, "PUT", "/v1/config", body, headers);
 
-function useWatch(t: TestContext, consul: EmbeddedConsul, options: { token?: string; probeIntervalMs?: number } = {}) {
+function useWatch(
+  t: TestContext,
+  consul: EmbeddedConsul,
+  options: { token?: string; probeIntervalMs?: number; initialSyncGraceMs?: number } = {},
+) {
   const store = new ConfigEntryStore();
   const client = createConsulClient({ address: consul.url, maxSockets: 5, ...(options.token ? { token: options.token } : {}) });
   const { logger, lines, onLine } = captureLogger("debug");
   const states: string[] = [];
   const stateListeners = new Set<() => void>();
+  const clock = virtualClock();
   const watch: ConfigEntryWatch = createConfigEntryWatch({
     client,
     store,
     logger,
-    clock: virtualClock(),
+    clock,
     timing: {
       waitMs: 10_000,
       timeoutMarginMs: 1_000,
       backoff: { baseMs: 20, maxMs: 200 },
       rateLimit: { ratePerSecond: 1000, burst: 10 },
       probeIntervalMs: options.probeIntervalMs ?? 1_000,
+      ...(options.initialSyncGraceMs !== undefined ? { initialSyncGraceMs: options.initialSyncGraceMs } : {}),
     },
     onStateChange: (status: ConfigEntryWatchStatus) => {
       states.push(status.state);
@@ -44,7 +50,7 @@ function useWatch(t: TestContext, consul: EmbeddedConsul, options: { token?: str
     stateListeners.add(listener);
     return () => stateListeners.delete(listener);
   };
-  return { store, watch, states, lines, onLine, onStore, onState };
+  return { store, watch, clock, states, lines, onLine, onStore, onState };
 }
 
 describe("createConfigEntryWatch()", () => {
@@ -130,5 +136,43 @@ describe("createConfigEntryWatch()", () => {
     assert.equal(store.view().serviceDefaults("web")?.protocol, "http", "the last good entry stays");
     assert.equal(watch.status.state, "on");
     assert.ok(watch.status.error, "the error is in the status");
+  });
+
+  it("should not open publishing on a transient error before every kind has answered once", async (t) => {
+    const consul = await useEmbeddedConsul(t);
+    await put(consul, { Kind: "service-resolver", Name: "web", Subsets: { v1: { Filter: "Service.Meta.version == 1" } } });
+    const stop = consul.faults.inject(
+      { kind: "status", status: 500, body: "rpc error: No cluster leader" },
+      { path: "/v1/config/service-resolver", count: 1 },
+    );
+    t.after(stop);
+    const { store, watch, lines } = useWatch(t, consul);
+    watch.start();
+    await store.whenSynced();
+    assert.ok(store.view().resolver("web"), "synced only once service-resolver answered, after its 500");
+    assert.ok(
+      lines().some((l) => l.includes("config-entry read failing")),
+      "the 500 was met",
+    );
+    assert.ok(!lines().some((l) => l.includes("publishing without them")));
+  });
+
+  it("should open publishing without a kind that keeps failing once the grace has passed, naming it", async (t) => {
+    const consul = await useEmbeddedConsul(t);
+    await put(consul, { Kind: "service-defaults", Name: "web", Protocol: "http" });
+    const stop = consul.faults.inject(
+      { kind: "status", status: 500, body: "rpc error: No cluster leader" },
+      { path: "/v1/config/service-resolver" },
+    );
+    t.after(stop);
+    const { store, watch, clock, lines } = useWatch(t, consul, { initialSyncGraceMs: 1_000 });
+    watch.start();
+    await store.whenSynced();
+    assert.ok(clock.elapsed() >= 1_000, `synced after the grace, at ${clock.elapsed()} ms (virtual)`);
+    const warning = lines().find((l) => l.includes("publishing without them"));
+    assert.ok(warning, "one warning says which kind is missing");
+    assert.match(warning, /config entries of service-resolver not read 1 s after the start/);
+    assert.match(warning, /No cluster leader/, "with the error it met");
+    assert.equal(store.view().serviceDefaults("web")?.protocol, "http", "the kinds that answered are applied");
   });
 });

@@ -366,7 +366,7 @@ describe("compileDiscoveryChain()", () => {
     assert.match(redirected.errors[0]?.message ?? "", /peer "east".*not cluster peers/);
   });
 
-  it("should take connection settings from the downstream service's UpstreamConfig, override before defaults", () => {
+  it("should take connection settings from the downstream service's UpstreamConfig, the override merged over the defaults", () => {
     const downstream = serviceDefaults("consul-xds-bridge", "http", {
       UpstreamConfig: {
         Defaults: { ConnectTimeoutMs: 1500, Limits: { MaxConnections: 10 } },
@@ -377,9 +377,9 @@ describe("compileDiscoveryChain()", () => {
     assert.equal(web.connectTimeoutMs, 1500, "UpstreamConfig.ConnectTimeoutMs overrides the resolver's");
     assert.deepEqual(web.upstream?.limits, { maxConnections: 10 });
     const api = target(valid("api", downstream, { Kind: "service-resolver", Name: "api", ConnectTimeout: "3s" }).chain, t("api"));
-    assert.equal(api.connectTimeoutMs, 3000, "the override has no ConnectTimeoutMs: the resolver's applies");
+    assert.equal(api.connectTimeoutMs, 1500, "the override sets no ConnectTimeoutMs: the Defaults' applies, over the resolver's");
     assert.deepEqual(api.upstream?.passiveHealthCheck, { intervalMs: 10_000, maxFailures: 3 });
-    assert.equal(api.upstream?.limits, undefined, "an override replaces the defaults, as in Consul");
+    assert.deepEqual(api.upstream?.limits, { maxConnections: 10 }, "the override sets no Limits: the Defaults' stay (Consul's MergeInto)");
   });
 
   it("should put the resolver's hash policies and request timeout on the route", () => {

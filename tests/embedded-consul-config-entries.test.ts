@@ -111,6 +111,33 @@ describe("embedded /v1/config", () => {
     assert.equal(lookahead.text, "true", "Consul does not check regexes when an entry is written (the bridge refuses to apply it)");
   });
 
+  it("should refuse a router on a service whose service-defaults has no Protocol, even with proxy-defaults' http, as Consul does", async (t) => {
+    const consul = await useEmbeddedConsul(t);
+    await put(consul, "/v1/config", { Kind: "proxy-defaults", Name: "global", Config: { protocol: "http" } });
+    const router = { Kind: "service-router", Name: "db", Routes: [{ Match: { HTTP: { PathPrefix: "/a" } } }] };
+    assert.equal((await put(consul, "/v1/config", router)).text, "true", "db has proxy-defaults' http");
+    const defaults = await put(consul, "/v1/config", { Kind: "service-defaults", Name: "db", MaxInboundConnections: 10 });
+    assert.deepEqual(
+      [defaults.status, defaults.text],
+      [500, 'discovery chain "db" uses a protocol "tcp" that does not permit advanced routing or splitting behavior'],
+      "a service-defaults without Protocol makes db tcp (hashicorp/consul#11457)",
+    );
+  });
+
+  it('should accept a resolver subset named "constructor" with a "*" failover, as Consul does', async (t) => {
+    const consul = await useEmbeddedConsul(t);
+    const answer = await put(consul, "/v1/config", {
+      Kind: "service-resolver",
+      Name: "web",
+      Subsets: { constructor: { Filter: "Service.Meta.version == 1" } },
+      Failover: { "*": { Datacenters: ["dc2"] } },
+    });
+    assert.deepEqual([answer.status, answer.text], [200, "true"]);
+    const proto = await put(consul, "/v1/config", JSON.parse('{"Kind":"service-resolver","Name":"api","Subsets":{"__proto__":{}}}'));
+    assert.equal(proto.status, 500);
+    assert.match(proto.text, /^Subset "__proto__" is invalid: must be 63 characters or fewer/);
+  });
+
   it("should compare ?cas= with the ModifyIndex, 0 meaning create only", async (t) => {
     const consul = await useEmbeddedConsul(t);
     assert.equal((await put(consul, "/v1/config?cas=0", httpDefaults)).text, "true");

@@ -79,6 +79,15 @@ export class EntryFields {
     return this.invalid(name, 'a duration such as "15s"');
   }
 
+  /** A duration that may be negative (Consul reads a negative route timeout as "disabled"), as milliseconds. */
+  signedDuration(name: string): number | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    const ms = typeof value === "number" ? value / 1e6 : typeof value === "string" ? parseGoDuration(value) : undefined;
+    if (ms !== undefined && Number.isFinite(ms)) return ms;
+    return this.invalid(name, 'a duration such as "15s"');
+  }
+
   strings(name: string): string[] {
     const value = this.raw(name);
     if (value === undefined) return [];

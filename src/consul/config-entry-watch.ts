@@ -34,6 +34,12 @@ export interface ConfigEntryWatchTiming {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   /** After a 403/404, how long until the endpoints are tried again (a token or Consul may change). */
   readonly probeIntervalMs: number;
+  /**
+   * Publishing waits until every kind has answered once; when some kind still has not this long
+   * after the start (checked whenever a read answers or fails), it opens without that kind's
+   * entries, with a warning, so a read failing for good does not hold back plain routing forever.
+   */
+  readonly initialSyncGraceMs: number;
 }
 
 /** Options of {@link createConfigEntryWatch}. */
@@ -63,13 +69,14 @@ export interface ConfigEntryWatch {
   close(): Promise<void>;
 }
 
-/** Defaults: the catalog loops' wait, rate and backoff; a probe every 5 minutes while off. */
+/** Defaults: the catalog loops' wait, rate and backoff; a probe every 5 minutes while off; 30 s for the first read of every kind. */
 export const defaultConfigEntryWatchTiming: ConfigEntryWatchTiming = {
   waitMs: 5 * 60_000,
   timeoutMarginMs: 10_000,
   rateLimit: { ratePerSecond: 10, burst: 5 },
   backoff: { baseMs: 1_000, maxMs: 60_000 },
   probeIntervalMs: 5 * 60_000,
+  initialSyncGraceMs: 30_000,
 };
 
 const warnedCap = 10_000;
@@ -81,7 +88,9 @@ const warnedCap = 10_000;
  * get a debug line, an entry that cannot be used (no name, not an object) is skipped with a warning
  * naming it. A 403 (the token may not read config entries) or a 404 (a Consul without them) turns the
  * feature off with one warning: the store is emptied, so every service gets plain routing, and the
- * endpoints are probed again every `probeIntervalMs`. Other errors keep the last good entries.
+ * endpoints are probed again every `probeIntervalMs`. Other errors keep the last good entries, and
+ * before the first read they hold publishing back (the store is synced once every kind answered)
+ * until `initialSyncGraceMs` has passed.
  */
 export function createConfigEntryWatch(options: ConfigEntryWatchOptions): ConfigEntryWatch {
   const { client, store } = options;
@@ -97,6 +106,8 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
   let reason: string | undefined;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
+  let startedAt = 0;
+  const answered = new Set<ConfigEntryKind>();
 
   const status: ConfigEntryWatchStatus = {
     datacenter,
@@ -161,11 +172,24 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
       entries.push(entry);
     }
     const changed = store.replaceKind(kind, entries, { datacenter: dcLabel, origin: { index, at: Date.now() } });
+    answered.add(kind);
     if (changed.size > 0) logger.info({ kind, changed: [...changed] }, "config entries changed");
   }
 
   function isUnavailable(error: ConsulError): boolean {
     return error.code === "acl-denied" || error.status === 404;
+  }
+
+  /** Once the grace has passed, publishing opens even if some kind has never answered (a transient error never does it). */
+  function openAfterGrace(): void {
+    if (store.synced || clock.now() - startedAt < timing.initialSyncGraceMs) return;
+    const missing = configEntryKinds.filter((kind) => !answered.has(kind));
+    if (missing.length === 0) return;
+    logger.warn(
+      { kinds: missing, errors: missing.map((kind) => errors.get(kind)?.message ?? "no answer yet") },
+      `config entries of ${missing.join(", ")} not read ${Math.round(timing.initialSyncGraceMs / 1000)} s after the start; publishing without them until they are`,
+    );
+    store.markSynced();
   }
 
   async function runLoops(signal: AbortSignal): Promise<ConsulError | undefined> {
@@ -186,6 +210,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
       if (outcome.ok) {
         if (errors.delete(kind)) logger.info({ kind }, "config-entry read recovered");
         if (state !== "on" && !local.signal.aborted) setState("on");
+        openAfterGrace();
         return;
       }
       if (isUnavailable(outcome.error)) {
@@ -199,8 +224,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
           "config-entry read failing; keeping the last good entries",
         );
       errors.set(kind, outcome.error);
-      // A read that fails from the start must not hold back publishing plain routing.
-      store.markSynced();
+      openAfterGrace();
     };
     await Promise.all(
       configEntryKinds.map((kind) =>
@@ -254,6 +278,7 @@ export function createConfigEntryWatch(options: ConfigEntryWatchOptions): Config
     start() {
       if (controller) return;
       controller = new AbortController();
+      startedAt = clock.now();
       const own = controller;
       running = run(own.signal).catch((error: unknown) =>
         logger.error({ err: error }, "config-entry watch stopped on an unexpected error"),

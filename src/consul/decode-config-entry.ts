@@ -81,14 +81,16 @@ function decodeKind(kind: ConfigEntryKind, name: string, modifyIndex: number, f:
         kind,
         name,
         modifyIndex,
-        splits: f.objects("Splits").map((s) => {
-          s.known("Namespace", "Partition");
-          return {
-            weight: s.number("Weight") ?? 0,
-            ...optional({ service: s.string("Service"), serviceSubset: s.string("ServiceSubset") }),
-            ...headers(s),
-          };
-        }),
+        splits: f.objects("Splits").map((s) => ({
+          weight: s.number("Weight") ?? 0,
+          ...optional({
+            service: s.string("Service"),
+            serviceSubset: s.string("ServiceSubset"),
+            namespace: s.string("Namespace"),
+            partition: s.string("Partition"),
+          }),
+          ...headers(s),
+        })),
       };
     case "service-resolver":
       return resolver(name, modifyIndex, f);
@@ -155,8 +157,8 @@ function routeDestination(d: EntryFields): RouteDestination {
       namespace: d.string("Namespace"),
       partition: d.string("Partition"),
       prefixRewrite: d.string("PrefixRewrite"),
-      requestTimeoutMs: d.duration("RequestTimeout"),
-      idleTimeoutMs: d.duration("IdleTimeout"),
+      requestTimeoutMs: d.signedDuration("RequestTimeout"),
+      idleTimeoutMs: d.signedDuration("IdleTimeout"),
       numRetries: d.number("NumRetries"),
     }),
     retryOnConnectFailure: d.boolean("RetryOnConnectFailure"),
@@ -178,27 +180,13 @@ function headers(f: EntryFields): { requestHeaders?: HeaderModifiers; responseHe
 
 function resolver(name: string, modifyIndex: number, f: EntryFields): ConfigEntry {
   f.known("PrioritizeByLocality");
-  const subsets: Record<string, ResolverSubset> = {};
-  for (const [subset, s] of f.objectMap("Subsets"))
-    subsets[subset] = { filter: s.string("Filter") ?? "", onlyPassing: s.boolean("OnlyPassing") };
-  const failover: Record<string, ResolverFailover> = {};
-  for (const [subset, o] of f.objectMap("Failover")) {
-    o.known("SamenessGroup", "Policy");
-    failover[subset] = {
-      ...optional({ service: o.string("Service"), serviceSubset: o.string("ServiceSubset"), namespace: o.string("Namespace") }),
-      datacenters: o.strings("Datacenters"),
-      targets: o.objects("Targets").map((t) =>
-        optional({
-          service: t.string("Service"),
-          serviceSubset: t.string("ServiceSubset"),
-          namespace: t.string("Namespace"),
-          partition: t.string("Partition"),
-          datacenter: t.string("Datacenter"),
-          peer: t.string("Peer"),
-        }),
-      ),
-    };
-  }
+  // Built with Object.fromEntries (own data properties), never by assignment: a key "__proto__" stays a key.
+  const subsets: Record<string, ResolverSubset> = Object.fromEntries(
+    [...f.objectMap("Subsets")].map(([subset, s]) => [subset, { filter: s.string("Filter") ?? "", onlyPassing: s.boolean("OnlyPassing") }]),
+  );
+  const failover: Record<string, ResolverFailover> = Object.fromEntries(
+    [...f.objectMap("Failover")].map(([subset, o]) => [subset, resolverFailover(o)]),
+  );
   const redirect = f.object("Redirect");
   redirect?.known("SamenessGroup");
   const lb = f.object("LoadBalancer");
@@ -223,6 +211,24 @@ function resolver(name: string, modifyIndex: number, f: EntryFields): ConfigEntr
     failover,
     ...optional({ connectTimeoutMs: f.duration("ConnectTimeout"), requestTimeoutMs: f.duration("RequestTimeout") }),
     ...(lb ? { loadBalancer: loadBalancer(lb) } : {}),
+  };
+}
+
+function resolverFailover(o: EntryFields): ResolverFailover {
+  o.known("SamenessGroup", "Policy");
+  return {
+    ...optional({ service: o.string("Service"), serviceSubset: o.string("ServiceSubset"), namespace: o.string("Namespace") }),
+    datacenters: o.strings("Datacenters"),
+    targets: o.objects("Targets").map((t) =>
+      optional({
+        service: t.string("Service"),
+        serviceSubset: t.string("ServiceSubset"),
+        namespace: t.string("Namespace"),
+        partition: t.string("Partition"),
+        datacenter: t.string("Datacenter"),
+        peer: t.string("Peer"),
+      }),
+    ),
   };
 }
 

@@ -49,14 +49,18 @@ export class ChainEntryReader {
     return entry;
   }
 
-  /** Consul's protocol of a service (service-defaults, else proxy-defaults `global`, else tcp), checked against the chain's. */
+  /**
+   * Consul's protocol of a service (its recordServiceProtocol): the service-defaults' `Protocol`
+   * whenever that entry exists — one without `Protocol` is tcp, even when proxy-defaults sets one
+   * (hashicorp/consul#11457) — else proxy-defaults `global`, else tcp; checked against the chain's.
+   */
   protocolOf(service: string): string {
     const own = this.consult(configEntryKey("service-defaults", service));
     const global = this.consult(configEntryKey("proxy-defaults", "global"));
     const value =
-      (own?.kind === "service-defaults" ? own.protocol : undefined) ??
-      (global?.kind === "proxy-defaults" ? global.protocol : undefined) ??
-      "tcp";
+      own?.kind === "service-defaults"
+        ? (own.protocol ?? "tcp")
+        : ((global?.kind === "proxy-defaults" ? global.protocol : undefined) ?? "tcp");
     if (this.protocol === undefined) this.protocol = value;
     else if (this.protocol !== value) {
       throw new ChainError({

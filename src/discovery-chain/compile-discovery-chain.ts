@@ -33,7 +33,8 @@ const l7Protocols = new Set(["http", "http2", "grpc"]);
  *
  * Anything Consul would refuse — an entry failing Consul's own validation, a subset or service that
  * does not exist, a cyclic redirect or split, mixed protocols, a regex RE2 does not accept, a
- * datacenter the bridge does not read — makes the chain invalid: `chain` is undefined and `errors`
+ * datacenter the bridge does not read, a split, route or redirect into another namespace or
+ * partition — makes the chain invalid: `chain` is undefined and `errors`
  * name the entry and the reason, so the caller keeps the service's last good chain.
  */
 export function compileDiscoveryChain(service: string, context: ChainContext): ChainCompilation {
@@ -45,6 +46,12 @@ export function compileDiscoveryChain(service: string, context: ChainContext): C
     if (!(error instanceof ChainError)) throw error;
     return { chain: undefined, errors: [error.problem], warnings: compiler.warnings, dependencies: compiler.dependencies() };
   }
+}
+
+/** A Consul timeout as routes.go reads it: 0 is unset, a negative one disables the timeout (0 here). */
+function consulTimeout(ms: number | undefined): number | undefined {
+  if (ms === undefined || ms === 0) return undefined;
+  return ms < 0 ? 0 : ms;
 }
 
 class Compiler {
@@ -80,7 +87,7 @@ class Compiler {
       this.refuseOnWrite();
       this.warnings.push({
         entry: routerKey,
-        message: `ignored: service ${JSON.stringify(service)} has protocol ${JSON.stringify(this.reader.protocolOf(service))}, and routers need http, http2 or grpc (set Protocol in service-defaults or proxy-defaults)`,
+        message: `ignored: service ${JSON.stringify(service)} has protocol ${JSON.stringify(this.reader.protocolOf(service))}, and routers need http, http2 or grpc (${this.protocolHint()})`,
       });
       router = undefined;
     }
@@ -90,6 +97,7 @@ class Compiler {
       for (const [index, route] of router.routes.entries()) {
         if (route.match && this.context.mode !== "consul-write") this.checkRegexes(routerKey, index, route.match);
         const destination = route.destination;
+        if (destination) this.resolver.requireInside(destination, routerKey, `Routes[${index}].Destination`, "a route");
         const target = destination?.service ?? service;
         const next =
           destination?.serviceSubset !== undefined
@@ -98,11 +106,14 @@ class Compiler {
                 splitter: undefined,
               }
             : this.splitterOrResolver(target, routerKey);
-        routes.push(this.route({ entry: routerKey, index }, route.match, destination, next.splits, next.splitter));
+        const timeouts = { request: consulTimeout(destination?.requestTimeoutMs), idle: consulTimeout(destination?.idleTimeoutMs) };
+        routes.push(this.route({ entry: routerKey, index }, route.match, destination, next, timeouts));
       }
     }
     const last = this.splitterOrResolver(service, routerKey);
-    routes.push(this.route(undefined, undefined, undefined, last.splits, last.splitter));
+    // Only a chain that starts at the resolver (no router, no splitter) takes the resolver's RequestTimeout.
+    const request = router || last.splitter ? undefined : consulTimeout(this.resolverOf(last.splits[0]?.target)?.requestTimeoutMs);
+    routes.push(this.route(undefined, undefined, undefined, last, { request, idle: undefined }));
     this.addStandbyTargets();
     const onlyTarget = this.targets.size === 1 ? [...this.targets.values()][0] : undefined;
     const isDefault =
@@ -129,6 +140,15 @@ class Compiler {
     if (!own || own.redirect || Object.keys(own.subsets).length === 0) return;
     this.resolver.resolve(this.service, undefined, undefined, false);
     for (const subset of Object.keys(own.subsets).sort()) this.resolver.resolve(this.service, subset, undefined);
+  }
+
+  /** How to give the chain's service an L7 protocol, for the warning that ignores its router or splitter. */
+  private protocolHint(): string {
+    const own = this.context.entries.serviceDefaults(this.service);
+    if (own && own.protocol === undefined && this.context.entries.proxyDefaults()?.protocol !== undefined) {
+      return `service-defaults/${this.service} has no Protocol, which Consul reads as tcp even though proxy-defaults sets one: set it there`;
+    }
+    return "set Protocol in service-defaults or proxy-defaults";
   }
 
   /** Consul refuses a router or splitter on a chain whose protocol is not L7 when it is written. */
@@ -164,19 +184,30 @@ class Compiler {
     source: ChainRoute["source"],
     match: ChainRoute["match"],
     destination: ChainRoute["destination"],
-    splits: readonly ChainSplit[],
-    splitter: ConfigEntryKey | undefined,
+    next: { readonly splits: readonly ChainSplit[]; readonly splitter: ConfigEntryKey | undefined },
+    timeouts: { readonly request: number | undefined; readonly idle: number | undefined },
   ): ChainRoute {
+    const { splits, splitter } = next;
     const targets = splits.map((split) => this.targets.get(split.target)!);
     const hashed = targets.find((t) => t.loadBalancer?.policy === "ring_hash" || t.loadBalancer?.policy === "maglev");
-    const single = targets.length === 1 ? targets[0] : undefined;
-    const resolverTimeout = single?.resolver
-      ? (this.context.entries.entries.get(single.resolver) as ServiceResolverEntry | undefined)?.requestTimeoutMs
-      : undefined;
-    const requestTimeoutMs =
-      destination?.requestTimeoutMs ?? (resolverTimeout !== undefined && resolverTimeout > 0 ? resolverTimeout : undefined);
     const hashPolicies: readonly HashPolicy[] = hashed?.loadBalancer?.hashPolicies ?? [];
-    return { source, match, destination, splits, splitter, requestTimeoutMs, hashPolicies };
+    return {
+      source,
+      match,
+      destination,
+      splits,
+      splitter,
+      requestTimeoutMs: timeouts.request,
+      idleTimeoutMs: timeouts.idle,
+      hashPolicies,
+    };
+  }
+
+  /** The resolver entry that defined a target, when one did. */
+  private resolverOf(targetId: string | undefined): ServiceResolverEntry | undefined {
+    const key = targetId === undefined ? undefined : this.targets.get(targetId)?.resolver;
+    const entry = key === undefined ? undefined : this.context.entries.entries.get(key);
+    return entry?.kind === "service-resolver" ? entry : undefined;
   }
 
   private split(
@@ -202,7 +233,7 @@ class Compiler {
       this.refuseOnWrite();
       this.warnings.push({
         entry: key,
-        message: `ignored: service ${JSON.stringify(this.service)} has protocol ${JSON.stringify(this.reader.protocolOf(this.service))}, and splitters need http, http2 or grpc`,
+        message: `ignored: service ${JSON.stringify(this.service)} has protocol ${JSON.stringify(this.reader.protocolOf(this.service))}, and splitters need http, http2 or grpc (${this.protocolHint()})`,
       });
     }
     return { splits: [this.split(10_000, this.resolver.resolve(service, undefined, from), undefined, undefined)], splitter: undefined };
@@ -214,7 +245,8 @@ class Compiler {
     const splitter = this.reader.entry(key);
     if (splitter?.kind !== "service-splitter") return [];
     const out: ChainSplit[] = [];
-    for (const split of splitter.splits) {
+    for (const [index, split] of splitter.splits.entries()) {
+      this.resolver.requireInside(split, key, `Splits[${index}]`, "a split");
       const weight = scaledSplitWeight(split.weight);
       const next = split.service ?? service;
       const nested =

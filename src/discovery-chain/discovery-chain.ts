@@ -37,7 +37,7 @@ export interface ChainTarget extends ChainEndpointSource {
   readonly connectTimeoutMs: number | undefined;
   /** The resolver's `LoadBalancer`, when it has one. */
   readonly loadBalancer: LoadBalancer | undefined;
-  /** The `UpstreamConfig` of the downstream service for this target's service (an override, else Defaults). */
+  /** The `UpstreamConfig` of the downstream service for this target's service (its override merged over the Defaults). */
   readonly upstream: UpstreamConfig | undefined;
   /** The resolver that defined this target, when there is one (for warnings). */
   readonly resolver: ConfigEntryKey | undefined;
@@ -64,8 +64,15 @@ export interface ChainRoute {
   readonly splits: readonly ChainSplit[];
   /** The splitter the splits came from, when there is one. */
   readonly splitter: ConfigEntryKey | undefined;
-  /** The route's request timeout: the destination's `RequestTimeout`, else the single target's resolver `RequestTimeout`. */
+  /**
+   * The route's request timeout, as Consul's agent/xds/routes.go sets it: a router route's
+   * `Destination.RequestTimeout` only; the resolver's `RequestTimeout` only on the one route of a
+   * chain that starts at the resolver (no router, no splitter); none on splitter routes. Undefined:
+   * unset (Envoy's default); 0: disabled (a negative value in Consul); else milliseconds.
+   */
   readonly requestTimeoutMs: number | undefined;
+  /** A router route's `Destination.IdleTimeout`, read the same way (undefined: unset; 0: disabled). */
+  readonly idleTimeoutMs: number | undefined;
   /** Hash policies of the (first hash-based) resolver of the route's targets. */
   readonly hashPolicies: readonly HashPolicy[];
 }
@@ -73,7 +80,7 @@ export interface ChainRoute {
 /** A compiled discovery chain: what one service's name resolves to, for every client kind. */
 export interface DiscoveryChain {
   readonly service: string;
-  /** Consul's chain protocol: `tcp`, `http`, `http2` or `grpc` (service-defaults, else proxy-defaults, else tcp). */
+  /** Consul's chain protocol: `tcp`, `http`, `http2` or `grpc` (the service-defaults entry when there is one — no Protocol is tcp — else proxy-defaults, else tcp). */
   readonly protocol: string;
   /** True when no config entry shapes this service: plain routing gives the same result. */
   readonly isDefault: boolean;

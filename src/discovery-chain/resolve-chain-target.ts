@@ -1,5 +1,11 @@
 import { compileFilter } from "../bexpr/index.js";
-import { type ConfigEntryKey, configEntryKey, type ServiceResolverEntry, type UpstreamConfig } from "../model/config-entry.js";
+import {
+  type ConfigEntryKey,
+  configEntryKey,
+  type ResolverFailover,
+  type ServiceResolverEntry,
+  type UpstreamConfig,
+} from "../model/config-entry.js";
 import { type ChainEntryReader, ChainError } from "./chain-entry-reader.js";
 import type { ChainEndpointSource, ChainProblem, ChainTarget } from "./discovery-chain.js";
 
@@ -50,62 +56,72 @@ export class ChainTargetResolver {
     const id = targetId(resolved.requested);
     if (this.targets.has(id)) return id;
     const { requested, resolver, resolverKey } = resolved;
-    const hasFailover = resolver !== undefined && Object.keys(resolver.failover).length > 0;
-    const failover: ChainEndpointSource[] = [];
-    if (hasFailover) {
-      const policy = resolver.failover[requested.subset ?? ""] ?? resolver.failover["*"];
-      if (policy) {
-        const readable = (where: Elsewhere, field: string): boolean => {
-          const outside = this.outside(where);
-          if (outside !== undefined)
-            this.warnings.push({ entry: resolverKey, field, message: `failover to ${outside} left out: ${notRead}` });
-          return outside === undefined;
-        };
-        const wanted: Requested[] = !readable(policy, "Failover")
-          ? []
-          : policy.datacenters.length > 0
-            ? policy.datacenters.map((datacenter) =>
-                rewrite(requested, { service: policy.service, subset: policy.serviceSubset, datacenter }),
-              )
-            : policy.targets.length > 0
-              ? policy.targets
-                  .filter((t) => readable(t, "Failover.Targets"))
-                  .map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
-              : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
-        const seen = new Set([id]);
-        for (const want of wanted) {
-          if (!this.reads(want.datacenter)) {
-            this.warnings.push({
-              entry: resolverKey,
-              field: "Failover",
-              message: `failover to datacenter ${JSON.stringify(want.datacenter)} left out: the bridge does not read it (add it to --failover-datacenters)`,
-            });
-            continue;
-          }
-          const next = this.follow(want, resolverKey).requested;
-          const nextId = targetId(next);
-          if (seen.has(nextId)) continue;
-          seen.add(nextId);
-          failover.push(this.source(next));
-        }
-      }
-    }
+    const policy = resolver ? (ownValue(resolver.failover, requested.subset ?? "") ?? ownValue(resolver.failover, "*")) : undefined;
+    const failover = policy ? this.failoverSources(requested, policy, resolverKey) : [];
     const upstream = this.upstreamFor(requested.service);
-    const resolverTimeout =
-      resolver?.connectTimeoutMs !== undefined && resolver.connectTimeoutMs > 0 ? resolver.connectTimeoutMs : undefined;
+    const resolverTimeout = wholeNanoseconds(resolver?.connectTimeoutMs);
+    const upstreamTimeout = wholeNanoseconds(upstream?.connectTimeoutMs);
     const target: ChainTarget = {
       id,
       ...this.source(requested),
       failover,
-      failoverByFlag: !hasFailover && requested.datacenter === this.context.localDatacenter,
-      connectTimeoutMs:
-        upstream?.connectTimeoutMs !== undefined && upstream.connectTimeoutMs > 0 ? upstream.connectTimeoutMs : resolverTimeout,
+      failoverByFlag: policy === undefined && requested.datacenter === this.context.localDatacenter,
+      connectTimeoutMs: upstreamTimeout ?? resolverTimeout,
       loadBalancer: resolver?.loadBalancer,
       upstream,
       resolver: resolver ? resolverKey : undefined,
     };
     this.targets.set(id, target);
     return id;
+  }
+
+  /**
+   * The sources of a target's `Failover` policy, in order, each followed through its redirects: a
+   * peer, namespace or partition, a datacenter the bridge does not read, or a service the catalog
+   * does not have is left out with a warning (Consul accepts them all; the rest of the chain stands).
+   */
+  private failoverSources(requested: Requested, policy: ResolverFailover, resolverKey: ConfigEntryKey): ChainEndpointSource[] {
+    const readable = (where: Elsewhere, field: string): boolean => {
+      const outside = this.outside(where);
+      if (outside !== undefined) this.warnings.push({ entry: resolverKey, field, message: `failover to ${outside} left out: ${notRead}` });
+      return outside === undefined;
+    };
+    const wanted: Requested[] = !readable(policy, "Failover")
+      ? []
+      : policy.datacenters.length > 0
+        ? policy.datacenters.map((datacenter) => rewrite(requested, { service: policy.service, subset: policy.serviceSubset, datacenter }))
+        : policy.targets.length > 0
+          ? policy.targets
+              .filter((t) => readable(t, "Failover.Targets"))
+              .map((t) => rewrite(requested, { service: t.service, subset: t.serviceSubset, datacenter: t.datacenter }))
+          : [rewrite(requested, { service: policy.service, subset: policy.serviceSubset })];
+    const sources: ChainEndpointSource[] = [];
+    const seen = new Set([targetId(requested)]);
+    for (const want of wanted) {
+      if (!this.reads(want.datacenter)) {
+        this.warnings.push({
+          entry: resolverKey,
+          field: "Failover",
+          message: `failover to datacenter ${JSON.stringify(want.datacenter)} left out: the bridge does not read it (add it to --failover-datacenters)`,
+        });
+        continue;
+      }
+      if (this.context.mode !== "consul-write" && !this.context.hasService(want.service)) {
+        this.reader.services.add(want.service);
+        this.warnings.push({
+          entry: resolverKey,
+          field: "Failover",
+          message: `failover to service ${JSON.stringify(want.service)} left out: it is not in the catalog the bridge reads (it applies once the service appears)`,
+        });
+        continue;
+      }
+      const next = this.follow(want, resolverKey).requested;
+      const nextId = targetId(next);
+      if (seen.has(nextId)) continue;
+      seen.add(nextId);
+      sources.push(this.source(next));
+    }
+    return sources;
   }
 
   /** Applies redirects and the default subset until the target settles (Consul's RESOLVE_AGAIN loop). */
@@ -172,6 +188,16 @@ export class ChainTargetResolver {
   }
 
   /**
+   * Refuses a route destination or split that leads outside what the bridge reads (another
+   * namespace or partition): the chain is invalid, as for a redirect, instead of silently sending
+   * the traffic to the service of that name in the default namespace.
+   */
+  requireInside(where: Elsewhere, entry: ConfigEntryKey, field: string, what: string): void {
+    const outside = this.outside(where);
+    if (outside !== undefined) throw new ChainError({ entry, field, message: `${what} to ${outside}: ${notRead}` });
+  }
+
+  /**
    * Where a redirect or failover leads outside what the bridge reads — a cluster peer, a namespace or
    * an admin partition other than `default` — described; undefined when it stays inside. Checking a
    * write (`consul-write`) accepts them all, as Consul does.
@@ -189,7 +215,7 @@ export class ChainTargetResolver {
   private source(requested: Requested): ChainEndpointSource {
     const resolverKey = configEntryKey("service-resolver", requested.service);
     const resolver = this.context.entries.resolver(requested.service);
-    const subset = requested.subset !== undefined ? resolver?.subsets[requested.subset] : undefined;
+    const subset = requested.subset !== undefined && resolver ? ownValue(resolver.subsets, requested.subset) : undefined;
     const filter = subset?.filter ?? "";
     let matches: ((entry: unknown) => boolean) | undefined;
     if (filter !== "") {
@@ -206,18 +232,44 @@ export class ChainTargetResolver {
     return { ...requested, filter, matches, onlyPassing: subset?.onlyPassing ?? false };
   }
 
-  /** The downstream service's `UpstreamConfig` for `service`: its override by name, else its Defaults. */
+  /**
+   * The downstream service's `UpstreamConfig` for `service`, as Consul resolves it
+   * (agent/configentry/resolve.go): the Defaults, then the override named after the service merged
+   * over them field by field (UpstreamConfig.MergeInto: a field the override sets wins — a non-zero
+   * ConnectTimeoutMs, Limits and PassiveHealthCheck as a whole — and the others stay the Defaults').
+   * With several overrides of one name, the last counts, as in Consul.
+   */
   private upstreamFor(service: string): UpstreamConfig | undefined {
     const key = configEntryKey("service-defaults", this.context.downstreamService);
     const defaults = this.reader.entry(key);
     if (defaults?.kind !== "service-defaults") return undefined;
-    const override = defaults.upstreamOverrides.find((o) => o.name === service);
-    if (override) {
-      const { name: _name, ...config } = override;
-      return config;
-    }
-    return defaults.upstreamDefaults;
+    const base = defaults.upstreamDefaults;
+    const override = defaults.upstreamOverrides.findLast((o) => o.name === service);
+    if (!override) return base;
+    const { connectTimeoutMs, limits, passiveHealthCheck, balanceOutboundConnections } = override;
+    return {
+      ...base,
+      ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+      ...(limits ? { limits } : {}),
+      ...(passiveHealthCheck ? { passiveHealthCheck } : {}),
+      ...(balanceOutboundConnections ? { balanceOutboundConnections } : {}),
+    };
   }
+}
+
+/** `record[key]` when it is the record's own: entry-supplied names such as "constructor" never reach Object.prototype. */
+function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * A connect timeout in milliseconds rounded to whole nanoseconds (Go's resolution: what Consul
+ * itself sends Envoy), or undefined when it is unset or under 1 ns (Consul then uses its default).
+ */
+function wholeNanoseconds(ms: number | undefined): number | undefined {
+  if (ms === undefined) return undefined;
+  const rounded = Math.round(ms * 1e6) / 1e6;
+  return rounded > 0 ? rounded : undefined;
 }
 
 /** A target moved by a redirect or failover: another service resets the subset, as Consul's rewriteTarget does. */

@@ -12,6 +12,7 @@ import type { ConfigEntryKey, UpstreamConfig } from "../model/config-entry.js";
 import { buildCluster } from "./build-cluster.js";
 import type { ClientKind } from "./client-kind.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { protoDuration } from "./proto-duration.js";
 import type { LbPolicyName, ServiceSettings } from "./service-settings.js";
 
 /** Input of {@link buildChainCluster}. */
@@ -68,23 +69,63 @@ export function buildChainCluster(input: ChainClusterInput): { cluster: Cluster;
   const cluster = built.cluster;
   if (kind === "envoy" && policy === "maglev") cluster.lbPolicy = Cluster_LbPolicy.MAGLEV;
   if (cluster.lbPolicy === Cluster_LbPolicy.RING_HASH && lb?.ringHash) {
-    const { minimumRingSize, maximumRingSize } = lb.ringHash;
-    cluster.lbConfig = {
-      case: "ringHashLbConfig",
-      value: create(Cluster_RingHashLbConfigSchema, {
-        ...(minimumRingSize !== undefined && minimumRingSize > 0 ? { minimumRingSize: BigInt(Math.floor(minimumRingSize)) } : {}),
-        ...(maximumRingSize !== undefined && maximumRingSize > 0 ? { maximumRingSize: BigInt(Math.floor(maximumRingSize)) } : {}),
-      }),
-    };
+    const sizes = ringSizes(lb.ringHash, `${resolver} LoadBalancer.RingHashConfig`, (message) =>
+      warnings.push({ service: owner, clientKind: kind, code: "ignored-config-entry", message }),
+    );
+    if (sizes) cluster.lbConfig = { case: "ringHashLbConfig", value: create(Cluster_RingHashLbConfigSchema, sizes) };
   }
-  if (kind === "envoy" && cluster.lbPolicy === Cluster_LbPolicy.LEAST_REQUEST && lb?.leastRequest?.choiceCount !== undefined) {
-    cluster.lbConfig = {
-      case: "leastRequestLbConfig",
-      value: create(Cluster_LeastRequestLbConfigSchema, { choiceCount: Math.floor(lb.leastRequest.choiceCount) }),
-    };
+  const choiceCount = lb?.leastRequest?.choiceCount;
+  if (kind === "envoy" && cluster.lbPolicy === Cluster_LbPolicy.LEAST_REQUEST && choiceCount !== undefined) {
+    const count = Math.min(Math.floor(choiceCount), 0xffff_ffff);
+    if (count >= 2) {
+      cluster.lbConfig = { case: "leastRequestLbConfig", value: create(Cluster_LeastRequestLbConfigSchema, { choiceCount: count }) };
+    } else {
+      warnings.push({
+        service: owner,
+        clientKind: kind,
+        code: "ignored-config-entry",
+        message: `${resolver} LoadBalancer.LeastRequestConfig.ChoiceCount: ${choiceCount} is below 2, which Envoy refuses; left out (Envoy's default, 2, applies)`,
+      });
+    }
   }
   applyUpstream(cluster, target.upstream, input, warnings, leaveOut);
   return { cluster, warnings };
+}
+
+/** Envoy's (and gRPC's) ring sizes: the default minimum, the default and largest maximum. */
+const ring = { defaultMinimum: 1024, defaultMaximum: 8_388_608 };
+
+/**
+ * The ring sizes of a `RingHashConfig` that Envoy and gRPC clients accept: a size above 8,388,608
+ * (Envoy's and gRPC's cap) is left out, and a minimum above the maximum (unset sizes taking the
+ * defaults, 1024 and 8,388,608) leaves both out — each with a warning, as Consul would send them
+ * and every client would refuse the cluster. Undefined: no ring settings at all (the defaults).
+ */
+function ringSizes(
+  config: { readonly minimumRingSize?: number; readonly maximumRingSize?: number },
+  where: string,
+  warn: (message: string) => void,
+): { minimumRingSize?: bigint; maximumRingSize?: bigint } | undefined {
+  const size = (field: string, value: number | undefined): number | undefined => {
+    if (value === undefined || value <= 0) return undefined;
+    const whole = Math.floor(value);
+    if (whole <= ring.defaultMaximum) return whole;
+    warn(`${where}.${field}: ${whole} is above ${ring.defaultMaximum}, the largest ring Envoy and gRPC clients accept; left out`);
+    return undefined;
+  };
+  const minimum = size("MinimumRingSize", config.minimumRingSize);
+  const maximum = size("MaximumRingSize", config.maximumRingSize);
+  if ((minimum ?? ring.defaultMinimum) > (maximum ?? ring.defaultMaximum)) {
+    warn(
+      `${where}: MinimumRingSize ${minimum ?? `${ring.defaultMinimum} (the default)`} is above MaximumRingSize ${maximum ?? ring.defaultMaximum}, which Envoy and gRPC clients refuse; left out (the default ring sizes apply)`,
+    );
+    return undefined;
+  }
+  if (minimum === undefined && maximum === undefined) return undefined;
+  return {
+    ...(minimum !== undefined ? { minimumRingSize: BigInt(minimum) } : {}),
+    ...(maximum !== undefined ? { maximumRingSize: BigInt(maximum) } : {}),
+  };
 }
 
 function applyUpstream(
@@ -141,12 +182,16 @@ function applyUpstream(
         });
         return undefined;
       };
-      const duration = (ms: number | undefined) =>
-        ms === undefined || ms <= 0 ? undefined : { seconds: BigInt(Math.floor(ms / 1000)), nanos: Math.floor(ms % 1000) * 1_000_000 };
+      const duration = (ms: number | undefined) => {
+        const value = ms === undefined ? undefined : protoDuration(ms);
+        return value && (value.seconds > 0n || value.nanos > 0) ? value : undefined;
+      };
       const maxEjectionPercent = percent("MaxEjectionPercent", check.maxEjectionPercent);
       const enforcingConsecutive5xx = percent("EnforcingConsecutive5xx", check.enforcingConsecutive5xx);
       cluster.outlierDetection = create(OutlierDetectionSchema, {
-        ...(check.maxFailures !== undefined && check.maxFailures > 0 ? { consecutive5xx: Math.floor(check.maxFailures) } : {}),
+        ...(check.maxFailures !== undefined && check.maxFailures > 0
+          ? { consecutive5xx: Math.min(Math.floor(check.maxFailures), 0xffff_ffff) }
+          : {}),
         interval: duration(check.intervalMs),
         baseEjectionTime: duration(check.baseEjectionTimeMs),
         maxEjectionPercent,

@@ -39,7 +39,12 @@ export interface ChainResources {
   readonly warnings: readonly MappingWarning[];
 }
 
-const protocols: Readonly<Record<string, UpstreamProtocol>> = { http: "http1", http2: "http2", grpc: "grpc" };
+/** Consul protocols with an HTTP version (a Map: the protocol is entry-supplied text, "constructor" included). */
+const protocols: ReadonlyMap<string, UpstreamProtocol> = new Map([
+  ["http", "http1"],
+  ["http2", "http2"],
+  ["grpc", "grpc"],
+]);
 
 /**
  * Turns a compiled chain into one client kind's resources, pure: per target an EDS cluster named by
@@ -111,7 +116,12 @@ export function buildChainResources(input: ChainResourcesInput): ChainResources 
   return { clusters, assignments, routes: routes.routes, settings: ownerSettings, warnings: dedupe(warnings) };
 }
 
-/** A service's Service Meta settings with the protocol of its service-defaults (or, when Meta sets none, proxy-defaults). */
+/**
+ * A service's Service Meta settings with the protocol of its config entries, as Consul reads it: a
+ * service-defaults entry decides whenever it exists (over `xds-bridge-protocol`, with a warning when
+ * both are set; one without Protocol is tcp, which has no HTTP version, so Meta or the default
+ * applies), else proxy-defaults unless Meta sets the protocol.
+ */
 function effectiveSettings(
   view: ModelView,
   entries: ConfigEntriesView,
@@ -121,15 +131,16 @@ function effectiveSettings(
 ): ServiceSettings {
   const instances = [...(view.services.get(service)?.values() ?? [])].flatMap(settingInstances);
   const meta = readServiceSettings(service, instances).settings;
-  const own = entries.serviceDefaults(service)?.protocol;
+  const own = entries.serviceDefaults(service);
   const metaSet = metaKeysSet(view, service).has(serviceMetaKeys.protocol);
-  const fromOwn = own !== undefined ? protocols[own] : undefined;
-  if (fromOwn) {
+  if (own) {
+    const fromOwn = own.protocol !== undefined ? protocols.get(own.protocol) : undefined;
+    if (!fromOwn) return meta;
     if (metaSet) warnings.push(overrides(owner, `service-defaults/${service} Protocol`, serviceMetaKeys.protocol, service));
     return { ...meta, protocol: fromOwn };
   }
   const global = entries.proxyDefaults()?.protocol;
-  const fromGlobal = global !== undefined ? protocols[global] : undefined;
+  const fromGlobal = global !== undefined ? protocols.get(global) : undefined;
   return fromGlobal && !metaSet ? { ...meta, protocol: fromGlobal } : meta;
 }
 

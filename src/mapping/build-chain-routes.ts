@@ -1,5 +1,4 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import type { DurationSchema } from "@bufbuild/protobuf/wkt";
 import type { ChainRoute, DiscoveryChain } from "../discovery-chain/index.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../gen/envoy/config/core/v3/base_pb.js";
 import {
@@ -13,6 +12,7 @@ import type { HashPolicy, HeaderModifiers } from "../model/config-entry.js";
 import { buildChainRouteMatch, isUnmatchable } from "./build-chain-route-match.js";
 import type { ClientKind } from "./client-kind.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { protoDuration } from "./proto-duration.js";
 
 /** Input of {@link buildChainRoutes}. */
 export interface ChainRoutesInput {
@@ -30,11 +30,6 @@ export interface ChainRoutesInput {
 
 /** The gRPC status codes gRFC A44 retries on (grpc-js-xds and C-core read these names in retry_on). */
 const grpcRetryCodes = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
-
-function duration(ms: number): MessageInitShape<typeof DurationSchema> {
-  const whole = Math.floor(ms);
-  return { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 };
-}
 
 /**
  * Builds a virtual host's routes from a chain, in the chain's order (the last one matches every
@@ -77,12 +72,12 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
     return undefined;
   }
   const destination = route.destination;
-  const clusterSpecifier = clusters(input, route, leaveOut);
+  const clusterSpecifier = clusters(input, route, leaveOut, warnings);
   const hashPolicy = hashPolicies(input, route, leaveOut);
   if (kind === "grpc") {
     if (destination?.prefixRewrite !== undefined)
       leaveOut("Destination.PrefixRewrite", "gRPC clients cannot rewrite the path (no prefix_rewrite in gRFC A28)");
-    if (destination?.idleTimeoutMs !== undefined)
+    if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0)
       leaveOut("Destination.IdleTimeout", "gRPC clients have no idle timeout (gRFC A31 reads max_stream_duration only)");
     if (destination?.requestHeaders || destination?.responseHeaders)
       leaveOut("Destination.RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
@@ -92,14 +87,17 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
         case: "route",
         value: {
           clusterSpecifier,
-          ...(route.requestTimeoutMs !== undefined ? { maxStreamDuration: { maxStreamDuration: duration(route.requestTimeoutMs) } } : {}),
+          ...(route.requestTimeoutMs !== undefined
+            ? { maxStreamDuration: { maxStreamDuration: protoDuration(route.requestTimeoutMs) } }
+            : {}),
           ...grpcRetryPolicy(route, leaveOut),
           hashPolicy,
         },
       },
     });
   }
-  const timeout = route.requestTimeoutMs !== undefined ? duration(route.requestTimeoutMs) : input.grpcUpstream ? duration(0) : undefined;
+  const timeout =
+    route.requestTimeoutMs !== undefined ? protoDuration(route.requestTimeoutMs) : input.grpcUpstream ? protoDuration(0) : undefined;
   return create(RouteSchema, {
     match,
     action: {
@@ -107,13 +105,13 @@ function buildRoute(input: ChainRoutesInput, route: ChainRoute, warnings: Mappin
       value: {
         clusterSpecifier,
         ...(timeout ? { timeout } : {}),
-        ...(destination?.idleTimeoutMs !== undefined ? { idleTimeout: duration(destination.idleTimeoutMs) } : {}),
+        ...(route.idleTimeoutMs !== undefined ? { idleTimeout: protoDuration(route.idleTimeoutMs) } : {}),
         ...(destination?.prefixRewrite !== undefined ? { prefixRewrite: destination.prefixRewrite } : {}),
         ...envoyRetryPolicy(route),
         hashPolicy,
       },
     },
-    ...headerChanges(destination?.requestHeaders, destination?.responseHeaders, input, where, warnings),
+    ...headerChanges(destination?.requestHeaders, destination?.responseHeaders, input, { where, field: "Destination" }, warnings),
   });
 }
 
@@ -121,7 +119,12 @@ type HashPolicyInit = MessageInitShape<typeof RouteAction_HashPolicySchema>;
 type HeaderOptionInit = MessageInitShape<typeof HeaderValueOptionSchema>;
 type ClusterSpecifierInit = MessageInitShape<typeof RouteActionSchema>["clusterSpecifier"];
 
-function clusters(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: string, reason: string) => void): ClusterSpecifierInit {
+function clusters(
+  input: ChainRoutesInput,
+  route: ChainRoute,
+  leaveOut: (field: string, reason: string) => void,
+  warnings: MappingWarning[],
+): ClusterSpecifierInit {
   const name = (target: string): string => {
     const found = input.clusterNames.get(target);
     if (found === undefined) throw new Error(`no cluster name for chain target ${target}`);
@@ -135,7 +138,8 @@ function clusters(input: ChainRoutesInput, route: ChainRoute, leaveOut: (field: 
       if (split.requestHeaders || split.responseHeaders) headersLeftOut = true;
       return base;
     }
-    return { ...base, ...headerChanges(split.requestHeaders, split.responseHeaders, input, `${route.splitter ?? "a split"}`, []) };
+    const where = { where: `${route.splitter ?? "a split"} (the split to ${base.name})`, field: "Splits[]" };
+    return { ...base, ...headerChanges(split.requestHeaders, split.responseHeaders, input, where, warnings) };
   });
   if (headersLeftOut) leaveOut("Splits[].RequestHeaders/ResponseHeaders", "gRPC clients do not rewrite headers");
   const total = route.splits.reduce((sum, split) => sum + split.weight, 0);
@@ -215,7 +219,11 @@ function hashPolicies(input: ChainRoutesInput, route: ChainRoute, leaveOut: (fie
       out.push({ policySpecifier: { case: "connectionProperties", value: { sourceIp: true } }, terminal: policy.terminal });
     } else if (policy.field === "cookie" && policy.fieldValue !== undefined) {
       const cookie = policy.cookieConfig;
-      const ttl = cookie?.session ? duration(0) : cookie?.ttlMs !== undefined && cookie.ttlMs > 0 ? duration(cookie.ttlMs) : undefined;
+      const ttl = cookie?.session
+        ? protoDuration(0)
+        : cookie?.ttlMs !== undefined && cookie.ttlMs > 0
+          ? protoDuration(cookie.ttlMs)
+          : undefined;
       out.push({
         policySpecifier: { case: "cookie", value: { name: policy.fieldValue, path: cookie?.path ?? "", ...(ttl ? { ttl } : {}) } },
         terminal: policy.terminal,
@@ -227,12 +235,27 @@ function hashPolicies(input: ChainRoutesInput, route: ChainRoute, leaveOut: (fie
   return out;
 }
 
-/** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers are left alone (Envoy refuses them). */
+/**
+ * Envoy's HeaderParser refuses a route configuration that adds, sets or removes a pseudo-header
+ * (`:…`) or `host` (in any case), and every virtual host shares the one route configuration, so one
+ * such change would NACK routing for every service.
+ */
+function isModifiable(name: string): boolean {
+  return name !== "" && !name.startsWith(":") && name.toLowerCase() !== "host";
+}
+
+/** What Envoy's header rules (HTTP_HEADER_NAME / _VALUE, not strict; 16 KiB) refuse in a name or value Consul passes through. */
+function unusableText(text: string): string | undefined {
+  if (/[\0\r\n]/.test(text)) return "holds a NUL, CR or LF";
+  return Buffer.byteLength(text) > 16_384 ? "is longer than 16 KiB" : undefined;
+}
+
+/** Consul's header manipulation: Add appends, Set overwrites, Remove removes; pseudo-headers and `host` are skipped with a warning (Envoy refuses them). */
 function headerChanges(
   request: HeaderModifiers | undefined,
   response: HeaderModifiers | undefined,
   input: ChainRoutesInput,
-  where: string,
+  at: { readonly where: string; readonly field: string },
   warnings: MappingWarning[],
 ): {
   requestHeadersToAdd: HeaderOptionInit[];
@@ -240,28 +263,42 @@ function headerChanges(
   responseHeadersToAdd: HeaderOptionInit[];
   responseHeadersToRemove: string[];
 } {
-  const allowed = (name: string): boolean => {
-    if (!name.startsWith(":") && name !== "") return true;
+  const skip = (field: string, name: string, why: string): false => {
     warnings.push({
       service: input.owner,
       clientKind: input.kind,
       code: "ignored-config-entry",
-      message: `${where}: header ${JSON.stringify(name)} cannot be changed (Envoy refuses pseudo-headers); skipped`,
+      message: `${at.where} ${at.field}.${field}: header ${JSON.stringify(name)} is skipped: ${why}`,
     });
     return false;
   };
-  const options = (modifiers: HeaderModifiers | undefined): HeaderOptionInit[] => [
+  const allowed =
+    (field: string) =>
+    (name: string, value?: string): boolean => {
+      if (!isModifiable(name)) {
+        return skip(
+          field,
+          name,
+          "Envoy refuses to add, set or remove pseudo-headers and Host (it would reject the route configuration of every service)",
+        );
+      }
+      const nameProblem = unusableText(name);
+      if (nameProblem !== undefined) return skip(field, name, `its name ${nameProblem}, which Envoy refuses`);
+      const valueProblem = value === undefined ? undefined : unusableText(value);
+      return valueProblem === undefined || skip(field, name, `its value ${valueProblem}, which Envoy refuses`);
+    };
+  const options = (modifiers: HeaderModifiers | undefined, field: string): HeaderOptionInit[] => [
     ...Object.entries(modifiers?.add ?? {})
-      .filter(([key]) => allowed(key))
+      .filter(([key, value]) => allowed(`${field}.Add`)(key, value))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD })),
     ...Object.entries(modifiers?.set ?? {})
-      .filter(([key]) => allowed(key))
+      .filter(([key, value]) => allowed(`${field}.Set`)(key, value))
       .map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD })),
   ];
   return {
-    requestHeadersToAdd: options(request),
-    requestHeadersToRemove: (request?.remove ?? []).filter((name) => allowed(name) && name.toLowerCase() !== "host"),
-    responseHeadersToAdd: options(response),
-    responseHeadersToRemove: (response?.remove ?? []).filter(allowed),
+    requestHeadersToAdd: options(request, "RequestHeaders"),
+    requestHeadersToRemove: (request?.remove ?? []).filter((name) => allowed("RequestHeaders.Remove")(name)),
+    responseHeadersToAdd: options(response, "ResponseHeaders"),
+    responseHeadersToRemove: (response?.remove ?? []).filter((name) => allowed("ResponseHeaders.Remove")(name)),
   };
 }

@@ -12,6 +12,7 @@ import type { ClusterLoadAssignment } from "../gen/envoy/config/endpoint/v3/endp
 import { HttpProtocolOptionsSchema } from "../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js";
 import type { ClientKind } from "./client-kind.js";
 import type { MappingWarning } from "./mapping-warning.js";
+import { protoDuration } from "./proto-duration.js";
 import type { LbPolicyName, ServiceSettings } from "./service-settings.js";
 
 /** Input of {@link buildCluster}. */
@@ -57,10 +58,7 @@ export function buildCluster(input: ClusterInput): { cluster: Cluster; warnings:
     });
     lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   }
-  const connectTimeout = {
-    seconds: BigInt(Math.floor(settings.connectTimeoutMs / 1000)),
-    nanos: (settings.connectTimeoutMs % 1000) * 1_000_000,
-  };
+  const connectTimeout = protoDuration(settings.connectTimeoutMs);
   const cluster =
     input.dnsAssignment && kind === "envoy"
       ? create(ClusterSchema, {

@@ -130,6 +130,20 @@ export class ConfigEntryStore {
   }
 }
 
+/**
+ * The entries of `view` under `keys` only, as a view of their own: what one discovery chain read,
+ * kept with that chain after the store moves on (a few entries, not the whole revision). Its
+ * `revision` is the one it was taken from, though it holds only part of it.
+ */
+export function pickConfigEntries(view: ConfigEntriesView, keys: Iterable<ConfigEntryKey>): ConfigEntriesView {
+  const picked = new Map<ConfigEntryKey, ConfigEntry>();
+  for (const key of keys) {
+    const entry = view.entries.get(key);
+    if (entry) picked.set(key, entry);
+  }
+  return viewOf(view.revision, picked);
+}
+
 function viewOf(revision: number, entries: ReadonlyMap<ConfigEntryKey, ConfigEntry>): ConfigEntriesView {
   const lookup = <K extends ConfigEntryKind>(kind: K, name: string) =>
     entries.get(configEntryKey(kind, name)) as Extract<ConfigEntry, { kind: K }> | undefined;

@@ -113,7 +113,9 @@ export interface RouteDestination {
   readonly namespace?: string;
   readonly partition?: string;
   readonly prefixRewrite?: string;
+  /** As written: 0 means unset, a negative value disables the timeout (Consul's agent/xds/routes.go). */
   readonly requestTimeoutMs?: number;
+  /** As written: 0 means unset, a negative value disables the timeout. */
   readonly idleTimeoutMs?: number;
   readonly numRetries?: number;
   readonly retryOnConnectFailure: boolean;

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { MappingWarning, ResolvedMappingOptions, ServiceChainInput, ServiceMapping } from "../mapping/index.js";
 import type { ModelView } from "../model/service-model.js";
-import type { ChainStage, PublishedConfigEntries } from "./chain-stage.js";
+import type { ChainStage } from "./chain-stage.js";
 
 /** Options of {@link BuildStage}. */
 export interface BuildStageOptions {
@@ -16,9 +16,7 @@ export interface BuildStageOptions {
   readonly yieldAfterMs: number;
   readonly logger: Logger | undefined;
   /** Discovery chains from config entries; absent: plain routing for every service. */
-  readonly chains?:
-    | { readonly stage: ChainStage; readonly entries: PublishedConfigEntries; readonly downstreamService: string }
-    | undefined;
+  readonly chains?: { readonly stage: ChainStage; readonly downstreamService: string } | undefined;
 }
 
 /**
@@ -57,7 +55,7 @@ export class BuildStage {
         if (chains && view.services.has(name)) {
           const outcome = chains.stage.chainFor(view, name);
           chainWarnings = outcome.warnings;
-          if (outcome.chain) chain = { chain: outcome.chain, entries: chains.entries.view(), downstreamService: chains.downstreamService };
+          if (outcome.chain) chain = { chain: outcome.chain, entries: outcome.entries, downstreamService: chains.downstreamService };
         } else {
           chains?.stage.forget(name);
         }

@@ -1,7 +1,7 @@
 import { type ChainProblem, compileDiscoveryChain, type DiscoveryChain } from "../discovery-chain/index.js";
 import type { MappingWarning } from "../mapping/index.js";
 import type { ConfigEntryKey } from "../model/config-entry.js";
-import type { ConfigEntriesView, ConfigEntryChange } from "../model/config-entry-store.js";
+import { type ConfigEntriesView, type ConfigEntryChange, pickConfigEntries } from "../model/config-entry-store.js";
 import type { ModelView } from "../model/service-model.js";
 
 /** What the publisher needs of the config entries (ConfigEntryStore has it). */
@@ -15,6 +15,11 @@ export interface PublishedConfigEntries {
 export interface ChainOutcome {
   /** Undefined: plain routing (no entry shapes the service, or its first chain is invalid). */
   readonly chain: DiscoveryChain | undefined;
+  /**
+   * The entries `chain` was compiled from, to map it with: the current ones for a fresh chain, the
+   * ones read back then for a kept last good chain (never the entries that made the new one invalid).
+   */
+  readonly entries: ConfigEntriesView;
   readonly warnings: readonly MappingWarning[];
 }
 
@@ -25,9 +30,9 @@ interface Dependencies {
 
 /**
  * The discovery-chain stage of the publisher, before mapping: compiles each rebuilt service's chain
- * from the current config entries, keeps the last good chain of every service (an invalid chain
- * never replaces it: the service keeps routing as before, or plainly if it never had one, with a
- * warning naming the entry), and keeps the reverse index of what every chain read — other services
+ * from the current config entries, keeps the last good chain of every service with the entries it
+ * read (an invalid chain never replaces it: the service keeps routing as before — mapped with the
+ * entries of back then — or plainly if it never had one, with a warning naming the entry), and keeps the reverse index of what every chain read — other services
  * and config-entry keys — so a change rebuilds exactly the services whose chain it touches.
  */
 export class ChainStage {
@@ -35,7 +40,10 @@ export class ChainStage {
   compiled = 0;
   /** Compilations refused (invalid input) in total. */
   refused = 0;
-  private readonly lastGood = new Map<string, { readonly chain: DiscoveryChain; readonly dependencies: Dependencies }>();
+  private readonly lastGood = new Map<
+    string,
+    { readonly chain: DiscoveryChain; readonly dependencies: Dependencies; readonly entries: ConfigEntriesView }
+  >();
   private readonly dependenciesOf = new Map<string, Dependencies>();
   private readonly byService = new Map<string, Set<string>>();
   private readonly byEntry = new Map<ConfigEntryKey, Set<string>>();
@@ -49,8 +57,9 @@ export class ChainStage {
   chainFor(view: ModelView, service: string): ChainOutcome {
     this.compiled += 1;
     const served = [...new Set([view.localDatacenter, ...view.failoverDatacenters])];
+    const entries = this.entries.view();
     const result = compileDiscoveryChain(service, {
-      entries: this.entries.view(),
+      entries,
       localDatacenter: view.localDatacenter,
       servedDatacenters: served,
       hasService: (name) => view.services.has(name),
@@ -63,9 +72,12 @@ export class ChainStage {
     }));
     if (result.chain) {
       if (result.chain.isDefault) this.lastGood.delete(service);
-      else this.lastGood.set(service, { chain: result.chain, dependencies: result.dependencies });
+      else {
+        const read = pickConfigEntries(entries, result.dependencies.entries);
+        this.lastGood.set(service, { chain: result.chain, dependencies: result.dependencies, entries: read });
+      }
       this.index(service, result.dependencies);
-      return { chain: result.chain.isDefault ? undefined : result.chain, warnings };
+      return { chain: result.chain.isDefault ? undefined : result.chain, entries, warnings };
     }
     this.refused += 1;
     const kept = this.lastGood.get(service);
@@ -78,9 +90,9 @@ export class ChainStage {
     }
     // Rebuild on a change to what the old chain reads (its targets) and to what made the new one fail.
     const services = new Set([...result.dependencies.services, ...(kept?.dependencies.services ?? [])]);
-    const entries = new Set([...result.dependencies.entries, ...(kept?.dependencies.entries ?? [])]);
-    this.index(service, { services, entries });
-    return { chain: kept?.chain, warnings };
+    const keys = new Set([...result.dependencies.entries, ...(kept?.dependencies.entries ?? [])]);
+    this.index(service, { services, entries: keys });
+    return { chain: kept?.chain, entries: kept?.entries ?? entries, warnings };
   }
 
   /** Forgets a service that left the model. */

@@ -119,7 +119,7 @@ export function createSnapshotPublisher(options: SnapshotPublisherOptions): Snap
     options: mappingOptions,
     yieldAfterMs: options.yieldAfterMs ?? 20,
     logger,
-    chains: chains && entries && { stage: chains, entries, downstreamService: options.downstreamService ?? "consul-xds-bridge" },
+    chains: chains && { stage: chains, downstreamService: options.downstreamService ?? "consul-xds-bridge" },
   });
   const mappings = new Map<string, { readonly warnings: readonly MappingWarning[] }>();
   const waiters: Array<(report: PublishReport) => void> = [];

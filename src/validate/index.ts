@@ -5,6 +5,7 @@
 //   const result = validateXdsResource(clusterLoadAssignment, { client: "grpc", authority: "payments" });
 //   if (!result.valid) for (const e of result.errors) log.warn({ path: e.path }, e.message); // do not publish
 //
+// The gate also holds the load-time rules Envoy enforces beyond its annotations (envoy-config-rule-errors.ts).
 // The finer-grained checks (validateEnvoyResource, validateForGrpc, validateGrpcCluster…) are the
 // files of this folder; only their tests call them directly.
 export { envoyTypeRegistry } from "./envoy-type-registry.js";

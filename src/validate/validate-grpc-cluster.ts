@@ -69,6 +69,12 @@ function loadBalancingErrors(cluster: Cluster, errors: ValidationError[]): void 
     const max = ringHash?.maximumRingSize ? BigInt(ringHash.maximumRingSize) : MAX_RING_SIZE;
     if (max > MAX_RING_SIZE)
       errors.push({ path: "ring_hash_lb_config.maximum_ring_size", message: `ring_hash_lb_config.maximum_ring_size is too large: ${max}` });
+    // grpc-js caps the ring at the maximum instead, but gRPC C-core's cluster parser refuses it (bridge rule: both clients).
+    if (min > max)
+      errors.push({
+        path: "ring_hash_lb_config",
+        message: `max_ring_size cannot be smaller than min_ring_size (${max} < ${min}; gRPC C-core)`,
+      });
     return;
   }
   errors.push({
@@ -172,7 +178,8 @@ function discoveryErrors(cluster: Cluster, errors: ValidationError[]): void {
 
 /**
  * Checks a Cluster bound for proxyless gRPC clients against what @grpc/grpc-js-xds 1.14.1 accepts
- * (gRFC A27/A42/A50): lb_policy ROUND_ROBIN or RING_HASH (XX_HASH, ring ≤ 8M) or a registered
+ * (gRFC A27/A42/A50): lb_policy ROUND_ROBIN or RING_HASH (XX_HASH, ring ≤ 8M, and — for gRPC
+ * C-core — minimum ≤ maximum) or a registered
  * load_balancing_policy; lrs_server self; outlier detection ranges; EDS over ADS/self, LOGICAL_DNS
  * with one inline endpoint, or an aggregate cluster. TLS transport sockets are not supported here.
  */

@@ -1,8 +1,9 @@
 import type { Message } from "@bufbuild/protobuf";
 import { typeUrlOf } from "../resource-types/index.js";
+import { envoyConfigRuleErrors } from "./envoy-config-rule-errors.js";
 import { sharedEnvoyValidator } from "./validate-envoy-resource.js";
 import { type GrpcValidationOptions, validateForGrpc } from "./validate-for-grpc.js";
-import { mergeValidationResults, type ValidationResult } from "./validation-result.js";
+import { mergeValidationResults, toValidationResult, type ValidationResult } from "./validation-result.js";
 
 /** Options of {@link validateXdsResource}. */
 export interface XdsResourceValidationOptions extends GrpcValidationOptions {
@@ -17,13 +18,14 @@ export interface XdsResourceValidationOptions extends GrpcValidationOptions {
 
 /**
  * The bridge's single gate before publishing: checks a resource message against Envoy's
- * `(validate.*)` rules (schema found by `$typeName`) and, for gRPC-bound resources, against
- * grpc-js-xds's rules too. A resource that fails must not be published.
+ * `(validate.*)` rules (schema found by `$typeName`) and the load-time rules Envoy enforces beyond
+ * them (envoyConfigRuleErrors), and, for gRPC-bound resources, against grpc-js-xds's rules too. A
+ * resource that fails must not be published.
  */
 export function validateXdsResource(message: Message, options: XdsResourceValidationOptions): ValidationResult {
   let envoy = options.envoyVerdicts?.get(message);
   if (!envoy) {
-    envoy = sharedEnvoyValidator().validateMessage(message);
+    envoy = mergeValidationResults(sharedEnvoyValidator().validateMessage(message), toValidationResult(envoyConfigRuleErrors(message)));
     options.envoyVerdicts?.set(message, envoy);
   }
   if (options.client === "envoy") return envoy;
