@@ -75,12 +75,12 @@ export async function runConfigEntryChange(ctx: BenchContext): Promise<ScenarioR
     id: 10,
     title: "config-entry change",
     rows: [
-      metricRow(9, `services rebuilt per splitter change (of ${options.services}, ${entries.length} entries)`, "count", rebuilt, {
+      metricRow(10, `services rebuilt per splitter change (of ${options.services}, ${entries.length} entries)`, "count", rebuilt, {
         stat: "max",
         op: "<=",
         value: 1,
       }),
-      metricRow(9, "entry write → snapshots published", "ms", writeToPublish),
+      metricRow(10, "entry write → snapshots published", "ms", writeToPublish),
     ],
     details: { entries: entries.length, services: options.services, bulkWriteMs: written.writtenAt - written.at },
   };
