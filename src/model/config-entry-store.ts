@@ -12,6 +12,7 @@ import {
 } from "./config-entry.js";
 import type { ReadOrigin } from "./provenance.js";
 import { sameContent } from "./same-content.js";
+import { SyncLatch } from "./sync-latch.js";
 
 /** An immutable view of the config entries at one revision: what the discovery chain is compiled from. */
 export interface ConfigEntriesView {
@@ -48,10 +49,9 @@ export class ConfigEntryStore {
   private readonly byKey = new Map<ConfigEntryKey, ConfigEntry>();
   private readonly listeners = new Set<(change: ConfigEntryChange) => void>();
   private readonly syncedKinds = new Set<ConfigEntryKind>();
-  private readonly syncWaiters: Array<() => void> = [];
   private revisionNumber = 0;
   private cachedView: ConfigEntriesView | undefined;
-  private syncedFlag = false;
+  private readonly syncLatch = new SyncLatch();
 
   /** The current revision; it moves only when content changes. */
   get revision(): number {
@@ -60,7 +60,7 @@ export class ConfigEntryStore {
 
   /** True once every kind has been read once, or the feature was turned off. */
   get synced(): boolean {
-    return this.syncedFlag;
+    return this.syncLatch.isOpen;
   }
 
   /**
@@ -100,15 +100,12 @@ export class ConfigEntryStore {
 
   /** Marks the initial read as complete (also when the feature is off, so publishing is not held back). */
   markSynced(): void {
-    if (this.syncedFlag) return;
-    this.syncedFlag = true;
-    for (const wake of this.syncWaiters.splice(0)) wake();
+    this.syncLatch.open();
   }
 
   /** Resolves once every kind has been read once, or the feature is off. */
   whenSynced(): Promise<void> {
-    if (this.syncedFlag) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return this.syncLatch.whenOpen();
   }
 
   /** The entries at the current revision, built at most once per revision. */

@@ -3,6 +3,7 @@ import type { ModelWriter } from "./model-writer.js";
 import type { ReadOrigin } from "./provenance.js";
 import { sameContent } from "./same-content.js";
 import type { ServiceInstance, ServiceState } from "./service-instance.js";
+import { SyncLatch } from "./sync-latch.js";
 
 /** An immutable view of the whole model at one revision: what the mapping turns into resources. */
 export interface ModelView {
@@ -57,8 +58,7 @@ export class ServiceModel implements ModelWriter {
   private readonly listeners = new Set<(change: ModelChange) => void>();
   private revisionNumber = 0;
   private cachedView: ModelView | undefined;
-  private syncedFlag = false;
-  private readonly syncWaiters: Array<() => void> = [];
+  private readonly syncLatch = new SyncLatch();
   private localDc: string;
   private failoverDcs: readonly string[];
   private readonly graceMs: number;
@@ -81,7 +81,7 @@ export class ServiceModel implements ModelWriter {
 
   /** True once every bridged service has been read from Consul at least once. */
   get synced(): boolean {
-    return this.syncedFlag;
+    return this.syncLatch.isOpen;
   }
 
   /** Sets the local datacenter once it is known (e.g. from the agent), before the first sync. */
@@ -182,15 +182,12 @@ export class ServiceModel implements ModelWriter {
 
   /** Marks the initial sync as complete: every bridged service has been read once. */
   markSynced(): void {
-    if (this.syncedFlag) return;
-    this.syncedFlag = true;
-    for (const wake of this.syncWaiters.splice(0)) wake();
+    this.syncLatch.open();
   }
 
   /** Resolves once the initial sync is complete. */
   whenSynced(): Promise<void> {
-    if (this.syncedFlag) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return this.syncLatch.whenOpen();
   }
 
   /** The model at the current revision, built at most once per revision. */

@@ -21,14 +21,8 @@ export interface NewVersion {
   readonly version: string;
 }
 
-/** One real change of one instance, as the change log writes it and the status page shows it. */
-export interface ChangeRecord {
-  /** Grows by one per record, so readers can ask for what came after the last one they saw. */
-  readonly seq: number;
-  /** When the change was published (ms since the epoch). */
-  readonly at: number;
-  /** The model revision it was published at. */
-  readonly revision: number;
+/** One instance that changed in a way that matters to traffic, before it becomes a record. */
+export interface InstanceChange {
   readonly service: string;
   readonly datacenter: string;
   /** `Service.ID`. */
@@ -44,6 +38,16 @@ export interface ChangeRecord {
   /** Whether the instance received traffic before and after (the health policy's decision). */
   readonly routableBefore: boolean;
   readonly routableAfter: boolean;
+}
+
+/** One real change of one instance, as the change log writes it and the status page shows it. */
+export interface ChangeRecord extends InstanceChange {
+  /** Grows by one per record, so readers can ask for what came after the last one they saw. */
+  readonly seq: number;
+  /** When the change was published (ms since the epoch). */
+  readonly at: number;
+  /** The model revision it was published at. */
+  readonly revision: number;
   /** The service's endpoints served now ("ip:port"), at most {@link maxListedEndpoints}. */
   readonly endpoints: readonly string[];
   /** How many endpoints the service has now (all of them, even beyond the listed ones). */

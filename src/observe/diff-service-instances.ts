@@ -1,21 +1,6 @@
 import { type HealthPolicy, routability } from "../model/health-policy.js";
 import type { ServiceInstance, ServiceState } from "../model/service-instance.js";
-import type { ChangeKind, InstanceStateName } from "./change-record.js";
-
-/** One instance that changed in a way that matters to traffic, before it becomes a record. */
-export interface InstanceChange {
-  readonly service: string;
-  readonly datacenter: string;
-  readonly instance: string;
-  readonly node: string;
-  readonly address: string;
-  readonly kind: ChangeKind;
-  readonly from: InstanceStateName;
-  readonly to: InstanceStateName;
-  readonly why: string;
-  readonly routableBefore: boolean;
-  readonly routableAfter: boolean;
-}
+import type { ChangeKind, InstanceChange, InstanceStateName } from "./change-record.js";
 
 /** The state an operator would name: maintenance first, else the worst check status. */
 export function instanceState(instance: ServiceInstance | undefined): InstanceStateName {
