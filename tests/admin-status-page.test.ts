@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { clusterType, endpointType } from "../src/snapshot/index.js";
-import { spawnCli } from "./support/cli-process.js";
+import { devArgs, spawnCli } from "./support/cli-process.js";
 import { debianPackageGate } from "./support/debian-package.js";
 import { RawXdsClient } from "./support/raw-xds-client.js";
 
@@ -21,17 +21,7 @@ const gate = debianPackageGate("admin-status-page", { debianPackage: "chromium",
 describe("the status page (/ui) in headless Chromium", { skip: gate.skip }, () => {
   it("should show a failed check's instance leaving, the change, a client's NACK and the change→ACK latency, live", async (t) => {
     gate.assertPresent();
-    const dev = spawnCli([
-      "dev",
-      "--consul-listen",
-      "127.0.0.1:0",
-      "--xds-listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-    ]);
+    const dev = spawnCli(devArgs());
     t.after(() => dev.stop());
     const started = await dev.waitForLine<StartedLine>((line) => line.msg === "consul-xds-bridge started");
     await dev.waitForLine<{ component?: string; msg?: string }>((line) => line.component === "changes" && /^serving /.test(line.msg ?? ""));

@@ -2,25 +2,14 @@
 // prints the addresses actually bound.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { spawnCli } from "./support/cli-process.js";
+import { devArgs, spawnCli } from "./support/cli-process.js";
 import { parseCommandLine } from "./support/parse-command-line.js";
 
 type StartedLine = { msg?: string; xds?: string; admin?: string };
 
 /** Starts `dev` without demo services on free ports; resolves with its banner and logged addresses. */
 async function startDev(t: { after: (fn: () => Promise<void>) => void }, xdsListen: string) {
-  const dev = spawnCli([
-    "dev",
-    "--no-demo",
-    "--consul-listen",
-    "127.0.0.1:0",
-    "--xds-listen",
-    xdsListen,
-    "--admin-listen",
-    "127.0.0.1:0",
-    "--log-format",
-    "json",
-  ]);
+  const dev = spawnCli(devArgs(["--no-demo", "--xds-listen", xdsListen]));
   t.after(() => dev.stop());
   const started = await dev.waitForLine<StartedLine>((line) => line.msg === "consul-xds-bridge started");
   await dev.waitForLine<string>((line) => typeof line === "string" && line.startsWith("Try next:"));

@@ -4,24 +4,14 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
-import { spawnCli } from "./support/cli-process.js";
+import { devArgs, spawnCli } from "./support/cli-process.js";
 import { spawnGreeterExample } from "./support/greeter-example.js";
 
 type StartedLine = { msg?: string; xds?: string };
 
 /** Starts `dev` (embedded Consul, demo services, bridge) on free ports; returns its xDS address. */
 async function startDev(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dev = spawnCli([
-    "dev",
-    "--consul-listen",
-    "127.0.0.1:0",
-    "--xds-listen",
-    "127.0.0.1:0",
-    "--admin-listen",
-    "127.0.0.1:0",
-    "--log-format",
-    "json",
-  ]);
+  const dev = spawnCli(devArgs());
   t.after(() => dev.stop());
   const started = await dev.waitForLine<StartedLine>((line) => line.msg === "consul-xds-bridge started");
   assert.ok(started.xds, "dev logs its xDS address");

@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
-import { type CliProcess, spawnCli } from "./support/cli-process.js";
+import { type CliProcess, devArgs, spawnCli } from "./support/cli-process.js";
 import { type ComposeFile, type ComposeService, commandArgs, loadComposeFile } from "./support/compose-file.js";
 
 // Loaded in `before`, not at module scope: a broken compose file fails the tests with its message.
@@ -90,17 +90,7 @@ describe("docker compose health checks, run against the real processes", () => {
     const args = commandArgs(bridge);
     const adminPort = args[args.indexOf("--admin-listen") + 1]!.split(":").at(-1)!;
     // dev has the same admin port as serve, with an embedded catalog standing in for Consul.
-    const dev = spawnCli([
-      "dev",
-      "--consul-listen",
-      "127.0.0.1:0",
-      "--xds-listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-    ]);
+    const dev = spawnCli(devArgs());
     t.after(() => dev.stop());
     const started = await dev.waitForLine<{ msg?: string; admin?: string }>((line) => line.msg === "consul-xds-bridge started");
     const port = started.admin!.split(":").at(-1)!;

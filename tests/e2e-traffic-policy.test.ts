@@ -68,34 +68,10 @@ function assertBinomial(count: number, n: number, p: number, what: string, z = 5
 }
 
 /** A grpc-js backend whose odd-numbered calls fail with UNAVAILABLE. */
-async function startFlakyBackend(name: string): Promise<GrpcBackend> {
-  const server = new grpc.Server();
-  const backend = { name, port: 0, address: "", calls: 0, close: async () => {}, forceClose: () => server.forceShutdown() };
-  server.addService(
-    {
-      WhoAmI: {
-        path: whoAmIPath,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
-    {
-      WhoAmI: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        backend.calls += 1;
-        if (backend.calls % 2 === 1) callback({ code: grpc.status.UNAVAILABLE, details: "flaky" });
-        else callback(null, Buffer.from(name));
-      },
-    },
+function startFlakyBackend(name: string): Promise<GrpcBackend> {
+  return startGrpcBackend(name, (call) =>
+    call % 2 === 1 ? { code: grpc.status.UNAVAILABLE, details: "flaky", metadata: new grpc.Metadata() } : undefined,
   );
-  backend.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
-  );
-  backend.close = () => new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  return backend;
 }
 
 const grpcDefaults = (name: string) => ({ Kind: "service-defaults", Name: name, Protocol: "grpc" });
@@ -169,7 +145,7 @@ describe("traffic policy from config entries, through grpc-js-xds", () => {
 
   before(async () => {
     consul = await createEmbeddedConsul({ port: 0 });
-    backends = await Promise.all(["greeter-v1", "greeter-v2", "primary-1", "backup-1"].map(startGrpcBackend));
+    backends = await Promise.all(["greeter-v1", "greeter-v2", "primary-1", "backup-1"].map((name) => startGrpcBackend(name)));
     flaky = await startFlakyBackend("flaky-1");
     const [v1, v2, primary, backup] = backends as [GrpcBackend, GrpcBackend, GrpcBackend, GrpcBackend];
     await register("greeter", v1, { version: "v1" });

@@ -112,3 +112,19 @@ export function serveArgs(
     ...extra,
   ];
 }
+
+/** The arguments of `dev` as the tests run it: its catalog, xDS and admin ports free on loopback, JSON logs; `extra` last. */
+export function devArgs(extra: readonly string[] = []): string[] {
+  return [
+    "dev",
+    "--consul-listen",
+    "127.0.0.1:0",
+    "--xds-listen",
+    "127.0.0.1:0",
+    "--admin-listen",
+    "127.0.0.1:0",
+    "--log-format",
+    "json",
+    ...extra,
+  ];
+}

@@ -17,8 +17,11 @@ export interface GrpcBackend {
   forceClose(): void;
 }
 
-/** Starts a real grpc-js backend on a free port. */
-export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
+/**
+ * Starts a real grpc-js backend on a free port. `fail`, given the call's number (1, 2, …), may
+ * return a status to answer that call with instead (a flaky backend).
+ */
+export async function startGrpcBackend(name: string, fail?: (call: number) => grpc.StatusObject | undefined): Promise<GrpcBackend> {
   const server = new grpc.Server();
   const backend = { name, port: 0, address: "", calls: 0, close: async () => {}, forceClose: () => server.forceShutdown() };
   server.addService(
@@ -36,7 +39,9 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
     {
       WhoAmI: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         backend.calls += 1;
-        callback(null, Buffer.from(name));
+        const failure = fail?.(backend.calls);
+        if (failure) callback(failure);
+        else callback(null, Buffer.from(name));
       },
     },
   );
