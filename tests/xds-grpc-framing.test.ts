@@ -253,6 +253,49 @@ function responsesIn(body: Buffer) {
   return responses;
 }
 
+/** The ACK of `response`: its version and nonce, for the same type. */
+const ack = (response: { typeUrl: string; versionInfo: string; nonce: string }) =>
+  toBinary(
+    DiscoveryRequestSchema,
+    create(DiscoveryRequestSchema, { typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }),
+  );
+
+/** Collects a raw stream's response body; `until(n)` resolves with it once it holds n whole frames. */
+function frameCollector(stream: http2.ClientHttp2Stream) {
+  const data: Buffer[] = [];
+  const waiter = eventWaiter();
+  stream.on("data", (chunk: Buffer) => {
+    data.push(chunk);
+    waiter.notify();
+  });
+  return {
+    async until(frames: number): Promise<Buffer> {
+      await waiter.until(() => countFrames(Buffer.concat(data)) >= frames);
+      return Buffer.concat(data);
+    },
+  };
+}
+
+/** Lets a test wait until a condition holds, re-checked on every notify (a broken test fails after 5 s). */
+function eventWaiter() {
+  const waiters: Array<() => void> = [];
+  return {
+    notify(): void {
+      for (const wake of waiters.splice(0)) wake();
+    },
+    async until(condition: () => boolean): Promise<void> {
+      const gaveUp = Date.now() + 5_000;
+      while (!condition()) {
+        if (Date.now() > gaveUp) throw new Error("the expected event did not happen");
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 1_000).unref();
+        });
+      }
+    },
+  };
+}
+
 const request = (typeUrl: string, resourceNames: string[] = []) =>
   toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl, resourceNames, node: { id: "framing" } }));
 
@@ -327,6 +370,78 @@ describe("the streaming fast path over HTTP/2", () => {
     const result = await rawExchange(h.baseUrl, { headers: { "grpc-timeout": "50m" }, chunks: [grpcFrame(request(clusterType))] });
     assert.equal(result.status, String(Code.DeadlineExceeded));
     assert.equal(responsesIn(result.body).length, 1, "the response sent before the deadline arrived");
+  });
+
+  // After the first response (written by Connect's adapter, with the head), responses are written to
+  // the HTTP/2 response directly; these two cover that writer in flow control.
+  it("should deliver a later response held up by flow control whole, in order, and keep writing after it", async () => {
+    const h = await useXdsHarness();
+    h.publish(services);
+    const session = http2.connect(h.baseUrl);
+    try {
+      const stream = openRawAdsStream(session);
+      const frames = frameCollector(stream);
+      stream.write(grpcFrame(request(clusterType)));
+      const [first] = responsesIn(await frames.until(1));
+      assert.equal(first!.resources.length, 2);
+      stream.pause(); // the next response (~300 kB) outgrows the 64 kB stream window and waits for 'drain'
+      // Services are only added (a removal would come in a later "break" response of its own).
+      const many = (count: number) => ({
+        ...services,
+        ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`service-${i}`, {}])),
+      });
+      stream.write(grpcFrame(ack(first!)));
+      h.publish(many(3_000));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      stream.resume();
+      const second = responsesIn(await frames.until(2))[1]!;
+      assert.equal(second.resources.length, 3_002);
+      assert.notEqual(second.versionInfo, first!.versionInfo);
+      stream.write(grpcFrame(ack(second)));
+      h.publish(many(3_001));
+      const third = responsesIn(await frames.until(3))[2]!;
+      assert.equal(third.resources.length, 3_003, "the writer went on after the drain");
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("should release a stream reset while a later response is stuck in flow control", async () => {
+    const closes: number[] = [];
+    let responses = 0;
+    const changed = eventWaiter();
+    const h = await useXdsHarness({
+      hooks: {
+        onStreamResponse: () => {
+          responses++;
+          changed.notify();
+        },
+        onStreamClose: (stream) => {
+          closes.push(stream.id);
+          changed.notify();
+        },
+      },
+    });
+    h.publish(services);
+    const session = http2.connect(h.baseUrl);
+    try {
+      const stream = openRawAdsStream(session);
+      const frames = frameCollector(stream);
+      stream.write(grpcFrame(request(clusterType)));
+      const [first] = responsesIn(await frames.until(1));
+      stream.pause(); // never reads again
+      stream.write(grpcFrame(ack(first!)));
+      h.publish(Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`service-${i}`, {}])));
+      await changed.until(() => responses === 2);
+      assert.equal(h.cache.watchCount(), 1);
+      stream.close(http2.constants.NGHTTP2_CANCEL); // the session stays open
+      await changed.until(() => closes.length === 1);
+      assert.equal(h.server.streamCount, 0, "the stream is released");
+      assert.equal(h.cache.watchCount(), 0, "and its watch removed");
+    } finally {
+      session.destroy();
+    }
   });
 
   it("should answer a GET with 405 and a non-gRPC content type with 415", async () => {

@@ -1,3 +1,4 @@
+import type { Http2ServerResponse } from "node:http2";
 import type { Readable } from "node:stream";
 import type { DescMethodBiDiStreaming } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -24,9 +25,10 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { writeBatchesDirectly } from "./direct-response-writer.js";
 import { GrpcFrameReader } from "./grpc-frame-reader.js";
 import { type FramedMessage, joinFrames } from "./grpc-frame-writer.js";
-import { nodeRequestKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
+import { nodeRequestKey, nodeResponseKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
 
 /** Where a call's request messages go, in order, as they arrive. */
 export interface RequestSink {
@@ -124,7 +126,8 @@ export function createGrpcStreamHandler(options: GrpcStreamHandlerOptions): Univ
       drainUnread();
       return { status: 200, header: setTrailerStatus(header, ConnectError.from(error)) };
     }
-    return { status: 200, header, body: new ResponseBody(iterator, trailer, callSignal, drainUnread), trailer };
+    const nodeResponse = request.contextValues?.get(nodeResponseKey);
+    return { status: 200, header, body: new ResponseBody(iterator, trailer, callSignal, drainUnread, nodeResponse), trailer };
   };
   return Object.assign(handle, {
     protocolNames: ["grpc"],
@@ -236,7 +239,9 @@ async function drain(chunks: AsyncIterator<Uint8Array>): Promise<void> {
 /**
  * The response body: the served batches as chunks to write, then the status in the trailer. It never
  * throws (the node adapter would log and leave the response open): failures become the trailer. An
- * iterator object rather than a generator, to add no async-generator layer per written chunk.
+ * iterator object rather than a generator, to add no async-generator layer per written chunk. Given
+ * the Node.js response, the adapter writes only the first batch (and with it the head); the rest is
+ * written to that response directly (writeBatchesDirectly) while the adapter awaits the end.
  */
 class ResponseBody implements AsyncIterableIterator<Uint8Array> {
   private queued: Uint8Array[] = [];
@@ -247,6 +252,7 @@ class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     private readonly trailer: Headers,
     private readonly call: CallSignal,
     private readonly onFinished: () => void,
+    private readonly direct: Http2ServerResponse | undefined,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -258,6 +264,11 @@ class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     if (queued) return { value: queued, done: false };
     if (this.finished) return { value: undefined, done: true };
     try {
+      if (this.direct?.headersSent) {
+        await writeBatchesDirectly(this.batches, this.direct);
+        this.finish(this.call.deadlineError);
+        return { value: undefined, done: true };
+      }
       const next = await this.batches.next();
       if (!next.done) {
         const [first, ...rest] = joinFrames(next.value);

@@ -1,3 +1,4 @@
+import type { Http2ServerResponse } from "node:http2";
 import type { Readable } from "node:stream";
 import { createContextKey } from "@connectrpc/connect";
 
@@ -21,6 +22,14 @@ export const readMaxBytesKey = createContextKey<number>(4 * 1024 * 1024, { descr
  * of clients acknowledge a push at once). Handlers fall back to the universal body without it.
  */
 export const nodeRequestKey = createContextKey<Readable | undefined>(undefined, { description: "Node.js request" });
+
+/**
+ * Connect context value holding the Node.js response of an HTTP/2 request (compatibility API). Once
+ * Connect's adapter has written the head, the streaming fast path writes its pre-framed messages to
+ * it directly, rather than handing each one to the adapter's body loop (a promise, two listeners and
+ * an iteration step per write, on every stream of a fan-out). Unset for HTTP/1.1.
+ */
+export const nodeResponseKey = createContextKey<Http2ServerResponse | undefined>(undefined, { description: "Node.js response" });
 
 /**
  * Connect context value holding the request's authority (HTTP/2 `:authority`, HTTP/1.1 `Host`) as

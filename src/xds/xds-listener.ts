@@ -7,7 +7,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ConnectionAge } from "./connection-age.js";
 import { answerUnimplemented } from "./grpc-unimplemented.js";
 import { routeByPreface } from "./preface-router.js";
-import { authorityKey, nodeRequestKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
+import { authorityKey, nodeRequestKey, nodeResponseKey, peerAddressKey, readMaxBytesKey } from "./request-context.js";
 
 /** TLS for the xDS port; with `clientCa`, clients must present a certificate it signed (mutual TLS). */
 export interface XdsTlsOptions {
@@ -94,6 +94,7 @@ function refuse(response: http.ServerResponse | http2.Http2ServerResponse, statu
 export async function listenXds(options: XdsListenerOptions): Promise<XdsListener> {
   const readMaxBytes = options.readMaxBytes ?? readMaxBytesKey.defaultValue;
   const authorities = new WeakMap<object, string>();
+  const http2Responses = new WeakMap<object, http2.Http2ServerResponse>();
   const connect = connectNodeAdapter({
     routes: options.routes,
     readMaxBytes,
@@ -106,12 +107,14 @@ export async function listenXds(options: XdsListenerOptions): Promise<XdsListene
         .set(peerAddressKey, `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`)
         .set(readMaxBytesKey, readMaxBytes)
         .set(nodeRequestKey, request)
+        .set(nodeResponseKey, http2Responses.get(request))
         .set(authorityKey, authorities.get(request) ?? "");
     },
   });
   const handler = (request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse | http2.Http2ServerResponse) => {
     const authority = acceptableAuthority(request, authorities);
     if (!authority) return refuse(response, 400);
+    if ("stream" in response) http2Responses.set(request, response);
     try {
       connect(request, response);
     } catch {
