@@ -76,25 +76,34 @@ export interface XdsServerHooks {
   onStreamClose?(stream: StreamInfo, error: ConnectError | undefined): void;
 }
 
-/** Calls several hook sets in order, isolating each from the others' exceptions. */
+/**
+ * Calls several hook sets in order, isolating each from the others' exceptions. The hooks of each
+ * name are looked up once, here: these run for every request and response of every stream.
+ */
 export function combineHooks(...all: XdsServerHooks[]): Required<XdsServerHooks> {
-  const call = <K extends keyof XdsServerHooks>(name: K, args: Parameters<Required<XdsServerHooks>[K]>) => {
-    for (const hooks of all) {
-      const hook = hooks[name] as ((...a: unknown[]) => void) | undefined;
-      if (!hook) continue;
-      try {
-        hook.apply(hooks, args);
-      } catch {
-        // A hook must not break the stream it observes.
+  const each = <K extends keyof XdsServerHooks>(name: K): Required<XdsServerHooks>[K] => {
+    const hooks = all.flatMap((set) => {
+      const hook = set[name] as ((...args: unknown[]) => void) | undefined;
+      return hook ? [hook.bind(set)] : [];
+    });
+    // Four parameters cover every hook; passing them on as they are allocates no argument array.
+    const combined = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => {
+      for (const hook of hooks) {
+        try {
+          hook(a, b, c, d);
+        } catch {
+          // A hook must not break the stream it observes.
+        }
       }
-    }
+    };
+    return combined as Required<XdsServerHooks>[K];
   };
   return {
-    onStreamOpen: (...args) => call("onStreamOpen", args),
-    onStreamRequest: (...args) => call("onStreamRequest", args),
-    onStreamResponse: (...args) => call("onStreamResponse", args),
-    onAck: (...args) => call("onAck", args),
-    onNack: (...args) => call("onNack", args),
-    onStreamClose: (...args) => call("onStreamClose", args),
+    onStreamOpen: each("onStreamOpen"),
+    onStreamRequest: each("onStreamRequest"),
+    onStreamResponse: each("onStreamResponse"),
+    onAck: each("onAck"),
+    onNack: each("onNack"),
+    onStreamClose: each("onStreamClose"),
   };
 }

@@ -111,9 +111,13 @@ export class StreamSession implements AsyncIterator<readonly FramedMessage[]> {
     if (this.prepared.length > before) this.wakeup.wake();
   }
 
-  /** The responses prepared so far and whatever else can be sent now, up to a batch. */
+  /**
+   * The responses prepared so far, or else whatever can be sent now, up to a batch. Prepared ones
+   * were collected when the last change arrived, until nothing more could go (or a batch was full):
+   * planning again before they are written would find nothing new.
+   */
   private take(): FramedMessage[] | undefined {
-    this.collect();
+    if (this.prepared.length === 0) this.collect();
     if (this.prepared.length === 0) return undefined;
     const batch = this.prepared;
     this.prepared = [];
