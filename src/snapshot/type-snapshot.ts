@@ -1,6 +1,7 @@
 import type { XdsTypeUrl } from "../resource-types/index.js";
 import { contentVersion } from "./content-version.js";
 import type { EncodedResource } from "./encoded-resource.js";
+import { withChanges } from "./overlay-map.js";
 
 /** Every resource of one type at one version, immutable. */
 export interface TypeSnapshot {
@@ -40,24 +41,24 @@ const derivations = new WeakMap<TypeSnapshot, WeakMap<TypeSnapshot, ReadonlySet<
 
 /**
  * The snapshot that follows `base` once `changes` are applied (name → its new resource, or undefined
- * for a removal), equal to createTypeSnapshot of the resulting resources, at the cost of copying the
- * map plus the changes: the version is moved by the changed digests (contentVersion is a XOR), and
- * the diff from `base` is recorded for diffTypeSnapshots, so a publish that changes one
- * ClusterLoadAssignment of 10,000 never walks the other 9,999 again.
+ * for a removal), equal to createTypeSnapshot of the resulting resources (up to the order of names
+ * a change re-added), at the cost of the changes: the resources share `base`'s map under an overlay
+ * (withChanges), the version is moved by the changed digests (contentVersion is a XOR), and the diff
+ * from `base` is recorded for diffTypeSnapshots, so a publish that changes one ClusterLoadAssignment
+ * of 10,000 never walks or copies the other 9,999.
  */
 export function deriveTypeSnapshot(base: TypeSnapshot, changes: ReadonlyMap<string, EncodedResource | undefined>): TypeSnapshot {
-  const byName = new Map(base.resources);
   let a = Number.parseInt(base.version.slice(0, 8), 16);
   let b = Number.parseInt(base.version.slice(8, 16), 16);
-  const names = new Set<string>();
+  const edits = new Map<string, EncodedResource | undefined>();
   const changed = new Set<string>();
   const removed = new Set<string>();
   for (const [name, resource] of changes) {
-    const previous = byName.get(name);
+    const previous = base.resources.get(name);
     if (previous === resource) continue;
     if (resource && (resource.typeUrl !== base.typeUrl || resource.name !== name))
       throw new Error(`${resource.name} is a ${resource.typeUrl}, not a ${base.typeUrl} named ${name}`);
-    names.add(name);
+    edits.set(name, resource);
     if (previous) {
       a ^= previous.digest[0]!;
       b ^= previous.digest[1]!;
@@ -65,19 +66,17 @@ export function deriveTypeSnapshot(base: TypeSnapshot, changes: ReadonlyMap<stri
     if (resource) {
       a ^= resource.digest[0]!;
       b ^= resource.digest[1]!;
-      byName.set(name, resource);
       if (previous?.hash !== resource.hash) changed.add(name);
     } else {
-      byName.delete(name);
       removed.add(name);
     }
   }
-  if (names.size === 0) return base;
+  if (edits.size === 0) return base;
   const version = (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
-  const next: TypeSnapshot = Object.freeze({ typeUrl: base.typeUrl, version, resources: byName });
+  const next: TypeSnapshot = Object.freeze({ typeUrl: base.typeUrl, version, resources: withChanges(base.resources, edits) });
   let derived = derivations.get(base);
   if (!derived) derivations.set(base, (derived = new WeakMap()));
-  derived.set(next, names);
+  derived.set(next, new Set(edits.keys()));
   let byTarget = diffCache.get(base);
   if (!byTarget) diffCache.set(base, (byTarget = new WeakMap()));
   byTarget.set(next, Object.freeze({ changed, removed }));
