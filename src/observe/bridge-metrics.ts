@@ -61,7 +61,13 @@ export class BridgeMetrics {
   private readonly inFlight = new Map<number, Map<string, number>>();
   private readonly streamLabels = new Map<number, { stream_type: string; client_kind: string }>();
   private statusSource: (() => StatusReading) | undefined;
-  private readonly samples: ChangeToAckSample[] = [];
+  /** Raw measurements, worded into ChangeToAckSamples only when read (an ACK must stay cheap). */
+  private readonly samples: Array<{
+    readonly at: number;
+    readonly seconds: number;
+    readonly typeUrl: string;
+    readonly stream: StreamInfo;
+  }> = [];
   /** The reading taken for the scrape in progress, so its gauges share one. */
   private scrapeReading: StatusReading | undefined;
   /**
@@ -242,7 +248,12 @@ export class BridgeMetrics {
 
   /** The latest change-to-ACK measurements, oldest first (at most 500). */
   recentChangeToAck(): readonly ChangeToAckSample[] {
-    return this.samples.slice(-keptSamples);
+    return this.samples.slice(-keptSamples).map(({ at, seconds, typeUrl, stream }) => ({
+      at,
+      seconds,
+      type: shortTypeName(typeUrl),
+      node: truncateForLog(stream.node?.id ?? "", 64),
+    }));
   }
 
   /** The metrics in Prometheus text format. */
@@ -313,7 +324,7 @@ export class BridgeMetrics {
         const now = this.now();
         const seconds = (now - publishedAt) / 1000;
         pending.latencies.push(seconds);
-        this.samples.push({ at: now, seconds, type: shortTypeName(typeUrl), node: truncateForLog(stream.node?.id ?? "", 64) });
+        this.samples.push({ at: now, seconds, typeUrl, stream });
         // Trimmed in batches: a fan-out ACKed by a thousand clients must not shift the array a thousand times.
         if (this.samples.length >= 2 * keptSamples) this.samples.splice(0, this.samples.length - keptSamples);
         if (pending.latencies.length >= 10_000) this.flushPending();
