@@ -7,9 +7,10 @@ import * as http2 from "node:http2";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { compressionGzip } from "@connectrpc/connect-node";
 import { ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
+import { AggregatedDiscoveryService } from "../src/gen/envoy/service/discovery/v3/ads_pb.js";
 import {
   DeltaDiscoveryResponseSchema,
   DiscoveryRequestSchema,
@@ -17,7 +18,9 @@ import {
 } from "../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { clusterType, endpointType } from "../src/snapshot/index.js";
 import { GrpcFrameReader } from "../src/xds/grpc-frame-reader.js";
-import { joinFrames } from "../src/xds/grpc-frame-writer.js";
+import { type FramedMessage, joinFrames } from "../src/xds/grpc-frame-writer.js";
+import { createGrpcStreamHandler } from "../src/xds/grpc-stream-handler.js";
+import { nodeResponseKey } from "../src/xds/request-context.js";
 import { encodeDeltaResponse, encodeSotwResponse } from "../src/xds/response-encoding.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 import { grpcFrame, openRawAdsStream } from "./support/raw-grpc-request.js";
@@ -444,6 +447,48 @@ describe("the streaming fast path over HTTP/2", () => {
     }
   });
 
+  it("should reset a stream whose deadline passes while a response is stuck in flow control, and release it", async () => {
+    const closes: number[] = [];
+    let responses = 0;
+    const changed = eventWaiter();
+    const h = await useXdsHarness({
+      hooks: {
+        onStreamResponse: () => {
+          responses++;
+          changed.notify();
+        },
+        onStreamClose: (stream) => {
+          closes.push(stream.id);
+          changed.notify();
+        },
+      },
+    });
+    h.publish(services);
+    const session = http2.connect(h.baseUrl);
+    try {
+      const stream = openRawAdsStream(session, { "grpc-timeout": "300m" });
+      const frames = frameCollector(stream);
+      let reset = false;
+      stream.on("close", () => {
+        reset = true;
+        changed.notify();
+      });
+      stream.write(grpcFrame(request(clusterType)));
+      const [first] = responsesIn(await frames.until(1));
+      stream.pause(); // never reads again: the trailers could not reach it either
+      stream.write(grpcFrame(ack(first!)));
+      h.publish({ ...services, ...Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`service-${i}`, {}])) });
+      await changed.until(() => responses === 2);
+      await changed.until(() => reset);
+      assert.equal(stream.rstCode, http2.constants.NGHTTP2_CANCEL);
+      await changed.until(() => closes.length === 1);
+      assert.equal(h.server.streamCount, 0);
+      assert.equal(h.cache.watchCount(), 0);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it("should answer a GET with 405 and a non-gRPC content type with 415", async () => {
     const h = await useXdsHarness();
     const session = http2.connect(h.baseUrl);
@@ -462,5 +507,47 @@ describe("the streaming fast path over HTTP/2", () => {
     } finally {
       session.destroy();
     }
+  });
+});
+
+describe("createGrpcStreamHandler() writing later batches directly", () => {
+  it("should end the served iterator when the stream closed under the writer", async () => {
+    let returned = 0;
+    const batch: FramedMessage[] = [[grpcFrame(bytes(1, 2, 3))]];
+    const batches: AsyncIterator<readonly FramedMessage[]> = {
+      next: async () => ({ value: batch, done: false }),
+      return: async () => {
+        returned++;
+        return { value: undefined, done: true };
+      },
+    };
+    const handler = createGrpcStreamHandler({ method: AggregatedDiscoveryService.method.streamAggregatedResources, serve: () => batches });
+    let headersSent = false;
+    const writes: unknown[] = [];
+    // What the writer reads of an Http2ServerResponse whose stream has just closed ('close' still to come).
+    const response = {
+      get headersSent() {
+        return headersSent;
+      },
+      stream: { closed: true, destroyed: false, writableLength: 0 },
+      write: (chunk: unknown) => writes.push(chunk) > 0,
+      once: () => response,
+      off: () => response,
+    };
+    const answer = await handler({
+      httpVersion: "2.0",
+      method: "POST",
+      url: "http://xds.invalid/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
+      header: new Headers({ "content-type": "application/grpc" }),
+      body: (async function* () {})(),
+      signal: new AbortController().signal,
+      contextValues: createContextValues().set(nodeResponseKey, response as unknown as http2.Http2ServerResponse),
+    });
+    const body = answer.body![Symbol.asyncIterator]();
+    assert.equal((await body.next()).done, false, "the first batch goes through the adapter");
+    headersSent = true; // which writes the head with it
+    assert.equal((await body.next()).done, true, "the body ends once the writer finds the stream closed");
+    assert.equal(writes.length, 0, "nothing is written to a closed stream");
+    assert.equal(returned, 1, "and the served iterator (the session, with its watch) is ended");
   });
 });

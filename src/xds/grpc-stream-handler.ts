@@ -265,7 +265,7 @@ class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     if (this.finished) return { value: undefined, done: true };
     try {
       if (this.direct?.headersSent) {
-        await writeBatchesDirectly(this.batches, this.direct);
+        await writeBatchesDirectly(this.batches, this.direct, this.call.signal);
         this.finish(this.call.deadlineError);
         return { value: undefined, done: true };
       }
@@ -286,7 +286,6 @@ class ResponseBody implements AsyncIterableIterator<Uint8Array> {
   /** The adapter stopped writing (the client went away, a write failed): ends the served iterator. */
   async return(): Promise<IteratorResult<Uint8Array>> {
     this.finish(undefined);
-    this.batches.return?.().catch(() => {});
     return { value: undefined, done: true };
   }
 
@@ -301,6 +300,10 @@ class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     this.call.dispose();
     this.onFinished();
     setTrailerStatus(this.trailer, error);
+    // However the body ends, the served iterator ends with it (a no-op when it ended itself). Nothing
+    // else would: the call's signal no longer reaches it after dispose(), and the adapter calls
+    // return() only on some paths (a direct writer stops on a stream that closed, a next() throws).
+    this.batches.return?.().catch(() => {});
   }
 }
 
