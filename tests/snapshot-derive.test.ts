@@ -47,4 +47,36 @@ describe("deriveTypeSnapshot()", () => {
     assert.equal(deriveTypeSnapshot(base, new Map([["c4", base.resources.get("c4")]])), base, "no change, no new snapshot");
     assert.throws(() => deriveTypeSnapshot(base, new Map([["x", cluster("y", 0)]])), /named x/);
   });
+
+  it("should diff versions two publishes apart over one base like two snapshots built whole", () => {
+    const base = createTypeSnapshot(
+      clusterType,
+      Array.from({ length: 50 }, (_, i) => cluster(`c${i}`, 0)),
+    );
+    const first = deriveTypeSnapshot(
+      base,
+      new Map([
+        ["c1", cluster("c1", 1)],
+        ["c2", undefined],
+      ]),
+    );
+    const second = deriveTypeSnapshot(
+      first,
+      new Map<string, EncodedResource | undefined>([
+        ["c3", cluster("c3", 1)],
+        ["c2", cluster("c2", 0)], // back, with its old content
+        ["c4", undefined],
+        ["c1", cluster("c1", 1)], // a new object, same content as in first
+      ]),
+    );
+    const whole = (snapshot: typeof base) => createTypeSnapshot(clusterType, snapshot.resources.values());
+    // Two publishes apart (a stream that skipped one): no recorded diff, only the shared base.
+    assert.equal(derivedChanges(base, second), undefined);
+    const expected = diffTypeSnapshots(whole(base), whole(second)); // no shared base: a full walk
+    const diff = diffTypeSnapshots(base, second);
+    assert.deepEqual([...diff.changed].sort(), [...expected.changed].sort());
+    assert.deepEqual([...diff.removed].sort(), [...expected.removed].sort());
+    assert.deepEqual([...diff.changed].sort(), ["c1", "c3"]);
+    assert.deepEqual([...diff.removed], ["c4"]);
+  });
 });

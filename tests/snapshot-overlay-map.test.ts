@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { overlayLimit, withChanges } from "../src/snapshot/overlay-map.js";
+import { keysThatMayDiffer, overlayLimit, withChanges } from "../src/snapshot/overlay-map.js";
 
 /** The map a plain copy gives for `changes` on `map` (what deriveTypeSnapshot did before overlays). */
 function copied<K, V>(map: ReadonlyMap<K, V>, changes: ReadonlyMap<K, V | undefined>): Map<K, V> {
@@ -52,9 +52,32 @@ describe("withChanges()", () => {
         }
         const probes = Array.from({ length: 121 }, (_, n) => `k${n}`);
         for (const { map, expected } of versions) assertSameMap(map, expected, probes);
+        // Any two versions: where they differ must be among the keys said to possibly differ.
+        for (const a of versions)
+          for (const b of versions) {
+            const candidates = keysThatMayDiffer(a.map, b.map);
+            if (!candidates) continue;
+            for (const key of probes)
+              if (a.expected.get(key) !== b.expected.get(key)) assert.ok(candidates.has(key), `${key} differs but is not a candidate`);
+          }
       }),
       { numRuns: 200, seed: 13 },
     );
+  });
+
+  it("should name only overlay keys as possibly differing, and nothing for maps over different bases", () => {
+    const base = new Map(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i]));
+    const one = withChanges(base, new Map([["k1", -1]]));
+    const two = withChanges(
+      one,
+      new Map<string, number | undefined>([
+        ["k2", undefined],
+        ["new", 5],
+      ]),
+    );
+    assert.deepEqual([...(keysThatMayDiffer(one, two) ?? [])].sort(), ["k1", "k2", "new"]);
+    assert.deepEqual([...(keysThatMayDiffer(base, two) ?? [])].sort(), ["k1", "k2", "new"]);
+    assert.equal(keysThatMayDiffer(two, new Map(two)), undefined, "a flattened copy shares no base");
   });
 
   it("should leave the map it derives from as it was", () => {

@@ -40,11 +40,19 @@ class OverlayMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   *keys(): MapIterator<K> {
-    for (const [key] of this.entries()) yield key;
+    const { base, overlay } = this;
+    for (const key of base.keys()) if (overlay.get(key) !== removed) yield key;
+    for (const [key, slot] of overlay) if (slot !== removed && !base.has(key)) yield key;
   }
 
   *values(): MapIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+    const { base, overlay } = this;
+    for (const [key, value] of base) {
+      const slot = overlay.get(key);
+      if (slot === undefined) yield value;
+      else if (slot !== removed) yield slot;
+    }
+    for (const [key, slot] of overlay) if (slot !== removed && !base.has(key)) yield slot;
   }
 
   [Symbol.iterator](): MapIterator<[K, V]> {
@@ -84,4 +92,17 @@ export function withChanges<K, V>(map: ReadonlyMap<K, V>, changes: ReadonlyMap<K
   }
   const derived = new OverlayMap(base, overlay, size);
   return overlay.size > overlayLimit(base.size) ? new Map(derived) : derived;
+}
+
+/**
+ * The keys whose values can differ between `a` and `b` when both are versions over one base map
+ * (made by withChanges, or the base itself): their overlays' keys, every other key reading the
+ * base in both. Undefined when they share no base (compare them whole then).
+ */
+export function keysThatMayDiffer<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>): ReadonlySet<K> | undefined {
+  const baseOf = (map: ReadonlyMap<K, V>) => (map instanceof OverlayMap ? (map.base as ReadonlyMap<K, V>) : map);
+  if (baseOf(a) !== baseOf(b)) return undefined;
+  const keys = new Set<K>();
+  for (const map of [a, b]) if (map instanceof OverlayMap) for (const key of map.overlay.keys()) keys.add(key as K);
+  return keys;
 }

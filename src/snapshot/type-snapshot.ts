@@ -1,7 +1,7 @@
 import type { XdsTypeUrl } from "../resource-types/index.js";
 import { contentVersion } from "./content-version.js";
 import type { EncodedResource } from "./encoded-resource.js";
-import { withChanges } from "./overlay-map.js";
+import { keysThatMayDiffer, withChanges } from "./overlay-map.js";
 
 /** Every resource of one type at one version, immutable. */
 export interface TypeSnapshot {
@@ -102,11 +102,25 @@ export function diffTypeSnapshots(from: TypeSnapshot, to: TypeSnapshot): TypeSna
   if (cached) return cached;
   const changed = new Set<string>();
   const removed = new Set<string>();
-  for (const [name, resource] of to.resources) {
-    const previous = from.resources.get(name);
-    if (previous !== resource && previous?.hash !== resource.hash) changed.add(name);
+  // Versions derived over one base (a stream a few publishes behind) differ only where their overlays do.
+  const candidates = keysThatMayDiffer(from.resources, to.resources);
+  if (candidates) {
+    for (const name of candidates) {
+      const previous = from.resources.get(name);
+      const resource = to.resources.get(name);
+      if (resource) {
+        if (previous !== resource && previous?.hash !== resource.hash) changed.add(name);
+      } else if (previous) {
+        removed.add(name);
+      }
+    }
+  } else {
+    for (const [name, resource] of to.resources) {
+      const previous = from.resources.get(name);
+      if (previous !== resource && previous?.hash !== resource.hash) changed.add(name);
+    }
+    for (const name of from.resources.keys()) if (!to.resources.has(name)) removed.add(name);
   }
-  for (const name of from.resources.keys()) if (!to.resources.has(name)) removed.add(name);
   const diff: TypeSnapshotDiff = Object.freeze({ changed, removed });
   if (!byTarget) diffCache.set(from, (byTarget = new WeakMap()));
   byTarget.set(to, diff);
