@@ -66,7 +66,8 @@ export class BridgeMetrics {
     readonly at: number;
     readonly seconds: number;
     readonly typeUrl: string;
-    readonly stream: StreamInfo;
+    /** Only the node's id (the same string, no copy): a whole StreamInfo would keep its Node alive. */
+    readonly nodeId: string;
   }> = [];
   /** The reading taken for the scrape in progress, so its gauges share one. */
   private scrapeReading: StatusReading | undefined;
@@ -248,11 +249,11 @@ export class BridgeMetrics {
 
   /** The latest change-to-ACK measurements, oldest first (at most 500). */
   recentChangeToAck(): readonly ChangeToAckSample[] {
-    return this.samples.slice(-keptSamples).map(({ at, seconds, typeUrl, stream }) => ({
+    return this.samples.slice(-keptSamples).map(({ at, seconds, typeUrl, nodeId }) => ({
       at,
       seconds,
       type: shortTypeName(typeUrl),
-      node: truncateForLog(stream.node?.id ?? "", 64),
+      node: truncateForLog(nodeId, 64),
     }));
   }
 
@@ -324,7 +325,7 @@ export class BridgeMetrics {
         const now = this.now();
         const seconds = (now - publishedAt) / 1000;
         pending.latencies.push(seconds);
-        this.samples.push({ at: now, seconds, typeUrl, stream });
+        this.samples.push({ at: now, seconds, typeUrl, nodeId: stream.node?.id ?? "" });
         // Trimmed in batches: a fan-out ACKed by a thousand clients must not shift the array a thousand times.
         if (this.samples.length >= 2 * keptSamples) this.samples.splice(0, this.samples.length - keptSamples);
         if (pending.latencies.length >= 10_000) this.flushPending();
