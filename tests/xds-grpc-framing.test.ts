@@ -24,7 +24,8 @@ import { nodeResponseKey } from "../src/xds/request-context.js";
 import { encodeDeltaResponse, encodeSotwResponse } from "../src/xds/response-encoding.js";
 import { fixtureSnapshot } from "./support/fixtures.js";
 import { grpcFrame, openRawAdsStream } from "./support/raw-grpc-request.js";
-import { useXdsHarness } from "./support/xds-harness.js";
+import { type RecordingHooks, recordingHooks } from "./support/recording-hooks.js";
+import { useXdsHarness, type XdsHarness } from "./support/xds-harness.js";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 /** Messages as plain byte lists, to compare them whatever their array class. */
@@ -263,38 +264,15 @@ const ack = (response: { typeUrl: string; versionInfo: string; nonce: string }) 
     create(DiscoveryRequestSchema, { typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }),
   );
 
-/** Collects a raw stream's response body; `until(n)` resolves with it once it holds n whole frames. */
+/** Collects a raw stream's response body; `until(n)` resolves with it once it holds n whole frames (or fails after 5 s). */
 function frameCollector(stream: http2.ClientHttp2Stream) {
   const data: Buffer[] = [];
-  const waiter = eventWaiter();
-  stream.on("data", (chunk: Buffer) => {
-    data.push(chunk);
-    waiter.notify();
-  });
+  stream.on("data", (chunk: Buffer) => data.push(chunk));
   return {
     async until(frames: number): Promise<Buffer> {
-      await waiter.until(() => countFrames(Buffer.concat(data)) >= frames);
+      const signal = AbortSignal.timeout(5_000);
+      while (countFrames(Buffer.concat(data)) < frames) await once(stream, "data", { signal });
       return Buffer.concat(data);
-    },
-  };
-}
-
-/** Lets a test wait until a condition holds, re-checked on every notify (a broken test fails after 5 s). */
-function eventWaiter() {
-  const waiters: Array<() => void> = [];
-  return {
-    notify(): void {
-      for (const wake of waiters.splice(0)) wake();
-    },
-    async until(condition: () => boolean): Promise<void> {
-      const gaveUp = Date.now() + 5_000;
-      while (!condition()) {
-        if (Date.now() > gaveUp) throw new Error("the expected event did not happen");
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 1_000).unref();
-        });
-      }
     },
   };
 }
@@ -376,32 +354,41 @@ describe("the streaming fast path over HTTP/2", () => {
   });
 
   // After the first response (written by Connect's adapter, with the head), responses are written to
-  // the HTTP/2 response directly; these two cover that writer in flow control.
-  it("should deliver a later response held up by flow control whole, in order, and keep writing after it", async () => {
-    const h = await useXdsHarness();
+  // the HTTP/2 response directly; these cover that writer in flow control.
+  /** Services a and b plus `count` more (only ever added: a removal would come in a "break" response of its own). */
+  const grown = (count: number) => ({ ...services, ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`service-${i}`, {}])) });
+
+  /**
+   * Opens a raw ADS stream, reads the first CDS response, stops reading, ACKs it and publishes
+   * 3,000 more clusters: the second response (~300 kB) then outgrows the 64 kB stream window.
+   */
+  async function withSecondResponseStuck(h: XdsHarness, rec: RecordingHooks, headers: http2.OutgoingHttpHeaders = {}) {
     h.publish(services);
     const session = http2.connect(h.baseUrl);
+    const stream = openRawAdsStream(session, headers);
+    const frames = frameCollector(stream);
+    stream.write(grpcFrame(request(clusterType)));
+    const [first] = responsesIn(await frames.until(1));
+    assert.equal(first!.resources.length, 2);
+    stream.pause();
+    stream.write(grpcFrame(ack(first!)));
+    await rec.until(() => rec.requests.some((r) => r.kind === "ack"));
+    h.publish(grown(3_000));
+    await rec.until(() => rec.responses.length === 2);
+    return { session, stream, frames, first: first! };
+  }
+
+  it("should deliver a later response held up by flow control whole, in order, and keep writing after it", async () => {
+    const rec = recordingHooks();
+    const h = await useXdsHarness({ hooks: rec.hooks });
+    const { session, stream, frames, first } = await withSecondResponseStuck(h, rec);
     try {
-      const stream = openRawAdsStream(session);
-      const frames = frameCollector(stream);
-      stream.write(grpcFrame(request(clusterType)));
-      const [first] = responsesIn(await frames.until(1));
-      assert.equal(first!.resources.length, 2);
-      stream.pause(); // the next response (~300 kB) outgrows the 64 kB stream window and waits for 'drain'
-      // Services are only added (a removal would come in a later "break" response of its own).
-      const many = (count: number) => ({
-        ...services,
-        ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`service-${i}`, {}])),
-      });
-      stream.write(grpcFrame(ack(first!)));
-      h.publish(many(3_000));
-      await new Promise<void>((resolve) => setImmediate(resolve));
       stream.resume();
       const second = responsesIn(await frames.until(2))[1]!;
       assert.equal(second.resources.length, 3_002);
-      assert.notEqual(second.versionInfo, first!.versionInfo);
+      assert.notEqual(second.versionInfo, first.versionInfo);
       stream.write(grpcFrame(ack(second)));
-      h.publish(many(3_001));
+      h.publish(grown(3_001));
       const third = responsesIn(await frames.until(3))[2]!;
       assert.equal(third.resources.length, 3_003, "the writer went on after the drain");
       stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -411,35 +398,13 @@ describe("the streaming fast path over HTTP/2", () => {
   });
 
   it("should release a stream reset while a later response is stuck in flow control", async () => {
-    const closes: number[] = [];
-    let responses = 0;
-    const changed = eventWaiter();
-    const h = await useXdsHarness({
-      hooks: {
-        onStreamResponse: () => {
-          responses++;
-          changed.notify();
-        },
-        onStreamClose: (stream) => {
-          closes.push(stream.id);
-          changed.notify();
-        },
-      },
-    });
-    h.publish(services);
-    const session = http2.connect(h.baseUrl);
+    const rec = recordingHooks();
+    const h = await useXdsHarness({ hooks: rec.hooks });
+    const { session, stream } = await withSecondResponseStuck(h, rec);
     try {
-      const stream = openRawAdsStream(session);
-      const frames = frameCollector(stream);
-      stream.write(grpcFrame(request(clusterType)));
-      const [first] = responsesIn(await frames.until(1));
-      stream.pause(); // never reads again
-      stream.write(grpcFrame(ack(first!)));
-      h.publish(Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`service-${i}`, {}])));
-      await changed.until(() => responses === 2);
       assert.equal(h.cache.watchCount(), 1);
       stream.close(http2.constants.NGHTTP2_CANCEL); // the session stays open
-      await changed.until(() => closes.length === 1);
+      await rec.until(() => rec.closes.length === 1);
       assert.equal(h.server.streamCount, 0, "the stream is released");
       assert.equal(h.cache.watchCount(), 0, "and its watch removed");
     } finally {
@@ -448,40 +413,15 @@ describe("the streaming fast path over HTTP/2", () => {
   });
 
   it("should reset a stream whose deadline passes while a response is stuck in flow control, and release it", async () => {
-    const closes: number[] = [];
-    let responses = 0;
-    const changed = eventWaiter();
-    const h = await useXdsHarness({
-      hooks: {
-        onStreamResponse: () => {
-          responses++;
-          changed.notify();
-        },
-        onStreamClose: (stream) => {
-          closes.push(stream.id);
-          changed.notify();
-        },
-      },
-    });
-    h.publish(services);
-    const session = http2.connect(h.baseUrl);
+    const rec = recordingHooks();
+    const h = await useXdsHarness({ hooks: rec.hooks });
+    const { session, stream } = await withSecondResponseStuck(h, rec, { "grpc-timeout": "2S" });
     try {
-      const stream = openRawAdsStream(session, { "grpc-timeout": "300m" });
-      const frames = frameCollector(stream);
       let reset = false;
-      stream.on("close", () => {
-        reset = true;
-        changed.notify();
-      });
-      stream.write(grpcFrame(request(clusterType)));
-      const [first] = responsesIn(await frames.until(1));
-      stream.pause(); // never reads again: the trailers could not reach it either
-      stream.write(grpcFrame(ack(first!)));
-      h.publish({ ...services, ...Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`service-${i}`, {}])) });
-      await changed.until(() => responses === 2);
-      await changed.until(() => reset);
+      stream.on("close", () => (reset = true));
+      // Neither the rest of the response nor the trailers could reach a client that does not read.
+      await rec.until(() => reset && rec.closes.length === 1);
       assert.equal(stream.rstCode, http2.constants.NGHTTP2_CANCEL);
-      await changed.until(() => closes.length === 1);
       assert.equal(h.server.streamCount, 0);
       assert.equal(h.cache.watchCount(), 0);
     } finally {
