@@ -64,3 +64,23 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     };
   }
 }
+
+/**
+ * Pushes every item of `source` into `queue`, then ends the queue: cleanly, or with `toFailure` of
+ * what `source` threw. Resolves with that failure, or undefined when `source` ended cleanly.
+ */
+export async function pipeInto<T, F>(
+  source: AsyncIterable<T>,
+  queue: AsyncQueue<T>,
+  toFailure: (error: unknown) => F,
+): Promise<F | undefined> {
+  try {
+    for await (const item of source) queue.push(item);
+    queue.end();
+    return undefined;
+  } catch (error) {
+    const failure = toFailure(error);
+    queue.end(failure);
+    return failure;
+  }
+}

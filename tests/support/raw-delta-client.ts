@@ -8,7 +8,7 @@ import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryResponse } from "../../
 import { EndpointDiscoveryService } from "../../src/gen/envoy/service/endpoint/v3/eds_pb.js";
 import { ListenerDiscoveryService } from "../../src/gen/envoy/service/listener/v3/lds_pb.js";
 import { RouteDiscoveryService } from "../../src/gen/envoy/service/route/v3/rds_pb.js";
-import { AsyncQueue } from "./async-queue.js";
+import { AsyncQueue, pipeInto } from "./async-queue.js";
 import type { RawStreamService } from "./raw-xds-client.js";
 
 /** Options of {@link RawDeltaClient.open}. */
@@ -46,17 +46,7 @@ export class RawDeltaClient {
       rds: () => createClient(RouteDiscoveryService, transport).deltaRoutes(this.requests, { signal }),
     };
     const responses = calls[options.service ?? "ads"]();
-    this.ended = (async () => {
-      try {
-        for await (const response of responses) this.responses.push(response);
-        this.responses.end();
-        return undefined;
-      } catch (error) {
-        const connectError = ConnectError.from(error);
-        this.responses.end(connectError);
-        return connectError;
-      }
-    })();
+    this.ended = pipeInto(responses, this.responses, (error) => ConnectError.from(error));
   }
 
   /** Opens a stream (the connection is made when the first request is sent). */

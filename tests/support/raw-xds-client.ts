@@ -13,7 +13,7 @@ import { EndpointDiscoveryService } from "../../src/gen/envoy/service/endpoint/v
 import { ListenerDiscoveryService } from "../../src/gen/envoy/service/listener/v3/lds_pb.js";
 import { RouteDiscoveryService } from "../../src/gen/envoy/service/route/v3/rds_pb.js";
 import { clusterType, endpointType, listenerType, routeType } from "../../src/snapshot/index.js";
-import { AsyncQueue } from "./async-queue.js";
+import { AsyncQueue, pipeInto } from "./async-queue.js";
 
 /** Which discovery service a raw client opens its stream on. */
 export type RawStreamService = "ads" | "cds" | "eds" | "lds" | "rds";
@@ -58,17 +58,7 @@ export class RawXdsClient {
       rds: () => createClient(RouteDiscoveryService, transport).streamRoutes(this.requests, { signal: this.abort.signal }),
     };
     const responses = calls[options.service ?? "ads"]();
-    this.ended = (async () => {
-      try {
-        for await (const response of responses) this.responses.push(response);
-        this.responses.end();
-        return undefined;
-      } catch (error) {
-        const connectError = ConnectError.from(error);
-        this.responses.end(connectError);
-        return connectError;
-      }
-    })();
+    this.ended = pipeInto(responses, this.responses, (error) => ConnectError.from(error));
   }
 
   /** Opens a stream (the connection is made when the first request is sent). */
