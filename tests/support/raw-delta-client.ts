@@ -1,14 +1,17 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, createClient } from "@connectrpc/connect";
 import { NodeSchema } from "../../src/gen/envoy/config/core/v3/base_pb.js";
 import { ClusterDiscoveryService } from "../../src/gen/envoy/service/cluster/v3/cds_pb.js";
 import { AggregatedDiscoveryService } from "../../src/gen/envoy/service/discovery/v3/ads_pb.js";
-import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryResponse } from "../../src/gen/envoy/service/discovery/v3/discovery_pb.js";
+import {
+  type DeltaDiscoveryRequest,
+  DeltaDiscoveryRequestSchema,
+  type DeltaDiscoveryResponse,
+} from "../../src/gen/envoy/service/discovery/v3/discovery_pb.js";
 import { EndpointDiscoveryService } from "../../src/gen/envoy/service/endpoint/v3/eds_pb.js";
 import { ListenerDiscoveryService } from "../../src/gen/envoy/service/listener/v3/lds_pb.js";
 import { RouteDiscoveryService } from "../../src/gen/envoy/service/route/v3/rds_pb.js";
-import { AsyncQueue, pipeInto } from "./async-queue.js";
+import { RawStreamClient } from "./raw-stream-client.js";
 import type { RawStreamService } from "./raw-xds-client.js";
 
 /** Options of {@link RawDeltaClient.open}. */
@@ -24,29 +27,18 @@ export interface RawDeltaClientOptions {
  * A bare incremental xDS client for protocol tests: it sends exactly the DeltaDiscoveryRequests a
  * test writes and records every DeltaDiscoveryResponse, over a real HTTP/2 connection of its own.
  */
-export class RawDeltaClient {
-  /** Responses in arrival order. */
-  readonly responses = new AsyncQueue<DeltaDiscoveryResponse>();
-  /** Resolves when the server ends the stream: undefined for OK, else the error. */
-  readonly ended: Promise<ConnectError | undefined>;
-  private readonly requests = new AsyncQueue<MessageInitShape<typeof DeltaDiscoveryRequestSchema>>();
-  private readonly sessions: Http2SessionManager;
-  private readonly abort = new AbortController();
-  private sentFirst = false;
-
+export class RawDeltaClient extends RawStreamClient<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   private constructor(private readonly options: RawDeltaClientOptions) {
-    this.sessions = new Http2SessionManager(options.baseUrl);
-    const transport = createGrpcTransport({ baseUrl: options.baseUrl, sessionManager: this.sessions });
-    const signal = this.abort.signal;
-    const calls = {
-      ads: () => createClient(AggregatedDiscoveryService, transport).deltaAggregatedResources(this.requests, { signal }),
-      cds: () => createClient(ClusterDiscoveryService, transport).deltaClusters(this.requests, { signal }),
-      eds: () => createClient(EndpointDiscoveryService, transport).deltaEndpoints(this.requests, { signal }),
-      lds: () => createClient(ListenerDiscoveryService, transport).deltaListeners(this.requests, { signal }),
-      rds: () => createClient(RouteDiscoveryService, transport).deltaRoutes(this.requests, { signal }),
-    };
-    const responses = calls[options.service ?? "ads"]();
-    this.ended = pipeInto(responses, this.responses, (error) => ConnectError.from(error));
+    super(options.baseUrl, undefined, (transport, requests, signal) => {
+      const calls = {
+        ads: () => createClient(AggregatedDiscoveryService, transport).deltaAggregatedResources(requests, { signal }),
+        cds: () => createClient(ClusterDiscoveryService, transport).deltaClusters(requests, { signal }),
+        eds: () => createClient(EndpointDiscoveryService, transport).deltaEndpoints(requests, { signal }),
+        lds: () => createClient(ListenerDiscoveryService, transport).deltaListeners(requests, { signal }),
+        rds: () => createClient(RouteDiscoveryService, transport).deltaRoutes(requests, { signal }),
+      };
+      return calls[options.service ?? "ads"]();
+    });
   }
 
   /** Opens a stream (the connection is made when the first request is sent). */
@@ -56,10 +48,7 @@ export class RawDeltaClient {
 
   /** Sends a request as is (the node is added to the first one). */
   send(request: MessageInitShape<typeof DeltaDiscoveryRequestSchema>): void {
-    const message = create(DeltaDiscoveryRequestSchema, request);
-    if (!this.sentFirst && !message.node) message.node = create(NodeSchema, this.options.node ?? { id: "delta-node" });
-    this.sentFirst = true;
-    this.requests.push(message);
+    this.push(create(DeltaDiscoveryRequestSchema, request), () => create(NodeSchema, this.options.node ?? { id: "delta-node" }));
   }
 
   /** Subscribes to (and unsubscribes from) names of `typeUrl`, with no nonce (a spontaneous request). */
@@ -80,24 +69,6 @@ export class RawDeltaClient {
   /** Rejects `response` with `message`. */
   nack(response: DeltaDiscoveryResponse, message: string): void {
     this.send({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail: { code: Code.InvalidArgument, message } });
-  }
-
-  /** The next response (rejects if none arrives within `timeoutMs`). */
-  next(timeoutMs?: number): Promise<DeltaDiscoveryResponse> {
-    return this.responses.shift(timeoutMs);
-  }
-
-  /** Half-closes the request side without cancelling. */
-  endRequests(): void {
-    this.requests.end();
-  }
-
-  /** Cancels the stream and closes the client's HTTP/2 connection. */
-  async close(): Promise<void> {
-    this.requests.end();
-    this.abort.abort();
-    await this.ended;
-    this.sessions.abort();
   }
 }
 
