@@ -13,7 +13,7 @@ import { buildChainRouteConfiguration } from "../src/mapping/build-chain-route-c
 import { type ClientKind, resolveMappingOptions } from "../src/mapping/index.js";
 import type { ModelView } from "../src/model/service-model.js";
 import { validateXdsResource } from "../src/validate/index.js";
-import { type ConsulConfigEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
+import { type ConsulConfigEntry, entriesOf, serviceDefaults, versionSubsets } from "./support/config-entries.js";
 import { type EntrySpec, healthEntry, modelOf } from "./support/consul-entries.js";
 
 const options = resolveMappingOptions();
@@ -23,11 +23,7 @@ const fleet: EntrySpec[] = [
   { service: "api", id: "api-a", node: "n3", nodeAddress: "10.0.3.1" },
 ];
 const view: ModelView = modelOf(fleet.map(healthEntry)).view();
-const versions: ConsulConfigEntry = {
-  Kind: "service-resolver",
-  Name: "web",
-  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
-};
+const versions = versionSubsets("web");
 
 /** Compiles web's chain and builds one kind's resources, with the gate's verdict and encoding of each. */
 function build(kind: ClientKind, ...raw: ConsulConfigEntry[]) {

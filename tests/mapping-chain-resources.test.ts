@@ -11,7 +11,7 @@ import { buildChainRouteConfiguration } from "../src/mapping/build-chain-route-c
 import { type ClientKind, httpProtocolOptionsKey, resolveMappingOptions } from "../src/mapping/index.js";
 import type { ModelView } from "../src/model/service-model.js";
 import { validateXdsResource } from "../src/validate/index.js";
-import { type ConsulConfigEntry, entriesOf, serviceDefaults } from "./support/config-entries.js";
+import { type ConsulConfigEntry, entriesOf, serviceDefaults, versionSplit, versionSubsets } from "./support/config-entries.js";
 import { type EntrySpec, healthEntry, modelOf } from "./support/consul-entries.js";
 
 const options = resolveMappingOptions();
@@ -35,19 +35,8 @@ const fleet: EntrySpec[] = [
   { service: "backup", id: "backup-a", node: "n5", nodeAddress: "10.0.9.1" },
 ];
 
-const subsets: ConsulConfigEntry = {
-  Kind: "service-resolver",
-  Name: "web",
-  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
-};
-const split9010: ConsulConfigEntry = {
-  Kind: "service-splitter",
-  Name: "web",
-  Splits: [
-    { Weight: 90, ServiceSubset: "v1" },
-    { Weight: 10, ServiceSubset: "v2" },
-  ],
-};
+const subsets = versionSubsets("web");
+const split9010 = versionSplit("web", 90, 10);
 
 function build(kind: ClientKind, view: ModelView, ...raw: ConsulConfigEntry[]): ChainResources {
   const entries = entriesOf(...raw);

@@ -5,22 +5,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Cluster_LbPolicy, ClusterSchema } from "../src/gen/envoy/config/cluster/v3/cluster_pb.js";
 import { clusterType } from "../src/snapshot/index.js";
-import { type ConsulConfigEntry, serviceDefaults } from "./support/config-entries.js";
+import { serviceDefaults, versionSplit, versionSubsets } from "./support/config-entries.js";
 import { decodeResource, syncEntries, trafficPolicyPublisher } from "./support/traffic-policy-publisher.js";
 
-const versions: ConsulConfigEntry = {
-  Kind: "service-resolver",
-  Name: "web",
-  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
-};
-const split9010: ConsulConfigEntry = {
-  Kind: "service-splitter",
-  Name: "web",
-  Splits: [
-    { Weight: 90, ServiceSubset: "v1" },
-    { Weight: 10, ServiceSubset: "v2" },
-  ],
-};
+const versions = versionSubsets("web");
+const split9010 = versionSplit("web", 90, 10);
 const allClusters = ["api", "billing", "web", "web:v1", "web:v2"];
 
 describe("createSnapshotPublisher() with entries Consul accepts", () => {

@@ -14,7 +14,7 @@ import { ConfigEntryStore } from "../src/model/config-entry-store.js";
 import { ServiceModel } from "../src/model/service-model.js";
 import { createSnapshotPublisher, type PublishScheduler } from "../src/publish/index.js";
 import { checkSnapshotConsistency, clusterType, endpointType, routeType, type Snapshot, type XdsTypeUrl } from "../src/snapshot/index.js";
-import { type ConsulConfigEntry, decodeEntry, serviceDefaults } from "./support/config-entries.js";
+import { type ConsulConfigEntry, decodeEntry, serviceDefaults, versionSplit, versionSubsets } from "./support/config-entries.js";
 import { type EntrySpec, instance } from "./support/consul-entries.js";
 
 function manualScheduler() {
@@ -72,19 +72,8 @@ function splitsOf(routes: RouteConfiguration, virtualHost: string): Array<[strin
   return specifier?.case === "weightedClusters" ? specifier.value.clusters.map((c) => [c.name, c.weight]) : [];
 }
 
-const versions: ConsulConfigEntry = {
-  Kind: "service-resolver",
-  Name: "web",
-  Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
-};
-const split = (v1: number, v2: number): ConsulConfigEntry => ({
-  Kind: "service-splitter",
-  Name: "web",
-  Splits: [
-    { Weight: v1, ServiceSubset: "v1" },
-    { Weight: v2, ServiceSubset: "v2" },
-  ],
-});
+const versions = versionSubsets("web");
+const split = (v1: number, v2: number) => versionSplit("web", v1, v2);
 
 async function setUp() {
   const model = new ServiceModel({ localDatacenter: "dc1" });

@@ -38,3 +38,24 @@ export function entriesOf(...raws: ConsulConfigEntry[]): ConfigEntriesView {
 export function serviceDefaults(name: string, protocol: string, extra: Record<string, unknown> = {}): ConsulConfigEntry {
   return { Kind: "service-defaults", Name: name, Protocol: protocol, ...extra };
 }
+
+/** A `service-resolver` for `name` with subsets v1 and v2: instances whose `version` meta is "1" and "2". */
+export function versionSubsets(name: string): ConsulConfigEntry {
+  return {
+    Kind: "service-resolver",
+    Name: name,
+    Subsets: { v1: { Filter: 'Service.Meta.version == "1"' }, v2: { Filter: 'Service.Meta.version == "2"' } },
+  };
+}
+
+/** A `service-splitter` for `name` sending `v1` and `v2` percent of requests to those subsets. */
+export function versionSplit(name: string, v1: number, v2: number): ConsulConfigEntry {
+  return {
+    Kind: "service-splitter",
+    Name: name,
+    Splits: [
+      { Weight: v1, ServiceSubset: "v1" },
+      { Weight: v2, ServiceSubset: "v2" },
+    ],
+  };
+}
